@@ -1,0 +1,164 @@
+// Typed view of the native addon (native/binding). This file is the contract between the
+// TypeScript side and the C++ engine: every function here validates its arguments in the binding
+// and throws TypeError/RangeError naming the argument, never crashes.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type GemmKernelName = 'openblas' | 'builtin';
+
+export interface NativeInfo {
+  version: string;
+  /** Kernel used for dense GEMMs now. */
+  gemm: GemmKernelName;
+  /** Kernels compiled into this build. */
+  gemmKernels: GemmKernelName[];
+  /** SIMD level the CPU kernels were compiled for (e.g. "avx2"). */
+  simd: string;
+  threads: number;
+  cuda: { compiled: boolean; devices: { name: string; memoryBytes: number }[] };
+}
+
+export interface LinearArgs {
+  /** [M, I] */ x: Float32Array;
+  /** [O, I] (PyTorch layout) */ weight: Float32Array;
+  /** [O] or null */ bias: Float32Array | null;
+  M: number;
+  I: number;
+  O: number;
+}
+export interface LinearBackwardArgs extends LinearArgs {
+  /** [M, O] */ dy: Float32Array;
+  /** compute dx (false for a layer fed by data) */ needDx: boolean;
+}
+export interface LinearBackwardResult {
+  dx: Float32Array | null;
+  dWeight: Float32Array;
+  dBias: Float32Array | null;
+}
+
+export interface GruWeights {
+  /** [3H, C] */ weightIh: Float32Array;
+  /** [3H, H] */ weightHh: Float32Array;
+  /** [3H] */ biasIh: Float32Array;
+  /** [3H] */ biasHh: Float32Array;
+}
+export interface GruForwardArgs extends GruWeights {
+  /** [T, N, C] time-major */ x: Float32Array;
+  /** [N, H] or null for zeros */ h0: Float32Array | null;
+  T: number;
+  N: number;
+  C: number;
+  H: number;
+  /** keep what backward needs */ training: boolean;
+}
+export interface GruForwardResult {
+  /** [T, N, H] */ y: Float32Array;
+  /** saved for backward (empty when not training) */ cache: Float32Array;
+}
+export interface GruBackwardArgs extends GruForwardArgs {
+  y: Float32Array;
+  cache: Float32Array;
+  /** [T, N, H] */ dy: Float32Array;
+  /** [N, H] or null */ dhT: Float32Array | null;
+  needDx: boolean;
+}
+export interface GruBackwardResult {
+  dx: Float32Array | null;
+  dh0: Float32Array;
+  dWeightIh: Float32Array;
+  dWeightHh: Float32Array;
+  dBiasIh: Float32Array;
+  dBiasHh: Float32Array;
+}
+
+export interface CrossEntropyResult {
+  /** mean over the N rows */ loss: number;
+  /** d(mean loss)/d logits, [N, K] */ dlogits: Float32Array;
+  /** rows whose arg-max equals the label */ correct: number;
+}
+
+export interface SgdOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** true on the first step: PyTorch initialises the momentum buffer with the gradient */
+  firstStep: boolean;
+}
+export interface AdamOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1-based step count, for bias correction */
+  step: number;
+  /** true: AdamW (decoupled decay); false: Adam (L2 added to the gradient) */
+  decoupled: boolean;
+}
+
+export interface NativeAddon {
+  info(): NativeInfo;
+  setThreads(n: number): void;
+  setGemmKernel(kernel: GemmKernelName): void;
+  /** C = alpha op(A) op(B) + beta C, row-major; for tests of both kernels. Returns a new C. */
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, B: Float32Array, beta: number, C: Float32Array | null,
+  ): Float32Array;
+
+  linearForward(a: LinearArgs): Float32Array;
+  linearBackward(a: LinearBackwardArgs): LinearBackwardResult;
+  linearForwardAsync(a: LinearArgs): Promise<Float32Array>;
+  linearBackwardAsync(a: LinearBackwardArgs): Promise<LinearBackwardResult>;
+
+  gruForward(a: GruForwardArgs): GruForwardResult;
+  gruBackward(a: GruBackwardArgs): GruBackwardResult;
+  gruForwardAsync(a: GruForwardArgs): Promise<GruForwardResult>;
+  gruBackwardAsync(a: GruBackwardArgs): Promise<GruBackwardResult>;
+
+  /** labels: Int32Array [N] in [0, K) */
+  softmaxCrossEntropy(logits: Float32Array, labels: Int32Array, N: number, K: number): CrossEntropyResult;
+
+  /** In place on param (and buffers). momentumBuf may be null when momentum is 0. */
+  sgdStep(param: Float32Array, grad: Float32Array, momentumBuf: Float32Array | null, o: SgdOptions): void;
+  adamStep(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, o: AdamOptions): void;
+  /** Global L2 norm over all arrays (accumulated in float64). */
+  globalNorm(grads: Float32Array[]): number;
+  /** PyTorch clip_grad_norm_: scales in place when norm > maxNorm; returns the norm before clipping. */
+  clipGlobalNorm(grads: Float32Array[], maxNorm: number): number;
+
+  /** Counter-based Philox4x32-10 uniform floats in [0,1): element i uses counter (offset + i). */
+  philoxUniform(out: Float32Array, seed: bigint, offset: bigint): void;
+}
+
+export class NativeUnavailableError extends Error {
+  constructor(detail: string) {
+    super(
+      `the native engine (build/Release/evnn.node) could not be loaded: ${detail}\n` +
+        'Fix: install CMake (>= 3.18) and g++ (optionally libopenblas-dev), then run `npm run build:native`' +
+        ' (its log is written to build/native-build.log).',
+    );
+    this.name = 'NativeUnavailableError';
+  }
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let cached: NativeAddon | undefined;
+
+/** Loads the addon once; throws NativeUnavailableError with the fix when it is missing. */
+export function native(): NativeAddon {
+  if (cached) return cached;
+  const file = join(packageRoot, 'build', 'Release', 'evnn.node');
+  if (!existsSync(file)) throw new NativeUnavailableError(`${file} does not exist (the build failed or never ran)`);
+  try {
+    const require = createRequire(import.meta.url);
+    cached = require(file) as NativeAddon;
+  } catch (err) {
+    throw new NativeUnavailableError(err instanceof Error ? err.message : String(err));
+  }
+  return cached;
+}
