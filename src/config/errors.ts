@@ -1,0 +1,89 @@
+// Config problems, one `path: message` per problem, in words that stay stable across zod versions.
+import type { z } from 'zod';
+
+export interface ConfigIssue {
+  /** Dotted path of the offending field, list indices as numbers (e.g. train.param_groups.0.match). */
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly exitCode = 2;
+  constructor(readonly file: string, readonly issues: ConfigIssue[]) {
+    super(`${file}: invalid config\n${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const NOUNS: Record<string, string> = {
+  int: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+  tuple: 'a list',
+};
+
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `a list [${v.map((x) => JSON.stringify(x)).join(', ')}]`;
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'number' && !Number.isInteger(v)) return String(v);
+  return JSON.stringify(v);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+const join = (path: readonly PropertyKey[]) => path.map(String).join('.');
+
+/** Turns zod issues into one ConfigIssue per problem (one per unknown key). */
+export function toConfigIssues(raw: unknown, issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const issue of issues) {
+    const got = valueAt(raw, issue.path);
+    const path = join(issue.path);
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        for (const key of issue.keys) out.push({ path: path ? `${path}.${key}` : key, message: 'unknown key' });
+        break;
+      case 'invalid_type':
+        out.push({
+          path,
+          message: got === undefined ? `required (${NOUNS[issue.expected] ?? issue.expected})` : `must be ${NOUNS[issue.expected] ?? issue.expected}, got ${describeValue(got)}`,
+        });
+        break;
+      case 'too_small':
+      case 'too_big': {
+        const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+        const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
+        const what = issue.origin === 'array' ? `have ${op} ${String(bound)} items` : issue.origin === 'string' ? `have ${op} ${String(bound)} characters` : `be ${op} ${String(bound)}`;
+        out.push({ path, message: `must ${what}, got ${describeValue(got)}` });
+        break;
+      }
+      case 'invalid_value':
+        out.push({ path, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(got)}` });
+        break;
+      case 'invalid_union': {
+        const u = issue as unknown as { discriminator?: string; options?: unknown[] };
+        if (u.options) {
+          const choices = u.options.map((v) => JSON.stringify(v)).join(', ');
+          out.push({ path, message: got === undefined ? `required (one of ${choices})` : `must be one of ${choices}, got ${describeValue(got)}` });
+        } else {
+          out.push({ path, message: issue.message });
+        }
+        break;
+      }
+      default:
+        out.push({ path, message: issue.message });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+// The `train:` section: optimizer (with parameter groups), schedule, clipping, epochs, batches.
+import { z } from 'zod';
+
+const lr = z.number().gt(0);
+const beta = z.number().min(0).lt(1);
+
+const adamBase = {
+  lr,
+  betas: z.tuple([beta, beta]).default([0.9, 0.999]),
+  eps: z.number().gt(0).default(1e-8),
+};
+
+export const optimizerSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('adam'), ...adamBase, weight_decay: z.number().min(0).default(0) }),
+  z.strictObject({ type: z.literal('adamw'), ...adamBase, weight_decay: z.number().min(0).default(0.01) }),
+  z.strictObject({
+    type: z.literal('sgd'),
+    lr,
+    momentum: z.number().min(0).lt(1).default(0),
+    dampening: z.number().min(0).max(1).default(0),
+    nesterov: z.boolean().default(false),
+    weight_decay: z.number().min(0).default(0),
+  }),
+]);
+
+export const paramGroupSchema = z.strictObject({
+  /** A JavaScript regular expression tested against parameter names; the first matching group wins. */
+  match: z.string().refine(
+    (s) => {
+      try {
+        new RegExp(s);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'not a valid regular expression' },
+  ),
+  lr_scale: z.number().gt(0).default(1),
+  weight_decay: z.number().min(0).optional(),
+});
+
+export const scheduleSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('constant') }),
+  z.strictObject({ type: z.literal('step'), step_size: z.int().min(1), gamma: z.number().gt(0).max(1) }),
+]);
+
+export const trainSchema = z.strictObject({
+  epochs: z.int().min(1),
+  batch_size: z.int().min(1),
+  eval_batch_size: z.int().min(1).default(1000),
+  optimizer: optimizerSchema,
+  param_groups: z.array(paramGroupSchema).default([]),
+  grad_clip: z.number().min(0).default(0),
+  schedule: scheduleSchema.default({ type: 'constant' }),
+  checkpoint_every: z.int().min(1).default(1),
+});
+
+export type TrainConfig = z.infer<typeof trainSchema>;

@@ -1,0 +1,7 @@
+// Library entry point: layers with the reference implementations' parameter names.
+export { Linear, type LinearOptions, type LinearGradients } from './layers/linear.js';
+export { GRU, type GRUOptions, type GRUForwardOptions, type GRUOutput, type GRUGradients, type GRUGradientsIn } from './layers/gru.js';
+export { tensor, type Tensor } from './layers/tensor.js';
+export type { Parameter, StateRecord } from './layers/parameters.js';
+export { native, NativeUnavailableError, type NativeInfo } from './native/addon.js';
+export { readSafetensors, writeSafetensors } from './io/safetensors.js';

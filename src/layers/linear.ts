@@ -1,0 +1,99 @@
+// Linear layer (PyTorch nn.Linear names and layout): y = x Wᵀ + b over the last dimension.
+import { Rng } from '../util/rng.js';
+import { call, runAsync, runSync, type LayerSteps } from './drive.js';
+import { fillUniform, loadStateInto, makeParameter, stateOf, type Parameter, type StateRecord } from './parameters.js';
+import { expectShape, type Tensor } from './tensor.js';
+
+export interface LinearOptions {
+  inFeatures: number;
+  outFeatures: number;
+  bias?: boolean;
+  /** Seed for the default initialisation U(−1/√in, 1/√in) (PyTorch's). */
+  seed?: number;
+  /** Prefix for parameter names inside a model, e.g. "readout." */
+  prefix?: string;
+}
+
+export interface LinearGradients {
+  /** Gradient of the input (null when not asked for). */
+  input: Tensor | null;
+  /** One gradient per parameter name. */
+  params: Record<string, Float32Array>;
+}
+
+export class Linear {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  private saved: Tensor | null = null;
+
+  constructor(o: LinearOptions) {
+    for (const k of ['inFeatures', 'outFeatures'] as const) {
+      if (!Number.isInteger(o[k]) || o[k] < 1) throw new RangeError(`Linear: ${k} must be an integer >= 1, got ${o[k]}`);
+    }
+    this.inFeatures = o.inFeatures;
+    this.outFeatures = o.outFeatures;
+    const prefix = o.prefix ?? '';
+    this.weight = makeParameter(`${prefix}weight`, [o.outFeatures, o.inFeatures]);
+    this.bias = o.bias === false ? null : makeParameter(`${prefix}bias`, [o.outFeatures]);
+    const rng = new Rng(o.seed ?? 0, 0x11ea);
+    const bound = 1 / Math.sqrt(o.inFeatures);
+    fillUniform(this.weight, rng, bound);
+    if (this.bias) fillUniform(this.bias, rng, bound);
+  }
+
+  parameters(): Parameter[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+
+  state(): StateRecord {
+    return stateOf(this.parameters());
+  }
+
+  loadState(record: StateRecord): void {
+    loadStateInto(this.parameters(), record, 'Linear');
+  }
+
+  /** x [..., in] → y [..., out]. In training mode (the default) x is kept for backward. */
+  forward(x: Tensor, opts: { training?: boolean } = {}): Tensor {
+    return runSync(this.forwardSteps(x, opts.training ?? true));
+  }
+
+  forwardAsync(x: Tensor, opts: { training?: boolean } = {}): Promise<Tensor> {
+    return runAsync(this.forwardSteps(x, opts.training ?? true));
+  }
+
+  /** dy [..., out] → gradients of the input and of weight/bias. */
+  backward(dy: Tensor, opts: { needInputGrad?: boolean } = {}): LinearGradients {
+    return runSync(this.backwardSteps(dy, opts.needInputGrad ?? true));
+  }
+
+  backwardAsync(dy: Tensor, opts: { needInputGrad?: boolean } = {}): Promise<LinearGradients> {
+    return runAsync(this.backwardSteps(dy, opts.needInputGrad ?? true));
+  }
+
+  private dims(x: Tensor) {
+    expectShape('x', x, [...x.shape.slice(0, -1).map(() => null), this.inFeatures]);
+    return { M: x.data.length / this.inFeatures, I: this.inFeatures, O: this.outFeatures };
+  }
+
+  private *forwardSteps(x: Tensor, training: boolean): LayerSteps<Tensor> {
+    const d = this.dims(x);
+    const y = yield* call('linearForward', { x: x.data, weight: this.weight.data, bias: this.bias?.data ?? null, ...d });
+    this.saved = training ? x : null;
+    return { data: y, shape: [...x.shape.slice(0, -1), this.outFeatures] };
+  }
+
+  private *backwardSteps(dy: Tensor, needDx: boolean): LayerSteps<LinearGradients> {
+    const x = this.saved;
+    if (!x) throw new Error('Linear.backward: call forward in training mode first');
+    expectShape('dy', dy, [...x.shape.slice(0, -1), this.outFeatures]);
+    const r = yield* call('linearBackward', {
+      x: x.data, weight: this.weight.data, bias: this.bias?.data ?? null, ...this.dims(x), dy: dy.data, needDx,
+    });
+    const params: Record<string, Float32Array> = { [this.weight.name]: r.dWeight };
+    if (this.bias && r.dBias) params[this.bias.name] = r.dBias;
+    return { input: r.dx ? { data: r.dx, shape: [...x.shape] } : null, params };
+  }
+}

@@ -1,0 +1,46 @@
+// The library's tensor: a flat float32 buffer with a shape. Engine tensors are time-major
+// [T, N, C]; layers that accept batch-first input convert at the boundary.
+export interface Tensor {
+  data: Float32Array;
+  shape: readonly number[];
+}
+
+export function tensor(data: Float32Array, shape: readonly number[]): Tensor {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== count) {
+    throw new RangeError(`tensor: data has ${data.length} elements but shape [${shape.join(', ')}] needs ${count}`);
+  }
+  return { data, shape: [...shape] };
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Checks a tensor argument's rank and (where given) its sizes, naming the argument on error. */
+export function expectShape(name: string, t: Tensor, expected: readonly (number | null)[]): void {
+  if (!(t.data instanceof Float32Array)) throw new TypeError(`${name} must hold a Float32Array`);
+  if (t.shape.length !== expected.length) {
+    throw new RangeError(`${name} must have ${expected.length} dimensions, got shape [${t.shape.join(', ')}]`);
+  }
+  expected.forEach((size, i) => {
+    if (size !== null && t.shape[i] !== size) {
+      throw new RangeError(`${name} has shape [${t.shape.join(', ')}], expected dimension ${i} to be ${size}`);
+    }
+  });
+  if (numel(t.shape) !== t.data.length) {
+    throw new RangeError(`${name} has ${t.data.length} elements but shape [${t.shape.join(', ')}]`);
+  }
+}
+
+/** [N, T, C] <-> [T, N, C] transpose (its own inverse with the first two sizes swapped). */
+export function swapFirstTwo(t: Tensor): Tensor {
+  const [a, b, c] = t.shape;
+  const out = new Float32Array(t.data.length);
+  for (let i = 0; i < a; i++) {
+    for (let j = 0; j < b; j++) {
+      out.set(t.data.subarray((i * b + j) * c, (i * b + j + 1) * c), (j * a + i) * c);
+    }
+  }
+  return { data: out, shape: [b, a, c] };
+}

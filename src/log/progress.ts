@@ -1,0 +1,53 @@
+// Progress of a training epoch: a live bar on a terminal; without one (CI, pipes) exactly one
+// line per epoch; nothing when quiet.
+import cliProgress from 'cli-progress';
+
+export interface BatchStats {
+  loss: number;
+  accuracy: number;
+  samplesPerSec: number;
+}
+
+export class EpochProgress {
+  private bar: cliProgress.SingleBar | null = null;
+  private readonly interactive: boolean;
+
+  constructor(private readonly o: { quiet: boolean; epochs: number; stream?: NodeJS.WriteStream }) {
+    const stream = o.stream ?? process.stderr;
+    this.interactive = !o.quiet && stream.isTTY === true;
+  }
+
+  start(epoch: number, totalBatches: number): void {
+    if (!this.interactive) return;
+    this.bar = new cliProgress.SingleBar(
+      {
+        stream: this.o.stream ?? process.stderr,
+        format: `epoch {ep}/${this.o.epochs} |{bar}| {value}/{total} batches | loss {loss} | acc {acc}% | {sps} samples/s | ETA {eta_formatted}`,
+        hideCursor: true,
+        clearOnComplete: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar.start(totalBatches, 0, { ep: epoch + 1, loss: '-', acc: '-', sps: '-' });
+  }
+
+  update(batch: number, s: BatchStats): void {
+    this.bar?.update(batch, { loss: s.loss.toFixed(4), acc: (100 * s.accuracy).toFixed(2), sps: s.samplesPerSec.toFixed(0) });
+  }
+
+  /** Removes the bar without a summary line (the run stopped mid-epoch). */
+  abort(): void {
+    this.bar?.stop();
+    this.bar = null;
+  }
+
+  /** Ends the epoch's bar and prints its summary line (unless quiet). */
+  stop(line: string): void {
+    if (this.bar) {
+      this.bar.stop();
+      this.bar = null;
+    }
+    if (!this.o.quiet) (this.o.stream ?? process.stderr).write(`${line}\n`);
+  }
+}

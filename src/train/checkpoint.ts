@@ -1,0 +1,78 @@
+// Checkpoints in safetensors. last.safetensors holds the model (reference parameter names), the
+// optimizer state under "optimizer.<param>.m|v" and the loop position in metadata; it is what a
+// resumed run starts from. best.safetensors holds the model alone (loadable by PyTorch as is).
+import { existsSync } from 'node:fs';
+import { readSafetensors, writeSafetensors, SafetensorsError, type SafeTensor } from '../io/safetensors.js';
+import type { Parameter, StateRecord } from '../layers/parameters.js';
+import type { Optimizer } from './optimizer.js';
+
+export const CHECKPOINT_FORMAT = 'evnn-checkpoint-1';
+
+export interface LoopState {
+  /** Epochs completed. */
+  epochsDone: number;
+  bestValidAccuracy: number;
+  bestEpoch: number;
+}
+
+function modelTensors(params: readonly Parameter[]) {
+  return Object.fromEntries(params.map((p) => [p.name, { shape: p.shape, data: p.data }]));
+}
+
+export function saveLast(file: string, params: readonly Parameter[], opt: Optimizer, loop: LoopState, configHash: string): void {
+  const optim = Object.fromEntries(Object.entries(opt.stateTensors()).map(([k, v]) => [`optimizer.${k}`, v]));
+  writeSafetensors(file, { ...modelTensors(params), ...optim }, {
+    format: CHECKPOINT_FORMAT,
+    config_hash: configHash,
+    epochs_done: String(loop.epochsDone),
+    optimizer_steps: String(opt.steps),
+    best_valid_accuracy: String(loop.bestValidAccuracy),
+    best_epoch: String(loop.bestEpoch),
+  });
+}
+
+export function saveBest(file: string, params: readonly Parameter[], epoch: number, validAccuracy: number, configHash: string): void {
+  writeSafetensors(file, modelTensors(params), {
+    format: CHECKPOINT_FORMAT,
+    config_hash: configHash,
+    epoch: String(epoch),
+    valid_accuracy: String(validAccuracy),
+  });
+}
+
+/** Model weights of a checkpoint as a state record (optimizer tensors left out). */
+export function loadModelState(file: string): StateRecord {
+  if (!existsSync(file)) throw new SafetensorsError(file, 'checkpoint does not exist');
+  return modelStateOf(file, readSafetensors(file).tensors);
+}
+
+function modelStateOf(file: string, tensors: Map<string, SafeTensor>): StateRecord {
+  const out: StateRecord = {};
+  for (const [name, t] of tensors) {
+    if (name.startsWith('optimizer.')) continue;
+    if (!(t.data instanceof Float32Array)) throw new SafetensorsError(file, `tensor ${name} is ${t.dtype}, expected F32`);
+    out[name] = { data: t.data, shape: t.shape };
+  }
+  return out;
+}
+
+/** Restores the optimizer and returns the loop position stored in last.safetensors. */
+export function loadLast(file: string, opt: Optimizer, configHash: string): { model: StateRecord; loop: LoopState } {
+  const { tensors, metadata } = readSafetensors(file);
+  if (metadata.format !== CHECKPOINT_FORMAT) throw new SafetensorsError(file, `not an evnn checkpoint (format ${metadata.format ?? 'missing'})`);
+  if (metadata.config_hash !== configHash) {
+    throw new SafetensorsError(file, `was written for config ${metadata.config_hash}, not ${configHash}`);
+  }
+  opt.loadStateTensors(Number(metadata.optimizer_steps), (name) => {
+    const t = tensors.get(`optimizer.${name}`);
+    return t?.data instanceof Float32Array ? t.data : undefined;
+  });
+  return {
+    model: modelStateOf(file, tensors),
+    loop: {
+      epochsDone: Number(metadata.epochs_done),
+      bestValidAccuracy: Number(metadata.best_valid_accuracy),
+      bestEpoch: Number(metadata.best_epoch),
+    },
+  };
+}

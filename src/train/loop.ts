@@ -1,0 +1,87 @@
+// One training epoch and one evaluation pass. Batches are built in TypeScript while the previous
+// native call runs (the native calls are async), so data preparation overlaps compute.
+import { native } from '../native/addon.js';
+import type { Parameter } from '../layers/parameters.js';
+import type { Tensor } from '../layers/tensor.js';
+import { epochOrder, sequentialOrder, slices, type Batch, type BatchSource } from './batches.js';
+import { NonFiniteLossError } from './errors.js';
+import type { Optimizer } from './optimizer.js';
+
+export interface TrainableModel {
+  parameters(): Parameter[];
+  trainBatch(x: Tensor, labels: Int32Array): Promise<{ loss: number; correct: number; grads: Record<string, Float32Array> }>;
+  evalBatch(x: Tensor, labels: Int32Array): Promise<{ loss: number; correct: number }>;
+}
+
+export interface ProgressSink {
+  start(epoch: number, totalBatches: number): void;
+  update(batch: number, s: { loss: number; accuracy: number; samplesPerSec: number }): void;
+}
+
+export interface EpochStats {
+  loss: number;
+  accuracy: number;
+  samples: number;
+  seconds: number;
+  samplesPerSec: number;
+}
+
+export interface TrainEpochOptions {
+  epoch: number;
+  seed: number;
+  batchSize: number;
+  lr: number;
+  /** Max global gradient norm; 0 disables clipping. */
+  gradClip: number;
+  progress?: ProgressSink;
+}
+
+export async function trainEpoch(model: TrainableModel, opt: Optimizer, source: BatchSource, o: TrainEpochOptions): Promise<EpochStats> {
+  const addon = native();
+  const parts = [...slices(epochOrder(source.count, o.seed, o.epoch), o.batchSize)];
+  o.progress?.start(o.epoch, parts.length);
+  const t0 = performance.now();
+  let lossSum = 0;
+  let correct = 0;
+  let seen = 0;
+  let next: Batch | undefined = parts.length > 0 ? source.batch(parts[0]) : undefined;
+  for (let b = 0; b < parts.length; b++) {
+    const batch = next!;
+    const pending = model.trainBatch(batch.x, batch.labels);
+    next = b + 1 < parts.length ? source.batch(parts[b + 1]) : undefined;
+    const r = await pending;
+    if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(o.epoch, b, 'the loss');
+    const grads = Object.values(r.grads);
+    const norm = o.gradClip > 0 ? addon.clipGlobalNorm(grads, o.gradClip) : addon.globalNorm(grads);
+    if (!Number.isFinite(norm)) throw new NonFiniteLossError(o.epoch, b, 'the gradient norm');
+    opt.step(r.grads, o.lr);
+    const n = batch.labels.length;
+    lossSum += r.loss * n;
+    correct += r.correct;
+    seen += n;
+    const seconds = (performance.now() - t0) / 1000;
+    o.progress?.update(b + 1, { loss: lossSum / seen, accuracy: correct / seen, samplesPerSec: seen / seconds });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { loss: lossSum / seen, accuracy: correct / seen, samples: seen, seconds, samplesPerSec: seen / seconds };
+}
+
+export async function evaluate(model: TrainableModel, source: BatchSource, batchSize: number): Promise<EpochStats> {
+  const t0 = performance.now();
+  let lossSum = 0;
+  let correct = 0;
+  let seen = 0;
+  const parts = [...slices(sequentialOrder(source.count), batchSize)];
+  let next: Batch | undefined = parts.length > 0 ? source.batch(parts[0]) : undefined;
+  for (let b = 0; b < parts.length; b++) {
+    const batch = next!;
+    const pending = model.evalBatch(batch.x, batch.labels);
+    next = b + 1 < parts.length ? source.batch(parts[b + 1]) : undefined;
+    const r = await pending;
+    lossSum += r.loss * batch.labels.length;
+    correct += r.correct;
+    seen += batch.labels.length;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { loss: seen ? lossSum / seen : NaN, accuracy: seen ? correct / seen : NaN, samples: seen, seconds, samplesPerSec: seen / seconds };
+}
