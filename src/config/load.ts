@@ -45,11 +45,11 @@ export function loadConfig(file: string, overrides: readonly string[] = []): Con
   } catch (err) {
     throw new ConfigError(file, [{ path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
   }
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => ({ path: '', message: `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({ path: '', message: `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split(' at line ')[0]}` })),
     );
   }
   const parsed: unknown = doc.toJS();
