@@ -41,7 +41,7 @@ threads: 2
 data:
   dataset: mnist
   view: smnist-rows
-  limit: { train: ${o.trainLimit ?? 600}, valid: 200, test: 200 }
+  limit: { train: ${o.trainLimit ?? 2000}, valid: 200, test: 200 }
 model:
   rnn: { type: gru, hidden_size: ${o.hidden ?? 16} }
 train:
