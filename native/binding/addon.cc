@@ -1,6 +1,23 @@
+// Module entry point of build/Release/evnn.node. The binding only validates and marshals; the
+// math lives in native/src/cpu (see native/README.md). The typed contract is src/native/addon.ts.
 #include <napi.h>
+
+#include "register.h"
+
+namespace {
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("hello", Napi::String::New(env, "ok"));
+  using namespace evnn::binding;
+  RegisterInfo(env, exports);
+  RegisterGemm(env, exports);
+  RegisterLinear(env, exports);
+  RegisterGru(env, exports);
+  RegisterLoss(env, exports);
+  RegisterOptim(env, exports);
+  RegisterRng(env, exports);
   return exports;
 }
+
+}  // namespace
+
 NODE_API_MODULE(evnn, Init)

@@ -131,8 +131,15 @@ export interface NativeAddon {
   /** PyTorch clip_grad_norm_: scales in place when norm > maxNorm; returns the norm before clipping. */
   clipGlobalNorm(grads: Float32Array[], maxNorm: number): number;
 
-  /** Counter-based Philox4x32-10 uniform floats in [0,1): element i uses counter (offset + i). */
+  /**
+   * Counter-based Philox4x32-10 uniform floats in [0,1) (top 24 bits × 2^-24), key = seed.
+   * out[i] is 32-bit output number p = offset + i of the stream: word p mod 4 of the block whose
+   * counter is p / 4. So advancing offset by out.length draws fresh values, and every value
+   * depends only on (seed, p), never on the thread count.
+   */
   philoxUniform(out: Float32Array, seed: bigint, offset: bigint): void;
+  /** One raw Philox4x32-10 block (counter: 4 words, key: 2 words, low word first), for known-answer tests. */
+  philoxBlock(counter: Uint32Array, key: Uint32Array): Uint32Array;
 }
 
 export class NativeUnavailableError extends Error {

@@ -1,0 +1,17 @@
+// Each binding file adds its family of functions to the module's exports.
+#pragma once
+#include <napi.h>
+
+namespace evnn {
+namespace binding {
+
+void RegisterInfo(Napi::Env env, Napi::Object exports);    // info, setThreads, setGemmKernel
+void RegisterGemm(Napi::Env env, Napi::Object exports);    // gemm
+void RegisterLinear(Napi::Env env, Napi::Object exports);  // linearForward/Backward(+Async)
+void RegisterGru(Napi::Env env, Napi::Object exports);     // gruForward/Backward(+Async)
+void RegisterLoss(Napi::Env env, Napi::Object exports);    // softmaxCrossEntropy
+void RegisterOptim(Napi::Env env, Napi::Object exports);   // sgdStep, adamStep, globalNorm, clipGlobalNorm
+void RegisterRng(Napi::Env env, Napi::Object exports);     // philoxUniform, philoxBlock
+
+}  // namespace binding
+}  // namespace evnn
