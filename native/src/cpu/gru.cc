@@ -1,0 +1,304 @@
+// Dense GRU on the CPU, haste/cuDNN style: the input projections of many steps in one GEMM,
+// one recurrent GEMM per step, and one fused (vectorised, threaded) pointwise kernel per step.
+// Backward runs the time loop backwards with one GEMM per step for dh_{t-1} and leaves the
+// weight and input gradients to a few large GEMMs per time chunk.
+#include "evnn/gru.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "evnn/gemm.h"
+#include "evnn/parallel.h"
+#include "gru_detail.h"
+#include "vec_math.h"
+
+namespace evnn {
+namespace gru {
+
+namespace detail {
+namespace {
+size_t g_chunk_floats = size_t(1) << 22;  // 16 MiB per scratch buffer
+}
+size_t chunk_floats() { return g_chunk_floats; }
+void set_chunk_floats(size_t n) { g_chunk_floats = n; }
+}  // namespace detail
+
+namespace {
+
+// Cache row per (t, n): r, z, n, and U_n h + b_hn (needed for dr), H floats each.
+constexpr int kCacheGates = 4;
+// Elements per thread below which waking another thread costs more than it saves.
+constexpr int64_t kForwardGrain = 4096;
+constexpr int64_t kBackwardGrain = 8192;
+
+using Buffer = std::unique_ptr<float[]>;
+Buffer alloc(size_t n) { return Buffer(new float[n > 0 ? n : 1]); }
+Buffer alloc_zeroed(size_t n) {
+  Buffer b = alloc(n);
+  std::fill(b.get(), b.get() + n, 0.0f);
+  return b;
+}
+
+void check_dims(const Dims& d, const char* fn) {
+  if (d.T < 0 || d.N < 0 || d.C < 0 || d.H < 0) {
+    throw std::invalid_argument(std::string("evnn::gru::") + fn + ": dims must be >= 0, got T=" +
+                                std::to_string(d.T) + " N=" + std::to_string(d.N) +
+                                " C=" + std::to_string(d.C) + " H=" + std::to_string(d.H));
+  }
+}
+
+void require(const void* p, const char* fn, const char* name) {
+  if (p == nullptr) throw std::invalid_argument(std::string("evnn::gru::") + fn + ": " + name + " is null");
+}
+
+// Steps per time chunk: as many as fit the scratch budget, at least one.
+int steps_per_chunk(const Dims& d) {
+  const size_t per_step = size_t(d.N) * 3 * d.H;
+  const size_t budget = detail::chunk_floats();
+  const size_t s = per_step == 0 ? size_t(d.T) : budget / per_step;
+  return int(std::max<size_t>(1, std::min<size_t>(s, size_t(d.T))));
+}
+
+// Runs fn(row, j0, j1) over the [rows, H] index space split into contiguous chunks; rows and
+// columns are flattened so a single long row (N = 1) still spreads over the threads.
+template <typename Fn>
+void for_each_segment(int rows, int H, int64_t grain, const Fn& fn) {
+  parallel_for(0, int64_t(rows) * H, grain, [&](int64_t b, int64_t e) {
+    while (b < e) {
+      const int row = int(b / H);
+      const int j0 = int(b - int64_t(row) * H);
+      const int j1 = int(std::min<int64_t>(H, j0 + (e - b)));
+      fn(row, j0, j1);
+      b += j1 - j0;
+    }
+  });
+}
+
+// One step's gates for row segment [j0, j1): gx, gh are the raw GEMM outputs (no biases).
+template <bool kCache>
+inline void forward_segment(int H, int j0, int j1, const float* __restrict gx,
+                            const float* __restrict gh, const float* __restrict b_ih,
+                            const float* __restrict b_hh, const float* __restrict hprev,
+                            float* __restrict h, float* __restrict cache) {
+  for (int j = j0; j < j1; ++j) {
+    const float r = vmath::sigmoid(gx[j] + b_ih[j] + gh[j] + b_hh[j]);
+    const float z = vmath::sigmoid(gx[H + j] + b_ih[H + j] + gh[H + j] + b_hh[H + j]);
+    const float hn = gh[2 * H + j] + b_hh[2 * H + j];
+    const float n = vmath::tanh(gx[2 * H + j] + b_ih[2 * H + j] + r * hn);
+    h[j] = n + z * (hprev[j] - n);  // (1 - z) n + z h
+    if (kCache) {
+      cache[j] = r;
+      cache[H + j] = z;
+      cache[2 * H + j] = n;
+      cache[3 * H + j] = hn;
+    }
+  }
+}
+
+// Gradients of one step for row segment [j0, j1). dh_next: dL/dh_t from later steps; writes
+// the gate pre-activation gradients for the input side (r, z, n) and the hidden side
+// (r, z, r ⊙ dn) and the direct part z ⊙ dh of dL/dh_{t-1}.
+inline void backward_segment(int H, int j0, int j1, const float* __restrict dh_next,
+                             const float* __restrict dy, const float* __restrict c,
+                             const float* __restrict hprev, float* __restrict dgx,
+                             float* __restrict dgh, float* __restrict dh_prev) {
+  for (int j = j0; j < j1; ++j) {
+    const float g = dh_next[j] + dy[j];
+    const float r = c[j], z = c[H + j], n = c[2 * H + j], hn = c[3 * H + j];
+    const float da_n = g * (1.0f - z) * (1.0f - n * n);
+    const float da_z = g * (hprev[j] - n) * z * (1.0f - z);
+    const float da_r = da_n * hn * r * (1.0f - r);
+    dgx[j] = da_r;
+    dgx[H + j] = da_z;
+    dgx[2 * H + j] = da_n;
+    dgh[j] = da_r;
+    dgh[H + j] = da_z;
+    dgh[2 * H + j] = da_n * r;
+    dh_prev[j] = g * z;
+  }
+}
+
+// acc[c - c0] += sum over rows of m[row, c] for c in [c0, c1) (columns split over threads, so
+// the summation order, and the result, do not depend on the thread count).
+void add_column_sums(const float* m, int rows, int cols, int c0, int c1, double* acc) {
+  parallel_for(c0, c1, 256, [&](int64_t b, int64_t e) {
+    const int len = int(e - b);
+    std::vector<double> s(len, 0.0);
+    for (int i = 0; i < rows; ++i) {
+      const float* row = m + size_t(i) * cols + b;
+      for (int k = 0; k < len; ++k) s[k] += row[k];
+    }
+    for (int k = 0; k < len; ++k) acc[b - c0 + k] += s[k];
+  });
+}
+
+}  // namespace
+
+size_t CacheSize(const Dims& d) {
+  check_dims(d, "CacheSize");
+  return size_t(d.T) * d.N * kCacheGates * d.H;
+}
+
+void Forward(const Dims& d, const Weights& w, const float* x, const float* h0, float* y,
+             float* cache) {
+  check_dims(d, "Forward");
+  const int T = d.T, N = d.N, C = d.C, H = d.H, G = 3 * H;
+  if (T == 0 || N == 0 || H == 0) return;
+  require(w.w_ih, "Forward", "w_ih");
+  require(w.w_hh, "Forward", "w_hh");
+  require(w.b_ih, "Forward", "b_ih");
+  require(w.b_hh, "Forward", "b_hh");
+  require(y, "Forward", "y");
+  if (C > 0) require(x, "Forward", "x");
+
+  const int S = steps_per_chunk(d);
+  Buffer gx = alloc(size_t(S) * N * G);
+  Buffer gh = alloc(size_t(N) * G);
+  Buffer zeros = h0 ? nullptr : alloc_zeroed(size_t(N) * H);
+  const size_t NH = size_t(N) * H;
+
+  for (int t0 = 0; t0 < T; t0 += S) {
+    const int t1 = std::min(T, t0 + S);
+    const int rows = (t1 - t0) * N;
+    if (C > 0) {
+      gemm(Trans::No, Trans::Yes, rows, G, C, 1.0f, x + size_t(t0) * N * C, C, w.w_ih, C, 0.0f,
+           gx.get(), G);
+    } else {
+      std::fill(gx.get(), gx.get() + size_t(rows) * G, 0.0f);
+    }
+    for (int t = t0; t < t1; ++t) {
+      const float* hprev = t > 0 ? y + (t - 1) * NH : h0;
+      if (hprev) {
+        gemm(Trans::No, Trans::Yes, N, G, H, 1.0f, hprev, H, w.w_hh, H, 0.0f, gh.get(), G);
+      } else {
+        std::fill(gh.get(), gh.get() + size_t(N) * G, 0.0f);
+        hprev = zeros.get();
+      }
+      const float* gx_t = gx.get() + size_t(t - t0) * N * G;
+      float* y_t = y + t * NH;
+      float* cache_t = cache ? cache + size_t(t) * N * kCacheGates * H : nullptr;
+      for_each_segment(N, H, kForwardGrain, [&](int n, int j0, int j1) {
+        const size_t gi = size_t(n) * G, hi = size_t(n) * H;
+        if (cache_t) {
+          forward_segment<true>(H, j0, j1, gx_t + gi, gh.get() + gi, w.b_ih, w.b_hh, hprev + hi,
+                                y_t + hi, cache_t + size_t(n) * kCacheGates * H);
+        } else {
+          forward_segment<false>(H, j0, j1, gx_t + gi, gh.get() + gi, w.b_ih, w.b_hh, hprev + hi,
+                                 y_t + hi, nullptr);
+        }
+      });
+    }
+  }
+}
+
+void Backward(const Dims& d, const Weights& w, const float* x, const float* h0, const float* y,
+              const float* cache, const float* dy, const float* dhT, float* dx, float* dh0,
+              const Grads& g) {
+  check_dims(d, "Backward");
+  const int T = d.T, N = d.N, C = d.C, H = d.H, G = 3 * H;
+  require(g.dw_ih, "Backward", "dw_ih");
+  require(g.dw_hh, "Backward", "dw_hh");
+  require(g.db_ih, "Backward", "db_ih");
+  require(g.db_hh, "Backward", "db_hh");
+  const size_t NH = size_t(N) * H;
+  if (T == 0 || N == 0 || H == 0) {  // nothing depends on the weights
+    std::fill(g.dw_ih, g.dw_ih + size_t(G) * C, 0.0f);
+    std::fill(g.dw_hh, g.dw_hh + size_t(G) * H, 0.0f);
+    std::fill(g.db_ih, g.db_ih + G, 0.0f);
+    std::fill(g.db_hh, g.db_hh + G, 0.0f);
+    if (dx) std::fill(dx, dx + size_t(T) * N * C, 0.0f);
+    if (dh0) {
+      if (dhT) std::copy(dhT, dhT + NH, dh0);
+      else std::fill(dh0, dh0 + NH, 0.0f);
+    }
+    return;
+  }
+  require(w.w_ih, "Backward", "w_ih");
+  require(w.w_hh, "Backward", "w_hh");
+  require(y, "Backward", "y");
+  require(cache, "Backward", "cache");
+  require(dy, "Backward", "dy");
+  if (C > 0) require(x, "Backward", "x");
+
+  const int S = steps_per_chunk(d);
+  Buffer dgx = alloc(size_t(S) * N * G);
+  Buffer dgh = alloc(size_t(S) * N * G);
+  Buffer dh_a = alloc(NH), dh_b = alloc(NH);
+  Buffer zeros = h0 ? nullptr : alloc_zeroed(NH);
+  const float* h_init = h0 ? h0 : zeros.get();
+  if (dhT) std::copy(dhT, dhT + NH, dh_a.get());
+  else std::fill(dh_a.get(), dh_a.get() + NH, 0.0f);
+  std::vector<double> sum_dgh(G, 0.0), sum_dgx_n(H, 0.0);
+  bool ih_written = false, hh_written = false;
+
+  for (int t1 = T; t1 > 0;) {
+    const int t0 = std::max(0, t1 - S);
+    for (int t = t1 - 1; t >= t0; --t) {
+      const float* hprev = t > 0 ? y + (t - 1) * NH : h_init;
+      const float* dy_t = dy + t * NH;
+      const float* cache_t = cache + size_t(t) * N * kCacheGates * H;
+      float* dgx_t = dgx.get() + size_t(t - t0) * N * G;
+      float* dgh_t = dgh.get() + size_t(t - t0) * N * G;
+      const float* dh_next = dh_a.get();
+      float* dh_prev = dh_b.get();
+      for_each_segment(N, H, kBackwardGrain, [&](int n, int j0, int j1) {
+        const size_t gi = size_t(n) * G, hi = size_t(n) * H;
+        backward_segment(H, j0, j1, dh_next + hi, dy_t + hi,
+                         cache_t + size_t(n) * kCacheGates * H, hprev + hi, dgx_t + gi,
+                         dgh_t + gi, dh_prev + hi);
+      });
+      if (t > 0 || dh0) {
+        gemm(Trans::No, Trans::No, N, H, G, 1.0f, dgh_t, G, w.w_hh, H, 1.0f, dh_prev, H);
+      }
+      std::swap(dh_a, dh_b);
+    }
+
+    // Weight and input gradients of the whole chunk, rows = steps·N.
+    const int rows = (t1 - t0) * N;
+    if (C > 0) {
+      gemm(Trans::Yes, Trans::No, G, C, rows, 1.0f, dgx.get(), G, x + size_t(t0) * N * C, C,
+           ih_written ? 1.0f : 0.0f, g.dw_ih, C);
+      ih_written = true;
+      if (dx) {
+        gemm(Trans::No, Trans::No, rows, C, G, 1.0f, dgx.get(), G, w.w_ih, C, 0.0f,
+             dx + size_t(t0) * N * C, C);
+      }
+    }
+    // dW_hh pairs step t's dgh with h_{t-1}: y[t-1] for t >= 1 (contiguous), h0 for t = 0.
+    int first_y_step = t0;
+    if (t0 == 0) {
+      if (h0) {
+        gemm(Trans::Yes, Trans::No, G, H, N, 1.0f, dgh.get(), G, h0, H,
+             hh_written ? 1.0f : 0.0f, g.dw_hh, H);
+        hh_written = true;
+      }
+      first_y_step = 1;
+    }
+    if (first_y_step < t1) {
+      const int yrows = (t1 - first_y_step) * N;
+      gemm(Trans::Yes, Trans::No, G, H, yrows, 1.0f, dgh.get() + size_t(first_y_step - t0) * N * G,
+           G, y + (first_y_step - 1) * NH, H, hh_written ? 1.0f : 0.0f, g.dw_hh, H);
+      hh_written = true;
+    }
+    // Bias gradients: the r and z blocks of dgx equal dgh's, so only dgx's n block is summed.
+    add_column_sums(dgh.get(), rows, G, 0, G, sum_dgh.data());
+    add_column_sums(dgx.get(), rows, G, 2 * H, G, sum_dgx_n.data());
+    t1 = t0;
+  }
+
+  if (!ih_written) std::fill(g.dw_ih, g.dw_ih + size_t(G) * C, 0.0f);
+  if (!hh_written) std::fill(g.dw_hh, g.dw_hh + size_t(G) * H, 0.0f);
+  for (int k = 0; k < G; ++k) {
+    g.db_hh[k] = float(sum_dgh[k]);
+    g.db_ih[k] = k < 2 * H ? float(sum_dgh[k]) : float(sum_dgx_n[k - 2 * H]);
+  }
+  if (dh0) std::copy(dh_a.get(), dh_a.get() + NH, dh0);
+}
+
+}  // namespace gru
+}  // namespace evnn
