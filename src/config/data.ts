@@ -21,3 +21,4 @@ export const dataSchema = z.strictObject({
 });
 
 export type DataConfig = z.infer<typeof dataSchema>;
+export type LimitConfig = z.infer<typeof limitSchema>;

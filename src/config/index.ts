@@ -1,7 +1,9 @@
-export { configSchema, type Config } from './schema.js';
-export type { DataConfig } from './data.js';
-export type { ModelConfig } from './model.js';
-export type { TrainConfig } from './train.js';
-export { loadConfig, validateConfig, parseOverride } from './load.js';
-export { ConfigError, type ConfigIssue } from './errors.js';
+// Experiment configs: zod schemas (one per section), YAML loading with --set overrides, the
+// resolved config's hash and YAML, and the JSON Schema of config files.
+export { configSchema, type Config, type PaperConfig } from './schema.js';
+export type { DataConfig, LimitConfig } from './data.js';
+export type { ModelConfig, RnnConfig } from './model.js';
+export type { TrainConfig, OptimizerConfig, ParamGroupConfig, ScheduleConfig } from './train.js';
+export { loadConfig, validateConfig, parseConfigText, parseOverride } from './load.js';
+export { ConfigError, formatIssue, type ConfigIssue } from './errors.js';
 export { configHash, configToYaml, configJsonSchema } from './serialize.js';

@@ -16,3 +16,4 @@ export const modelSchema = z.strictObject({
 });
 
 export type ModelConfig = z.infer<typeof modelSchema>;
+export type RnnConfig = z.infer<typeof rnnSchema>;

@@ -5,14 +5,29 @@ import { dataSchema } from './data.js';
 import { modelSchema } from './model.js';
 import { trainSchema } from './train.js';
 
-export const paperSchema = z.strictObject({
-  metric: z.enum(['test_accuracy', 'test_error', 'test_perplexity']),
-  value: z.number(),
-  source: z.string().optional(),
-});
+const FRACTIONS = new Set(['test_accuracy', 'test_error']);
+
+export const paperSchema = z
+  .strictObject({
+    metric: z.enum(['test_accuracy', 'test_error', 'test_perplexity']),
+    value: z.number(),
+    source: z.string().optional(),
+  })
+  .superRefine((p, ctx) => {
+    // A percentage written as 98.3 would compare against a fraction and look like a 97-point gap.
+    if (FRACTIONS.has(p.metric) && !(p.value >= 0 && p.value <= 1)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `must be a fraction in [0, 1] for ${p.metric} (0.983 for 98.3%), got ${p.value}` });
+    } else if (p.metric === 'test_perplexity' && !(p.value > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `must be > 0 for test_perplexity, got ${p.value}` });
+    }
+  });
+
+/** Names a run directory, so it is restricted to characters that are safe in paths. */
+export const nameSchema = z.string().regex(/^[A-Za-z0-9._-]+$/, 'must contain only letters, digits, ".", "_" and "-"');
 
 export const configSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must contain only letters, digits, ".", "_" and "-"'),
+  /** Defaults to the config file's basename (filled in by loadConfig). */
+  name: nameSchema,
   description: z.string().optional(),
   seed: z.int().min(0).default(0),
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
@@ -25,3 +40,4 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
+export type PaperConfig = z.infer<typeof paperSchema>;

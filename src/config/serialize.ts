@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, nameSchema, type Config } from './schema.js';
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
@@ -13,19 +13,25 @@ function canonical(v: unknown): unknown {
 }
 
 /**
- * Short stable fingerprint of everything that changes a run's numbers (not its name, description
- * or paper reference). The run directory is named after it, so re-running a config resumes it.
+ * Short stable fingerprint (8 hex digits of a SHA-256 over canonical JSON) of everything that can
+ * change a run's numbers. Left out: name, description and paper (labels) and
+ * train.checkpoint_every (how often a resumable state is saved, not what is computed). `threads`
+ * stays in: it changes float summation order. The run directory is named after the hash, so
+ * re-running a config finds its run again.
  */
 export function configHash(cfg: Config): string {
   const { name: _n, description: _d, paper: _p, ...rest } = cfg;
-  return createHash('sha256').update(JSON.stringify(canonical(rest))).digest('hex').slice(0, 8);
+  const { checkpoint_every: _c, ...train } = rest.train;
+  return createHash('sha256').update(JSON.stringify(canonical({ ...rest, train }))).digest('hex').slice(0, 8);
 }
 
 export function configToYaml(cfg: Config): string {
   return stringify(cfg);
 }
 
-/** JSON Schema of the config file (for editors and the README's reference). */
-export function configJsonSchema(): unknown {
-  return z.toJSONSchema(configSchema, { io: 'input' });
+/** JSON Schema of the config file as written (for editors and the README's reference). */
+export function configJsonSchema(): Record<string, unknown> {
+  // In a file `name` is optional: loadConfig fills it in from the file name.
+  const fileSchema = configSchema.extend({ name: nameSchema.optional() });
+  return z.toJSONSchema(fileSchema, { io: 'input' }) as Record<string, unknown>;
 }

@@ -57,3 +57,6 @@ export const trainSchema = z.strictObject({
 });
 
 export type TrainConfig = z.infer<typeof trainSchema>;
+export type OptimizerConfig = z.infer<typeof optimizerSchema>;
+export type ParamGroupConfig = z.infer<typeof paramGroupSchema>;
+export type ScheduleConfig = z.infer<typeof scheduleSchema>;

@@ -2,6 +2,9 @@
 // line per epoch; nothing when quiet.
 import cliProgress from 'cli-progress';
 
+/** Where progress goes: process.stderr, or anything writable that says whether it is a terminal. */
+export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
 export interface BatchStats {
   loss: number;
   accuracy: number;
@@ -12,7 +15,7 @@ export class EpochProgress {
   private bar: cliProgress.SingleBar | null = null;
   private readonly interactive: boolean;
 
-  constructor(private readonly o: { quiet: boolean; epochs: number; stream?: NodeJS.WriteStream }) {
+  constructor(private readonly o: { quiet: boolean; epochs: number; stream?: ProgressStream }) {
     const stream = o.stream ?? process.stderr;
     this.interactive = !o.quiet && stream.isTTY === true;
   }

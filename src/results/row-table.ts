@@ -17,6 +17,10 @@ export class RowTable<R extends Record<string, number | string>> {
 
   constructor(private readonly columns: Columns<R>) {}
 
+  append(row: R): void {
+    this.rows.push(row);
+  }
+
   appendAll(rows: readonly R[]): void {
     this.rows.push(...rows);
   }
@@ -43,7 +47,12 @@ export class RowTable<R extends Record<string, number | string>> {
       throw new Error(`${file}: not a readable Arrow file (${(err as Error).message})`);
     }
     const names = Object.keys(this.columns);
-    for (const n of names) if (!t.getChild(n)) throw new Error(`${file}: missing column ${n}`);
+    for (const n of names) {
+      const field = t.schema.fields.find((f) => f.name === n);
+      if (!field) throw new Error(`${file}: missing column ${n}`);
+      const want = arrowType(this.columns[n as keyof R]);
+      if (String(field.type) !== String(want)) throw new Error(`${file}: column ${n} is ${String(field.type)}, expected ${String(want)}`);
+    }
     const cols = names.map((n) => t.getChild(n)!.toArray() as ArrayLike<number | string>);
     for (let i = 0; i < t.numRows; i++) {
       this.rows.push(Object.fromEntries(names.map((n, j) => [n, cols[j][i]])) as R);
