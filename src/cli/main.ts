@@ -32,7 +32,7 @@ function buildProgram(): Command {
       print(runReport(await runConfig(cfg, pipelineOptions(f))));
     });
 
-  configCommand(program, 'pretrain', 'train, validate and test (no data preparation step of its own); resumes an interrupted run')
+  configCommand(program, 'pretrain', 'the training step alone: train, validate and test (prepares the data it needs); resumes an interrupted run')
     .option('--force', 'start the run afresh even if it finished or was interrupted')
     .action(async (config: string, f: CommonFlags) => {
       const cfg = loadConfig(config, f.set);
