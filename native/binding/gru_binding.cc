@@ -122,26 +122,11 @@ BackwardJob MakeBackward(const Napi::CallbackInfo& info, const char* fn) {
   return j;
 }
 
-Napi::Value Forward(const Napi::CallbackInfo& info) {
-  return RunSync(info, [](const Napi::CallbackInfo& i) { return MakeForward(i, "gruForward"); });
-}
-Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
-  return RunAsync(info, [](const Napi::CallbackInfo& i) { return MakeForward(i, "gruForwardAsync"); });
-}
-Napi::Value Backward(const Napi::CallbackInfo& info) {
-  return RunSync(info, [](const Napi::CallbackInfo& i) { return MakeBackward(i, "gruBackward"); });
-}
-Napi::Value BackwardAsync(const Napi::CallbackInfo& info) {
-  return RunAsync(info, [](const Napi::CallbackInfo& i) { return MakeBackward(i, "gruBackwardAsync"); });
-}
-
 }  // namespace
 
 void RegisterGru(Napi::Env env, Napi::Object exports) {
-  exports.Set("gruForward", Napi::Function::New(env, Forward, "gruForward"));
-  exports.Set("gruBackward", Napi::Function::New(env, Backward, "gruBackward"));
-  exports.Set("gruForwardAsync", Napi::Function::New(env, ForwardAsync, "gruForwardAsync"));
-  exports.Set("gruBackwardAsync", Napi::Function::New(env, BackwardAsync, "gruBackwardAsync"));
+  ExportSyncAndAsync(env, exports, "gruForward", MakeForward);
+  ExportSyncAndAsync(env, exports, "gruBackward", MakeBackward);
 }
 
 }  // namespace binding

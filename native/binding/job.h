@@ -108,5 +108,19 @@ Napi::Value RunAsync(const Napi::CallbackInfo& info, Make make) {
   return deferred.Promise();
 }
 
+// Exports `name` (runs now) and `name`Async (returns a Promise), both built by one
+// make(info, fn) -> Job; fn is the exported name that validation errors carry.
+template <typename Job>
+void ExportSyncAndAsync(Napi::Env env, Napi::Object exports, const std::string& name,
+                        Job (*make)(const Napi::CallbackInfo&, const char*)) {
+  const std::string async = name + "Async";
+  exports.Set(name, Napi::Function::New(env, [make, name](const Napi::CallbackInfo& info) {
+    return RunSync(info, [&](const Napi::CallbackInfo& i) { return make(i, name.c_str()); });
+  }, name));
+  exports.Set(async, Napi::Function::New(env, [make, async](const Napi::CallbackInfo& info) {
+    return RunAsync(info, [&](const Napi::CallbackInfo& i) { return make(i, async.c_str()); });
+  }, async));
+}
+
 }  // namespace binding
 }  // namespace evnn

@@ -84,26 +84,11 @@ BackwardJob MakeBackward(const Napi::CallbackInfo& info, const char* fn) {
   return j;
 }
 
-Napi::Value Forward(const Napi::CallbackInfo& info) {
-  return RunSync(info, [](const Napi::CallbackInfo& i) { return MakeForward(i, "linearForward"); });
-}
-Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
-  return RunAsync(info, [](const Napi::CallbackInfo& i) { return MakeForward(i, "linearForwardAsync"); });
-}
-Napi::Value Backward(const Napi::CallbackInfo& info) {
-  return RunSync(info, [](const Napi::CallbackInfo& i) { return MakeBackward(i, "linearBackward"); });
-}
-Napi::Value BackwardAsync(const Napi::CallbackInfo& info) {
-  return RunAsync(info, [](const Napi::CallbackInfo& i) { return MakeBackward(i, "linearBackwardAsync"); });
-}
-
 }  // namespace
 
 void RegisterLinear(Napi::Env env, Napi::Object exports) {
-  exports.Set("linearForward", Napi::Function::New(env, Forward, "linearForward"));
-  exports.Set("linearBackward", Napi::Function::New(env, Backward, "linearBackward"));
-  exports.Set("linearForwardAsync", Napi::Function::New(env, ForwardAsync, "linearForwardAsync"));
-  exports.Set("linearBackwardAsync", Napi::Function::New(env, BackwardAsync, "linearBackwardAsync"));
+  ExportSyncAndAsync(env, exports, "linearForward", MakeForward);
+  ExportSyncAndAsync(env, exports, "linearBackward", MakeBackward);
 }
 
 }  // namespace binding
