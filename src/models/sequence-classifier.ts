@@ -71,9 +71,7 @@ export class SequenceClassifier {
   async trainBatch(x: Tensor, labels: Int32Array): Promise<TrainBatchResult> {
     const [T, N] = x.shape;
     const H = this.rnn.hiddenSize;
-    const { output } = await this.rnn.forwardAsync(x, { training: true });
-    const last: Tensor = { data: output.data.subarray((T - 1) * N * H), shape: [N, H] };
-    const logits = this.readout.forward(last, { training: true });
+    const logits = await this.readLastStep(x, true);
     const K = this.options.numClasses;
     const ce = native().softmaxCrossEntropy(logits.data, labels, N, K);
     const rg = this.readout.backward({ data: ce.dlogits, shape: [N, K] });
@@ -85,13 +83,17 @@ export class SequenceClassifier {
 
   /** Loss and correct count without keeping anything for backward. */
   async evalBatch(x: Tensor, labels: Int32Array): Promise<BatchResult> {
+    const logits = await this.readLastStep(x, false);
+    const ce = native().softmaxCrossEntropy(logits.data, labels, x.shape[1], this.options.numClasses);
+    return { loss: ce.loss, correct: ce.correct };
+  }
+
+  /** The readout's logits [N, K] from the RNN stack's output at the last time step. */
+  private async readLastStep(x: Tensor, training: boolean): Promise<Tensor> {
     const [T, N] = x.shape;
     const H = this.rnn.hiddenSize;
-    const { output } = await this.rnn.forwardAsync(x, { training: false });
-    const last: Tensor = { data: output.data.subarray((T - 1) * N * H), shape: [N, H] };
-    const logits = this.readout.forward(last, { training: false });
-    const ce = native().softmaxCrossEntropy(logits.data, labels, N, this.options.numClasses);
-    return { loss: ce.loss, correct: ce.correct };
+    const { output } = await this.rnn.forwardAsync(x, { training });
+    return this.readout.forward({ data: output.data.subarray((T - 1) * N * H), shape: [N, H] }, { training });
   }
 
   /** Sparsity of the last epoch; a dense GRU has none. */

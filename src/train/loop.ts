@@ -36,6 +36,25 @@ export interface TrainEpochOptions {
   progress?: ProgressSink;
 }
 
+/**
+ * Runs `step` on each batch in order and hands its result to `done`. Batch b+1 is built here on
+ * the main thread while step(b)'s native work runs on a worker, so data preparation overlaps compute.
+ */
+async function forEachBatch<R>(
+  source: BatchSource,
+  parts: readonly Int32Array[],
+  step: (batch: Batch) => Promise<R>,
+  done: (result: R, batch: Batch, index: number) => void,
+): Promise<void> {
+  let next: Batch | undefined = parts.length > 0 ? source.batch(parts[0]) : undefined;
+  for (let b = 0; b < parts.length; b++) {
+    const batch = next!;
+    const pending = step(batch);
+    next = b + 1 < parts.length ? source.batch(parts[b + 1]) : undefined;
+    done(await pending, batch, b);
+  }
+}
+
 export async function trainEpoch(model: TrainableModel, opt: Optimizer, source: BatchSource, o: TrainEpochOptions): Promise<EpochStats> {
   const addon = native();
   const parts = [...slices(epochOrder(source.count, o.seed, o.epoch), o.batchSize)];
@@ -44,12 +63,7 @@ export async function trainEpoch(model: TrainableModel, opt: Optimizer, source: 
   let lossSum = 0;
   let correct = 0;
   let seen = 0;
-  let next: Batch | undefined = parts.length > 0 ? source.batch(parts[0]) : undefined;
-  for (let b = 0; b < parts.length; b++) {
-    const batch = next!;
-    const pending = model.trainBatch(batch.x, batch.labels);
-    next = b + 1 < parts.length ? source.batch(parts[b + 1]) : undefined;
-    const r = await pending;
+  await forEachBatch(source, parts, (batch) => model.trainBatch(batch.x, batch.labels), (r, batch, b) => {
     if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(o.epoch, b, 'the loss');
     const grads = Object.values(r.grads);
     const norm = o.gradClip > 0 ? addon.clipGlobalNorm(grads, o.gradClip) : addon.globalNorm(grads);
@@ -61,7 +75,7 @@ export async function trainEpoch(model: TrainableModel, opt: Optimizer, source: 
     seen += n;
     const seconds = (performance.now() - t0) / 1000;
     o.progress?.update(b + 1, { loss: lossSum / seen, accuracy: correct / seen, samplesPerSec: seen / seconds });
-  }
+  });
   const seconds = (performance.now() - t0) / 1000;
   return { loss: lossSum / seen, accuracy: correct / seen, samples: seen, seconds, samplesPerSec: seen / seconds };
 }
@@ -72,16 +86,11 @@ export async function evaluate(model: TrainableModel, source: BatchSource, batch
   let correct = 0;
   let seen = 0;
   const parts = [...slices(sequentialOrder(source.count), batchSize)];
-  let next: Batch | undefined = parts.length > 0 ? source.batch(parts[0]) : undefined;
-  for (let b = 0; b < parts.length; b++) {
-    const batch = next!;
-    const pending = model.evalBatch(batch.x, batch.labels);
-    next = b + 1 < parts.length ? source.batch(parts[b + 1]) : undefined;
-    const r = await pending;
+  await forEachBatch(source, parts, (batch) => model.evalBatch(batch.x, batch.labels), (r, batch) => {
     lossSum += r.loss * batch.labels.length;
     correct += r.correct;
     seen += batch.labels.length;
-  }
+  });
   const seconds = (performance.now() - t0) / 1000;
   return { loss: seen ? lossSum / seen : NaN, accuracy: seen ? correct / seen : NaN, samples: seen, seconds, samplesPerSec: seen / seconds };
 }

@@ -2,15 +2,10 @@
 //   Adam:  g = g + wd·p                 AdamW: p = p·(1 − lr·wd)
 //   m = β1·m + (1 − β1)·g ;  v = β2·v + (1 − β2)·g²
 //   p = p − (lr / (1 − β1^step)) · m / (√v / √(1 − β2^step) + eps)
-export interface AdamHyper {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  step: number;
-  decoupled: boolean;
-}
+import type { AdamOptions } from '../../src/native/addon.js';
+
+// The same option names as the engine's (src/native/addon.ts), so a test passes one object to both.
+export type AdamHyper = AdamOptions;
 
 export function adamStep(param: Float64Array, grad: Float64Array, m: Float64Array, v: Float64Array, o: AdamHyper): void {
   if (!Number.isInteger(o.step) || o.step < 1) throw new RangeError(`adamStep: step must be an integer >= 1, got ${o.step}`);

@@ -3,14 +3,10 @@
 //   momentum ≠ 0:  buf = d on the first step, else buf = μ·buf + (1 − dampening)·d
 //                  d = nesterov ? d + μ·buf : buf
 //   p = p − lr·d
-export interface SgdHyper {
-  lr: number;
-  momentum: number;
-  dampening: number;
-  weightDecay: number;
-  nesterov: boolean;
-  firstStep: boolean;
-}
+import type { SgdOptions } from '../../src/native/addon.js';
+
+// The same option names as the engine's (src/native/addon.ts), so a test passes one object to both.
+export type SgdHyper = SgdOptions;
 
 export function sgdStep(param: Float64Array, grad: Float64Array, buf: Float64Array | null, o: SgdHyper): void {
   if (o.momentum !== 0 && !buf) throw new Error('sgdStep: momentum ≠ 0 needs a momentum buffer');
