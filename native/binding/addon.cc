@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterGemm(env, exports);
   RegisterLinear(env, exports);
   RegisterGru(env, exports);
+  RegisterEgru(env, exports);
   RegisterLoss(env, exports);
   RegisterOptim(env, exports);
   RegisterRng(env, exports);

@@ -93,6 +93,14 @@ Napi::Uint32Array U32(const Ctx& c, Napi::Value v, const std::string& name) {
   return TypedArrayOf<napi_uint32_array, Napi::Uint32Array>(c, v, name, "Uint32Array");
 }
 
+Napi::Uint8Array U8OrNull(const Ctx& c, Napi::Value v, const std::string& name) {
+  if (v.IsNull()) return Napi::Uint8Array();
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    ThrowType(c, name + " must be a Uint8Array or null, got " + Describe(v));
+  }
+  return v.As<Napi::Uint8Array>();
+}
+
 int PositiveInt(const Ctx& c, Napi::Value v, const std::string& name, int64_t max) {
   const double x = NumberOf(c, v, name);
   if (!(x >= 1) || x != std::floor(x) || x > double(max)) {

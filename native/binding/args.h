@@ -35,6 +35,8 @@ Napi::Float32Array F32(const Ctx& c, Napi::Value v, const std::string& name);
 Napi::Float32Array F32OrNull(const Ctx& c, Napi::Value v, const std::string& name);
 Napi::Int32Array I32(const Ctx& c, Napi::Value v, const std::string& name);
 Napi::Uint32Array U32(const Ctx& c, Napi::Value v, const std::string& name);
+// A Uint8Array, or an empty handle for null.
+Napi::Uint8Array U8OrNull(const Ctx& c, Napi::Value v, const std::string& name);
 
 // Integer in [1, max] (a dimension, a thread count).
 int PositiveInt(const Ctx& c, Napi::Value v, const std::string& name, int64_t max = INT32_MAX);

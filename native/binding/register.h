@@ -9,6 +9,7 @@ void RegisterInfo(Napi::Env env, Napi::Object exports);    // info, setThreads, 
 void RegisterGemm(Napi::Env env, Napi::Object exports);    // gemm
 void RegisterLinear(Napi::Env env, Napi::Object exports);  // linearForward/Backward(+Async)
 void RegisterGru(Napi::Env env, Napi::Object exports);     // gruForward/Backward(+Async)
+void RegisterEgru(Napi::Env env, Napi::Object exports);    // egruForward/Backward(+Async)
 void RegisterLoss(Napi::Env env, Napi::Object exports);    // softmaxCrossEntropy
 void RegisterOptim(Napi::Env env, Napi::Object exports);   // sgdStep, adamStep, globalNorm, clipGlobalNorm
 void RegisterRng(Napi::Env env, Napi::Object exports);     // philoxUniform, philoxBlock

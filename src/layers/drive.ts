@@ -3,7 +3,7 @@
 // (library use), runAsync with the AsyncWorker variants (training loop, keeps the event loop free).
 import { native, type NativeAddon } from '../native/addon.js';
 
-type AsyncOp = 'linearForward' | 'linearBackward' | 'gruForward' | 'gruBackward';
+type AsyncOp = 'linearForward' | 'linearBackward' | 'gruForward' | 'gruBackward' | 'egruForward' | 'egruBackward';
 type ArgsOf<K extends AsyncOp> = Parameters<NativeAddon[K]>[0];
 type ResultOf<K extends AsyncOp> = ReturnType<NativeAddon[K]>;
 

@@ -73,6 +73,68 @@ export interface GruBackwardResult {
   dBiasHh: Float32Array;
 }
 
+export interface EgruParamsArgs {
+  /** [C, 3H], gate column blocks (z, r, g) */ kernel: Float32Array;
+  /** [H, 3H] (DropConnect already applied) */ recurrentKernel: Float32Array;
+  /** [3H] */ bias: Float32Array;
+  /** [3H] */ recurrentBias: Float32Array;
+  /** [H], clamped to [0, 1] */ thr: Float32Array;
+}
+export interface EgruForwardArgs extends EgruParamsArgs {
+  /** [T, N, C] time-major */ x: Float32Array;
+  /** [N, H] initial event output, or null for zeros (c always starts at 0) */ y0: Float32Array | null;
+  /** [T, N, H] 0/1 bytes; required when training with zoneout > 0 */ zoneoutMask: Uint8Array | null;
+  T: number;
+  N: number;
+  C: number;
+  H: number;
+  /** keep what backward needs; zoneout uses the mask (training) or mixes with p (evaluation) */ training: boolean;
+  /** zoneout probability p in [0, 1) */ zoneout: number;
+  /** surrogate γ·max(0, 1 − ε|v|): γ */ dampening: number;
+  /** ε */ support: number;
+  /** x is an event tensor (a lower EGRU's y): event-driven input projection */ sparseInput: boolean;
+  /** scratch budget in floats per time-chunk buffer; 0 = default */ chunkFloats: number;
+}
+/** Work and events counted by a native EGRU call. */
+export interface EgruStats {
+  /** Σ o */ events: number;
+  /** units that fired or lie inside the surrogate support (forward only; 0 in backward) */ backwardActive: number;
+  /** multiply-accumulates done */ macs: number;
+  /** multiply-accumulates of dense products of the same shapes */ macsDense: number;
+}
+export interface EgruForwardResult {
+  /** [T, N, H] each */ y: Float32Array;
+  c: Float32Array;
+  o: Float32Array;
+  trace: Float32Array;
+  /** saved for backward (empty when not training) */ cache: Float32Array;
+  /** [T, N, H]: bit 1 fired, bit 2 inside the surrogate support (empty when not training) */ active: Uint8Array;
+  stats: EgruStats;
+}
+export interface EgruBackwardArgs extends EgruForwardArgs {
+  y: Float32Array;
+  c: Float32Array;
+  cache: Float32Array;
+  active: Uint8Array;
+  /** upstream gradients [T, N, H] or null (zero) */ dy: Float32Array | null;
+  dc: Float32Array | null;
+  do: Float32Array | null;
+  dtrace: Float32Array | null;
+  needDx: boolean;
+  /** [T, N, C]: compute dx only where nonzero (the lower EGRU's active map), or null for all */ dxActive: Uint8Array | null;
+  needDy0: boolean;
+}
+export interface EgruBackwardResult {
+  dx: Float32Array | null;
+  dy0: Float32Array | null;
+  dKernel: Float32Array;
+  dRecurrentKernel: Float32Array;
+  dBias: Float32Array;
+  dRecurrentBias: Float32Array;
+  dThr: Float32Array;
+  stats: EgruStats;
+}
+
 export interface CrossEntropyResult {
   /** mean over the N rows */ loss: number;
   /** d(mean loss)/d logits, [N, K] */ dlogits: Float32Array;
@@ -119,6 +181,11 @@ export interface NativeAddon {
   gruBackward(a: GruBackwardArgs): GruBackwardResult;
   gruForwardAsync(a: GruForwardArgs): Promise<GruForwardResult>;
   gruBackwardAsync(a: GruBackwardArgs): Promise<GruBackwardResult>;
+
+  egruForward(a: EgruForwardArgs): EgruForwardResult;
+  egruBackward(a: EgruBackwardArgs): EgruBackwardResult;
+  egruForwardAsync(a: EgruForwardArgs): Promise<EgruForwardResult>;
+  egruBackwardAsync(a: EgruBackwardArgs): Promise<EgruBackwardResult>;
 
   /** labels: Int32Array [N] in [0, K) */
   softmaxCrossEntropy(logits: Float32Array, labels: Int32Array, N: number, K: number): CrossEntropyResult;

@@ -25,4 +25,15 @@ void column_sums(const float* m, int64_t rows, int64_t cols, float* out) {
   });
 }
 
+void add_column_sums(const float* m, int64_t rows, int64_t cols, int64_t c0, int64_t c1, double* acc) {
+  parallel_for(c0, c1, 256, [&](int64_t b, int64_t e) {
+    std::vector<double> s(size_t(e - b), 0.0);
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* row = m + i * cols + b;
+      for (int64_t k = 0; k < e - b; ++k) s[size_t(k)] += row[k];
+    }
+    for (int64_t k = 0; k < e - b; ++k) acc[b - c0 + k] += s[size_t(k)];
+  });
+}
+
 }  // namespace evnn

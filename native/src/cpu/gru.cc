@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "column_sums.h"
 #include "evnn/gemm.h"
 #include "evnn/parallel.h"
 #include "gru_detail.h"
@@ -121,20 +122,6 @@ inline void backward_segment(int H, int j0, int j1, const float* __restrict dh_n
     dgh[2 * H + j] = da_n * r;
     dh_prev[j] = g * z;
   }
-}
-
-// acc[c - c0] += sum over rows of m[row, c] for c in [c0, c1) (columns split over threads, so
-// the summation order, and the result, do not depend on the thread count).
-void add_column_sums(const float* m, int rows, int cols, int c0, int c1, double* acc) {
-  parallel_for(c0, c1, 256, [&](int64_t b, int64_t e) {
-    const int len = int(e - b);
-    std::vector<double> s(len, 0.0);
-    for (int i = 0; i < rows; ++i) {
-      const float* row = m + size_t(i) * cols + b;
-      for (int k = 0; k < len; ++k) s[k] += row[k];
-    }
-    for (int k = 0; k < len; ++k) acc[b - c0 + k] += s[k];
-  });
 }
 
 }  // namespace

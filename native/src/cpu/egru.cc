@@ -1,0 +1,420 @@
+// EGRU on the CPU. Forward: the input projections of a time chunk in one GEMM (or one
+// event-driven product for an event input), then per step an event-driven recurrent product
+// over the units that fired at t−1 and one fused pointwise kernel. Backward: per step one fused
+// pointwise kernel and dL/dy_{t−1} for the backward-active units only; weight gradients per
+// time chunk, dR over event rows only.
+#include "evnn/egru.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "column_sums.h"
+#include "event_matmul.h"
+#include "evnn/gemm.h"
+#include "evnn/parallel.h"
+#include "vec_math.h"
+
+namespace evnn {
+namespace egru {
+namespace {
+
+// Cache row per (t, n): z, r, g, (R y + br)_g — H floats each. v, o and c' are recovered
+// exactly from y, c and thr (see recover_state), so they need no storage.
+constexpr int kCacheGates = 4;
+constexpr size_t kDefaultChunkFloats = size_t(1) << 22;
+constexpr int64_t kPointwiseGrain = 4096;
+
+using Buffer = std::unique_ptr<float[]>;
+Buffer alloc(size_t n) { return Buffer(new float[n > 0 ? n : 1]); }
+Buffer alloc_zeroed(size_t n) {
+  Buffer b = alloc(n);
+  std::fill(b.get(), b.get() + std::max<size_t>(n, 1), 0.0f);
+  return b;
+}
+
+void check_dims(const Dims& d, const char* fn) {
+  if (d.T < 0 || d.N < 0 || d.C < 0 || d.H < 0) {
+    throw std::invalid_argument(std::string("evnn::egru::") + fn + ": dims must be >= 0, got T=" +
+                                std::to_string(d.T) + " N=" + std::to_string(d.N) +
+                                " C=" + std::to_string(d.C) + " H=" + std::to_string(d.H));
+  }
+}
+
+void require(const void* p, const char* fn, const char* name) {
+  if (p == nullptr) throw std::invalid_argument(std::string("evnn::egru::") + fn + ": " + name + " is null");
+}
+
+int steps_per_chunk(const Dims& d, const Options& o) {
+  const size_t per_step = size_t(d.N) * 3 * d.H;
+  const size_t budget = o.chunk_floats > 0 ? o.chunk_floats : kDefaultChunkFloats;
+  const size_t s = per_step == 0 ? size_t(d.T) : budget / per_step;
+  return int(std::max<size_t>(1, std::min<size_t>(s, size_t(std::max(d.T, 1)))));
+}
+
+// fn(row, j0, j1) over the [rows, H] index space in contiguous pieces (one long row still spreads).
+template <typename Fn>
+void for_each_segment(int rows, int H, const Fn& fn) {
+  parallel_for(0, int64_t(rows) * H, kPointwiseGrain, [&](int64_t b, int64_t e) {
+    while (b < e) {
+      const int row = int(b / H);
+      const int j0 = int(b - int64_t(row) * H);
+      const int j1 = int(std::min<int64_t>(H, j0 + (e - b)));
+      fn(row, j0, j1);
+      b += j1 - j0;
+    }
+  });
+}
+
+enum class Zoneout { Off, TrainMask, EvalMix };
+
+Zoneout zoneout_mode(const Options& o) {
+  if (!(o.zoneout > 0.0f)) return Zoneout::Off;
+  return o.training ? Zoneout::TrainMask : Zoneout::EvalMix;
+}
+
+// One step's pointwise forward for row segment [j0, j1). gx, gh: raw products (no biases).
+inline void forward_segment(int H, int j0, int j1, Zoneout zo, const Options& opt,
+                            const float* __restrict gx, const float* __restrict gh,
+                            const Weights& w, const float* __restrict c_prev,
+                            const float* __restrict tr_prev, const uint8_t* __restrict mask,
+                            float* __restrict y, float* __restrict c, float* __restrict o_out,
+                            float* __restrict tr, float* __restrict cache,
+                            uint8_t* __restrict active) {
+  const float* b = w.bias;
+  const float* br = w.recurrent_bias;
+  const float p = opt.zoneout;
+  for (int j = j0; j < j1; ++j) {
+    const float z = vmath::sigmoid(gx[j] + b[j] + gh[j] + br[j]);
+    const float r = vmath::sigmoid(gx[H + j] + b[H + j] + gh[H + j] + br[H + j]);
+    const float qg = gh[2 * H + j] + br[2 * H + j];
+    const float g = vmath::tanh(gx[2 * H + j] + b[2 * H + j] + r * qg);
+    const float cp = c_prev[j];
+    const float u = z * cp + (1.0f - z) * g;
+    float cn = u;
+    if (zo == Zoneout::TrainMask) cn = mask[j] ? u : cp;
+    else if (zo == Zoneout::EvalMix) cn = p * cp + (1.0f - p) * u;
+    const float thr = w.thr[j];
+    const float v = cn - thr;
+    const bool fired = v > 0.0f;
+    const float o = fired ? 1.0f : 0.0f;
+    y[j] = o * cn;
+    c[j] = fired ? v : cn;  // c' − o·ϑ, computed as v so backward recovers v bit for bit
+    o_out[j] = o;
+    tr[j] = 0.9f * tr_prev[j] + 0.1f * y[j];
+    if (active) {
+      const bool in_support = 1.0f - opt.support * std::fabs(v) > 0.0f;
+      active[j] = uint8_t((fired ? kFired : 0) | (in_support ? kInSupport : 0));
+    }
+    if (cache) {
+      cache[j] = z;
+      cache[H + j] = r;
+      cache[2 * H + j] = g;
+      cache[3 * H + j] = qg;
+    }
+  }
+}
+
+}  // namespace
+
+size_t CacheSize(const Dims& d) {
+  check_dims(d, "CacheSize");
+  return size_t(d.T) * d.N * kCacheGates * d.H;
+}
+
+void Forward(const Dims& d, const Weights& w, const Options& opt, const float* x, const float* y0,
+             const uint8_t* zoneout_mask, float* y, float* c, float* out_o, float* trace,
+             float* cache, uint8_t* active, Stats* stats) {
+  check_dims(d, "Forward");
+  const int T = d.T, N = d.N, C = d.C, H = d.H, G = 3 * H;
+  if (stats) *stats = Stats{};
+  if (T == 0 || N == 0 || H == 0) return;
+  require(w.kernel, "Forward", "kernel");
+  require(w.recurrent_kernel, "Forward", "recurrent_kernel");
+  require(w.bias, "Forward", "bias");
+  require(w.recurrent_bias, "Forward", "recurrent_bias");
+  require(w.thr, "Forward", "thr");
+  require(y, "Forward", "y");
+  require(c, "Forward", "c");
+  require(out_o, "Forward", "o");
+  require(trace, "Forward", "trace");
+  if (C > 0) require(x, "Forward", "x");
+  const Zoneout zo = zoneout_mode(opt);
+  if (zo == Zoneout::TrainMask) require(zoneout_mask, "Forward", "zoneout_mask (training with zoneout > 0)");
+
+  const int S = steps_per_chunk(d, opt);
+  const size_t NH = size_t(N) * H;
+  Buffer gx = alloc(size_t(S) * N * G);
+  Buffer gh = alloc(size_t(N) * G);
+  Buffer zeros = alloc_zeroed(NH);  // c_{−1} and trace_{−1}
+  EventRows x_events, y_events;
+  double macs = 0, macs_dense = 0;
+
+  for (int t0 = 0; t0 < T; t0 += S) {
+    const int t1 = std::min(T, t0 + S);
+    const int rows = (t1 - t0) * N;
+    const float* x_chunk = x ? x + size_t(t0) * N * C : nullptr;
+    macs_dense += double(rows) * C * G;
+    if (C == 0) {
+      std::fill(gx.get(), gx.get() + size_t(rows) * G, 0.0f);
+    } else if (opt.sparse_input) {
+      find_events(x_chunk, rows, C, C, &x_events);
+      event_rows_times(x_events, w.kernel, G, gx.get(), false);
+      macs += double(x_events.count()) * G;
+    } else {
+      gemm(Trans::No, Trans::No, rows, G, C, 1.0f, x_chunk, C, w.kernel, G, 0.0f, gx.get(), G);
+      macs += double(rows) * C * G;
+    }
+    for (int t = t0; t < t1; ++t) {
+      const float* y_prev = t > 0 ? y + (t - 1) * NH : y0;
+      if (y_prev) {
+        find_events(y_prev, N, H, H, &y_events);
+        event_rows_times(y_events, w.recurrent_kernel, G, gh.get(), false);
+        macs += double(y_events.count()) * G;
+        macs_dense += double(N) * H * G;
+      } else {
+        std::fill(gh.get(), gh.get() + size_t(N) * G, 0.0f);
+      }
+      const float* c_prev = t > 0 ? c + (t - 1) * NH : zeros.get();
+      const float* tr_prev = t > 0 ? trace + (t - 1) * NH : zeros.get();
+      const float* gx_t = gx.get() + size_t(t - t0) * N * G;
+      const size_t at = size_t(t) * NH;
+      float* cache_t = cache ? cache + size_t(t) * N * kCacheGates * H : nullptr;
+      for_each_segment(N, H, [&](int n, int j0, int j1) {
+        const size_t gi = size_t(n) * G, hi = size_t(n) * H;
+        forward_segment(H, j0, j1, zo, opt, gx_t + gi, gh.get() + gi, w, c_prev + hi, tr_prev + hi,
+                        zoneout_mask ? zoneout_mask + at + hi : nullptr, y + at + hi, c + at + hi,
+                        out_o + at + hi, trace + at + hi,
+                        cache_t ? cache_t + size_t(n) * kCacheGates * H : nullptr,
+                        active ? active + at + hi : nullptr);
+      });
+    }
+  }
+
+  if (stats) {
+    // Per-step partial counts summed in step order: the same totals for any thread count.
+    std::vector<double> ev(size_t(T), 0.0), act(size_t(T), 0.0);
+    parallel_for(0, T, 1, [&](int64_t a, int64_t b) {
+      for (int64_t t = a; t < b; ++t) {
+        double e = 0, s = 0;
+        for (size_t i = size_t(t) * NH; i < size_t(t + 1) * NH; ++i) {
+          e += out_o[i];
+          if (active) s += active[i] != 0;
+        }
+        ev[size_t(t)] = e;
+        act[size_t(t)] = s;
+      }
+    });
+    for (int t = 0; t < T; ++t) {
+      stats->events += ev[size_t(t)];
+      stats->backward_active += act[size_t(t)];
+    }
+    stats->macs = macs;
+    stats->macs_dense = macs_dense;
+  }
+}
+
+namespace {
+
+struct StepGrads {  // pointwise backward outputs of one step, per row segment
+  float* dp;         // [G] input-side gate pre-activation gradients (z, r, g)
+  float* dq;         // [G] recurrent-side (z, r, r ⊙ dg)
+  float* dthr;       // [H] this (t, n)'s contribution to dϑ
+};
+
+// One step's pointwise backward for row segment [j0, j1). Carried gradients from step t+1 come
+// in and the ones for step t−1 go out in the same arrays: dy_next (dL/dy_t via the recurrence,
+// read only), dc (dL/dc_t → dL/dc_{t−1}), dtr (dL/dtr_t from later steps → for t−1).
+inline void backward_segment(int H, int j0, int j1, Zoneout zo, const Options& opt,
+                             const float* __restrict thr, const float* __restrict y,
+                             const float* __restrict c, const float* __restrict c_prev,
+                             const float* __restrict cache, const uint8_t* __restrict active,
+                             const uint8_t* __restrict mask, const float* __restrict dy_ext,
+                             const float* __restrict dc_ext, const float* __restrict do_ext,
+                             const float* __restrict dtr_ext, const float* __restrict dy_next,
+                             float* __restrict dc, float* __restrict dtr, const StepGrads& out) {
+  const float gamma = opt.dampening, eps = opt.support;
+  for (int j = j0; j < j1; ++j) {
+    const float dtr_total = (dtr_ext ? dtr_ext[j] : 0.0f) + dtr[j];
+    dtr[j] = 0.9f * dtr_total;
+    const float gy = (dy_ext ? dy_ext[j] : 0.0f) + dy_next[j] + 0.1f * dtr_total;
+    const float gc = (dc_ext ? dc_ext[j] : 0.0f) + dc[j];
+    const bool fired = active[j] & kFired;
+    const float o = fired ? 1.0f : 0.0f;
+    // Exact recovery: fired → y = c', c = v; not fired → c = c', v = c' − ϑ (as in forward).
+    const float cn = fired ? y[j] : c[j];
+    const float v = fired ? c[j] : cn - thr[j];
+    const float go = (do_ext ? do_ext[j] : 0.0f) + gy * cn - gc * thr[j];
+    const float dv = go * gamma * std::max(0.0f, 1.0f - eps * std::fabs(v));
+    const float dcn = gy * o + gc + dv;
+    out.dthr[j] = -dv - gc * o;
+    float du = dcn, dc_direct = 0.0f;
+    if (zo == Zoneout::TrainMask && !mask[j]) {
+      du = 0.0f;
+      dc_direct = dcn;
+    }
+    const float z = cache[j], r = cache[H + j], g = cache[2 * H + j], qg = cache[3 * H + j];
+    const float cp = c_prev[j];
+    const float dz = du * (cp - g);
+    const float dg = du * (1.0f - z);
+    dc[j] = dc_direct + du * z;
+    const float dag = dg * (1.0f - g * g);
+    const float dar = dag * qg * r * (1.0f - r);
+    const float daz = dz * z * (1.0f - z);
+    out.dp[j] = daz;
+    out.dp[H + j] = dar;
+    out.dp[2 * H + j] = dag;
+    out.dq[j] = daz;
+    out.dq[H + j] = dar;
+    out.dq[2 * H + j] = dag * r;
+  }
+}
+
+}  // namespace
+
+void Backward(const Dims& d, const Weights& w, const Options& opt, const float* x, const float* y0,
+              const uint8_t* zoneout_mask, const float* y, const float* c, const float* cache,
+              const uint8_t* active, const float* dy, const float* dc, const float* d_o,
+              const float* dtrace, float* dx, const uint8_t* dx_active, float* dy0,
+              const Grads& g, Stats* stats) {
+  check_dims(d, "Backward");
+  const int T = d.T, N = d.N, C = d.C, H = d.H, G = 3 * H;
+  require(g.dkernel, "Backward", "dkernel");
+  require(g.drecurrent_kernel, "Backward", "drecurrent_kernel");
+  require(g.dbias, "Backward", "dbias");
+  require(g.drecurrent_bias, "Backward", "drecurrent_bias");
+  require(g.dthr, "Backward", "dthr");
+  if (!opt.training) throw std::invalid_argument("evnn::egru::Backward: needs a forward pass in training mode");
+  if (stats) *stats = Stats{};
+  const size_t NH = size_t(N) * H;
+  std::fill(g.dkernel, g.dkernel + size_t(C) * G, 0.0f);
+  std::fill(g.drecurrent_kernel, g.drecurrent_kernel + size_t(H) * G, 0.0f);
+  if (dx) std::fill(dx, dx + size_t(T) * N * C, 0.0f);
+  if (dy0) std::fill(dy0, dy0 + NH, 0.0f);
+  if (T == 0 || N == 0 || H == 0) {
+    std::fill(g.dbias, g.dbias + G, 0.0f);
+    std::fill(g.drecurrent_bias, g.drecurrent_bias + G, 0.0f);
+    std::fill(g.dthr, g.dthr + H, 0.0f);
+    return;
+  }
+  require(w.kernel, "Backward", "kernel");
+  require(w.recurrent_kernel, "Backward", "recurrent_kernel");
+  require(w.thr, "Backward", "thr");
+  require(y, "Backward", "y");
+  require(c, "Backward", "c");
+  require(cache, "Backward", "cache");
+  require(active, "Backward", "active");
+  if (C > 0) require(x, "Backward", "x");
+  const Zoneout zo = zoneout_mode(opt);
+  if (zo == Zoneout::TrainMask) require(zoneout_mask, "Backward", "zoneout_mask (training with zoneout > 0)");
+
+  const int S = steps_per_chunk(d, opt);
+  Buffer dp = alloc(size_t(S) * N * G);
+  Buffer dq = alloc(size_t(S) * N * G);
+  Buffer dthr_rows = alloc(size_t(S) * NH);
+  Buffer dy_next = alloc_zeroed(NH), dc_carry = alloc_zeroed(NH), dtr_carry = alloc_zeroed(NH);
+  Buffer zeros = alloc_zeroed(NH);
+  std::vector<double> sum_dp(G, 0.0), sum_dqg(H, 0.0), sum_dthr(H, 0.0);
+  EventRows events;
+  double macs = 0, macs_dense = 0;
+
+  for (int t1 = T; t1 > 0;) {
+    const int t0 = std::max(0, t1 - S);
+    for (int t = t1 - 1; t >= t0; --t) {
+      const size_t at = size_t(t) * NH;
+      float* dp_t = dp.get() + size_t(t - t0) * N * G;
+      float* dq_t = dq.get() + size_t(t - t0) * N * G;
+      float* dthr_t = dthr_rows.get() + size_t(t - t0) * NH;
+      const float* cache_t = cache + size_t(t) * N * kCacheGates * H;
+      const float* c_prev = t > 0 ? c + at - NH : zeros.get();
+      for_each_segment(N, H, [&](int n, int j0, int j1) {
+        const size_t hi = size_t(n) * H, gi = size_t(n) * G;
+        const StepGrads out{dp_t + gi, dq_t + gi, dthr_t + hi};
+        backward_segment(H, j0, j1, zo, opt, w.thr, y + at + hi, c + at + hi, c_prev + hi,
+                         cache_t + size_t(n) * kCacheGates * H, active + at + hi,
+                         zoneout_mask ? zoneout_mask + at + hi : nullptr, dy ? dy + at + hi : nullptr,
+                         dc ? dc + at + hi : nullptr, d_o ? d_o + at + hi : nullptr,
+                         dtrace ? dtrace + at + hi : nullptr, dy_next.get() + hi, dc_carry.get() + hi,
+                         dtr_carry.get() + hi, out);
+      });
+      // dL/dy_{t−1} = dq_t Rᵀ, only where y_{t−1} depends on c_{t−1} (backward-active units).
+      if (t > 0) {
+        const uint8_t* sel = active + at - NH;
+        selected_row_dots(N, H, G, dq_t, w.recurrent_kernel, sel, dy_next.get());
+        double n_sel = 0;
+        for (size_t i = 0; i < NH; ++i) n_sel += sel[i] != 0;
+        macs += n_sel * G;
+        macs_dense += double(NH) * G;
+      } else if (dy0) {
+        selected_row_dots(N, H, G, dq_t, w.recurrent_kernel, nullptr, dy0);
+        macs += double(NH) * G;
+        macs_dense += double(NH) * G;
+      }
+    }
+
+    const int rows = (t1 - t0) * N;
+    const float* x_chunk = x ? x + size_t(t0) * N * C : nullptr;
+    // Input side: dW += xᵀ dp and dx = dp Wᵀ (event-driven for an event input).
+    if (C > 0) {
+      macs_dense += double(rows) * C * G;
+      if (opt.sparse_input) {
+        find_events(x_chunk, rows, C, C, &events);
+        event_outer_add(events, C, dp.get(), G, g.dkernel, true);
+        macs += double(events.count()) * G;
+      } else {
+        gemm(Trans::Yes, Trans::No, C, G, rows, 1.0f, x_chunk, C, dp.get(), G, 1.0f, g.dkernel, G);
+        macs += double(rows) * C * G;
+      }
+      if (dx) {
+        macs_dense += double(rows) * C * G;
+        float* dx_chunk = dx + size_t(t0) * N * C;
+        if (dx_active) {
+          const uint8_t* sel = dx_active + size_t(t0) * N * C;
+          selected_row_dots(rows, C, G, dp.get(), w.kernel, sel, dx_chunk);
+          double n_sel = 0;
+          for (size_t i = 0; i < size_t(rows) * C; ++i) n_sel += sel[i] != 0;
+          macs += n_sel * G;
+        } else {
+          gemm(Trans::No, Trans::Yes, rows, C, G, 1.0f, dp.get(), G, w.kernel, G, 0.0f, dx_chunk, C);
+          macs += double(rows) * C * G;
+        }
+      }
+    }
+    // Recurrent side: dR += y_{t−1}ᵀ dq_t over the events of y_{t−1} (y0 for t = 0).
+    if (t0 == 0 && y0) {
+      find_events(y0, N, H, H, &events);
+      event_outer_add(events, H, dq.get(), G, g.drecurrent_kernel, true);
+      macs += double(events.count()) * G;
+      macs_dense += double(NH) * G;
+    }
+    const int first = std::max(t0, 1);
+    if (first < t1) {
+      find_events(y + size_t(first - 1) * NH, (t1 - first) * N, H, H, &events);
+      event_outer_add(events, H, dq.get() + size_t(first - t0) * N * G, G, g.drecurrent_kernel, true);
+      macs += double(events.count()) * G;
+      macs_dense += double(t1 - first) * NH * G;
+    }
+    // Biases and thresholds; dq's z and r blocks equal dp's, so only its g block is summed.
+    add_column_sums(dp.get(), rows, G, 0, G, sum_dp.data());
+    add_column_sums(dq.get(), rows, G, 2 * H, G, sum_dqg.data());
+    add_column_sums(dthr_rows.get(), rows, H, 0, H, sum_dthr.data());
+    t1 = t0;
+  }
+
+  for (int k = 0; k < G; ++k) {
+    g.dbias[k] = float(sum_dp[size_t(k)]);
+    g.drecurrent_bias[k] = k < 2 * H ? float(sum_dp[size_t(k)]) : float(sum_dqg[size_t(k - 2 * H)]);
+  }
+  for (int k = 0; k < H; ++k) g.dthr[k] = float(sum_dthr[size_t(k)]);
+  if (stats) {
+    stats->macs = macs;
+    stats->macs_dense = macs_dense;
+  }
+}
+
+}  // namespace egru
+}  // namespace evnn

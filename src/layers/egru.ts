@@ -1,0 +1,376 @@
+// EGRU layer (Subramoney et al., ICLR 2023) with EvNN's parameter names, layouts, initialisation
+// and options, stacked layers supported. One layer: kernel [C,3H], recurrent_kernel [H,3H],
+// bias [3H], recurrent_bias [3H], thr [H] (gate blocks z, r, g); a stack names layer l's
+// parameters rnns.{l}.kernel, … (EvNN's language-model convention). The time loop and the
+// event-driven products run in native code (native/src/cpu/egru.cc), one call per layer.
+import { native, type EgruBackwardResult, type EgruForwardResult, type EgruStats } from '../native/addon.js';
+import { Rng } from '../util/rng.js';
+import { call, runAsync, runSync, type LayerSteps } from './drive.js';
+import { loadStateInto, makeParameter, stateOf, type Parameter, type StateRecord } from './parameters.js';
+import { expectShape, numel, swapFirstTwo, type Tensor } from './tensor.js';
+
+export interface EGRUOptions {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers?: number;
+  /** Input/output as [N, T, C] instead of the engine's time-major [T, N, C]. */
+  batchFirst?: boolean;
+  /** Mean μ of the initial thresholds, drawn from Beta(3μ/(1−μ), 3). EvNN default 0.3. */
+  thrMean?: number;
+  /** γ of the surrogate γ·max(0, 1 − ε|v|). EvNN default 0.7. */
+  dampeningFactor?: number;
+  /** ε of the surrogate (its support is |v| < 1/ε). EvNN default 1. */
+  pseudoDerivativeSupport?: number;
+  /** Zoneout probability (training: a 0/1 keep-mask per step, unit and sample). */
+  zoneout?: number;
+  /** DropConnect probability on recurrent_kernel (one mask per forward, scaled 1/(1−p)). */
+  dropconnect?: number;
+  /** EvNN's per-layer gradient clipping: scales each layer's parameter and initial-state gradients to this L2 norm; 0 = off. */
+  gradClip?: number;
+  /** Gain of the Xavier-normal initialisation of kernel and recurrent_kernel. */
+  weightInitGain?: number;
+  /** Seed for initialisation and for zoneout/DropConnect masks drawn by the layer. */
+  seed?: number;
+  /** Prefix for parameter names inside a model, e.g. "rnn." */
+  prefix?: string;
+  /** Scratch budget of the native kernels (floats per time-chunk buffer); 0 = default. For tests. */
+  chunkFloats?: number;
+}
+
+export interface EGRUForwardOptions {
+  training?: boolean;
+  /** Initial event output y_0 per layer [numLayers, N, H]; zeros when absent. c always starts at 0. */
+  h0?: Tensor;
+  /**
+   * Zoneout keep-masks, time-major [T, N, H] (one layer) or [numLayers, T, N, H], values 0 or 1;
+   * used exactly as given. Drawn from `noise` (or the layer's own generator) when absent.
+   */
+  zoneoutMask?: Tensor;
+  /** Generator for the masks drawn in this call (zoneout, DropConnect). */
+  noise?: Rng;
+}
+
+export interface EGRUOutput {
+  /** Last layer's event output y [T, N, H] (or [N, T, H] with batchFirst). */
+  output: Tensor;
+  /** Last layer's internal state c (after the soft reset), same layout. */
+  c: Tensor;
+  /** Last layer's events o ∈ {0, 1}, same layout. */
+  o: Tensor;
+  /** Last layer's output trace (0.9·tr + 0.1·y), same layout. */
+  trace: Tensor;
+  /** y at the last step of every layer [numLayers, N, H]. */
+  hN: Tensor;
+  /** Events and work per layer. */
+  stats: EgruStats[];
+}
+
+export interface EGRUGradientsIn {
+  /** dL/d output (y of the last layer). */
+  output?: Tensor;
+  /** dL/d c, dL/d o, dL/d trace of the last layer (same layout as output). */
+  c?: Tensor;
+  o?: Tensor;
+  trace?: Tensor;
+  /** dL/d hN [numLayers, N, H]. */
+  hN?: Tensor;
+}
+
+export interface EGRUGradients {
+  input: Tensor | null;
+  /** dL/d y_0 [numLayers, N, H]. */
+  h0: Tensor;
+  params: Record<string, Float32Array>;
+  /** Work per layer (backwardActive is reported by forward). */
+  stats: EgruStats[];
+}
+
+export const EGRU_DEFAULTS = {
+  thrMean: 0.3,
+  dampeningFactor: 0.7,
+  pseudoDerivativeSupport: 1.0,
+  zoneout: 0,
+  dropconnect: 0,
+  gradClip: 0,
+  weightInitGain: 1.0,
+} as const;
+
+interface LayerParams {
+  kernel: Parameter;
+  recurrentKernel: Parameter;
+  bias: Parameter;
+  recurrentBias: Parameter;
+  thr: Parameter;
+}
+
+interface SavedLayer {
+  x: Float32Array;
+  y0: Float32Array | null;
+  mask: Uint8Array | null;
+  /** recurrent_kernel as used (after DropConnect) and its scaled keep-mask, or null */
+  recurrent: Float32Array;
+  dropMask: Float32Array | null;
+  fwd: EgruForwardResult;
+}
+
+interface Saved {
+  T: number;
+  N: number;
+  layers: SavedLayer[];
+}
+
+export class EGRU {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly batchFirst: boolean;
+  readonly thrMean: number;
+  readonly dampeningFactor: number;
+  readonly pseudoDerivativeSupport: number;
+  readonly zoneout: number;
+  readonly dropconnect: number;
+  readonly gradClip: number;
+  private readonly chunkFloats: number;
+  private readonly layers: LayerParams[] = [];
+  private readonly rng: Rng;
+  private saved: Saved | null = null;
+
+  constructor(o: EGRUOptions) {
+    const numLayers = o.numLayers ?? 1;
+    for (const [k, v] of [['inputSize', o.inputSize], ['hiddenSize', o.hiddenSize], ['numLayers', numLayers]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`EGRU: ${k} must be an integer >= 1, got ${v}`);
+    }
+    this.inputSize = o.inputSize;
+    this.hiddenSize = o.hiddenSize;
+    this.numLayers = numLayers;
+    this.batchFirst = o.batchFirst ?? false;
+    this.thrMean = o.thrMean ?? EGRU_DEFAULTS.thrMean;
+    this.dampeningFactor = o.dampeningFactor ?? EGRU_DEFAULTS.dampeningFactor;
+    this.pseudoDerivativeSupport = o.pseudoDerivativeSupport ?? EGRU_DEFAULTS.pseudoDerivativeSupport;
+    this.zoneout = o.zoneout ?? EGRU_DEFAULTS.zoneout;
+    this.dropconnect = o.dropconnect ?? EGRU_DEFAULTS.dropconnect;
+    this.gradClip = o.gradClip ?? EGRU_DEFAULTS.gradClip;
+    this.chunkFloats = o.chunkFloats ?? 0;
+    const gain = o.weightInitGain ?? EGRU_DEFAULTS.weightInitGain;
+    if (!(this.thrMean > 0 && this.thrMean < 1)) throw new RangeError(`EGRU: thrMean must be in (0, 1), got ${this.thrMean}`);
+    for (const [k, v] of [['zoneout', this.zoneout], ['dropconnect', this.dropconnect]] as const) {
+      if (!(v >= 0 && v < 1)) throw new RangeError(`EGRU: ${k} must be in [0, 1), got ${v}`);
+    }
+    for (const [k, v] of [['dampeningFactor', this.dampeningFactor], ['pseudoDerivativeSupport', this.pseudoDerivativeSupport], ['gradClip', this.gradClip], ['weightInitGain', gain]] as const) {
+      if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`EGRU: ${k} must be a finite number >= 0, got ${v}`);
+    }
+    const H = o.hiddenSize;
+    const init = new Rng(o.seed ?? 0, 0xe6a0);
+    this.rng = new Rng(o.seed ?? 0, 0xe6a1);
+    const prefix = o.prefix ?? '';
+    for (let l = 0; l < numLayers; l++) {
+      const C = l === 0 ? o.inputSize : H;
+      const p = numLayers === 1 ? prefix : `${prefix}rnns.${l}.`;
+      const layer: LayerParams = {
+        kernel: makeParameter(`${p}kernel`, [C, 3 * H]),
+        recurrentKernel: makeParameter(`${p}recurrent_kernel`, [H, 3 * H]),
+        bias: makeParameter(`${p}bias`, [3 * H]),
+        recurrentBias: makeParameter(`${p}recurrent_bias`, [3 * H]),
+        thr: makeParameter(`${p}thr`, [H]),
+      };
+      // EvNN: Xavier-normal weights, zero biases, thresholds ~ Beta(3μ/(1−μ), 3) (mean μ).
+      for (const w of [layer.kernel, layer.recurrentKernel]) {
+        const std = gain * Math.sqrt(2 / (w.shape[0] + w.shape[1]));
+        for (let i = 0; i < w.data.length; i++) w.data[i] = init.normal() * std;
+      }
+      const a = (3 * this.thrMean) / (1 - this.thrMean);
+      for (let i = 0; i < H; i++) layer.thr.data[i] = init.beta(a, 3);
+      this.layers.push(layer);
+    }
+  }
+
+  parameters(): Parameter[] {
+    return this.layers.flatMap((l) => [l.kernel, l.recurrentKernel, l.bias, l.recurrentBias, l.thr]);
+  }
+
+  state(): StateRecord {
+    return stateOf(this.parameters());
+  }
+
+  loadState(record: StateRecord): void {
+    loadStateInto(this.parameters(), record, 'EGRU');
+  }
+
+  forward(x: Tensor, opts: EGRUForwardOptions = {}): EGRUOutput {
+    return runSync(this.forwardSteps(x, opts));
+  }
+
+  forwardAsync(x: Tensor, opts: EGRUForwardOptions = {}): Promise<EGRUOutput> {
+    return runAsync(this.forwardSteps(x, opts));
+  }
+
+  backward(grads: EGRUGradientsIn, opts: { needInputGrad?: boolean } = {}): EGRUGradients {
+    return runSync(this.backwardSteps(grads, opts.needInputGrad ?? true));
+  }
+
+  backwardAsync(grads: EGRUGradientsIn, opts: { needInputGrad?: boolean } = {}): Promise<EGRUGradients> {
+    return runAsync(this.backwardSteps(grads, opts.needInputGrad ?? true));
+  }
+
+  private *forwardSteps(xIn: Tensor, opts: EGRUForwardOptions): LayerSteps<EGRUOutput> {
+    expectShape('x', xIn, [null, null, this.inputSize]);
+    const x = this.batchFirst ? swapFirstTwo(xIn) : xIn;
+    const [T, N] = x.shape;
+    const H = this.hiddenSize;
+    const L = this.numLayers;
+    if (opts.h0) expectShape('h0', opts.h0, [L, N, H]);
+    const training = opts.training ?? true;
+    const noise = opts.noise ?? this.rng;
+    const masks = training && this.zoneout > 0 ? this.zoneoutMasks(opts.zoneoutMask, T, N, noise) : null;
+    const saved: Saved = { T, N, layers: [] };
+    const stats: EgruStats[] = [];
+    const hN = new Float32Array(L * N * H);
+    let input = x.data;
+    let last: EgruForwardResult | null = null;
+    for (let l = 0; l < L; l++) {
+      const w = this.layers[l];
+      // EvNN clamps the thresholds in place before every forward pass.
+      for (let i = 0; i < H; i++) w.thr.data[i] = Math.min(1, Math.max(0, w.thr.data[i]));
+      const drop = training && this.dropconnect > 0 ? this.dropConnect(w.recurrentKernel.data, noise) : null;
+      const recurrent = drop ? drop.kernel : w.recurrentKernel.data;
+      const y0 = opts.h0 ? opts.h0.data.subarray(l * N * H, (l + 1) * N * H) : null;
+      const mask = masks ? masks[l] : null;
+      const r = yield* call('egruForward', {
+        x: input, y0, zoneoutMask: mask, kernel: w.kernel.data, recurrentKernel: recurrent, bias: w.bias.data,
+        recurrentBias: w.recurrentBias.data, thr: w.thr.data, T, N, C: l === 0 ? this.inputSize : H, H, training,
+        zoneout: this.zoneout, dampening: this.dampeningFactor, support: this.pseudoDerivativeSupport,
+        sparseInput: l > 0, chunkFloats: this.chunkFloats,
+      });
+      saved.layers.push({ x: input, y0, mask, recurrent, dropMask: drop ? drop.mask : null, fwd: r });
+      stats.push(r.stats);
+      hN.set(r.y.subarray((T - 1) * N * H, T * N * H), l * N * H);
+      input = r.y;
+      last = r;
+    }
+    this.saved = training ? saved : null;
+    const out = (data: Float32Array): Tensor => {
+      const t: Tensor = { data, shape: [T, N, H] };
+      return this.batchFirst ? swapFirstTwo(t) : t;
+    };
+    return {
+      output: out(last!.y), c: out(last!.c), o: out(last!.o), trace: out(last!.trace),
+      hN: { data: hN, shape: [L, N, H] }, stats,
+    };
+  }
+
+  private *backwardSteps(g: EGRUGradientsIn, needInputGrad: boolean): LayerSteps<EGRUGradients> {
+    const s = this.saved;
+    if (!s) throw new Error('EGRU.backward: call forward in training mode first');
+    const { T, N } = s;
+    const H = this.hiddenSize;
+    const L = this.numLayers;
+    const seqShape = this.batchFirst ? [N, T, H] : [T, N, H];
+    const upstream = (name: string, t: Tensor | undefined): Float32Array | null => {
+      if (!t) return null;
+      expectShape(`${name} gradient`, t, seqShape);
+      return this.batchFirst ? swapFirstTwo(t).data : t.data;
+    };
+    let dy = upstream('output', g.output);
+    const dc = upstream('c', g.c);
+    const dO = upstream('o', g.o);
+    const dtrace = upstream('trace', g.trace);
+    if (g.hN) expectShape('hN gradient', g.hN, [L, N, H]);
+    const dh0 = new Float32Array(L * N * H);
+    const params: Record<string, Float32Array> = {};
+    const stats: EgruStats[] = new Array<EgruStats>(L);
+    let dx: Float32Array | null = null;
+    for (let l = L - 1; l >= 0; l--) {
+      const w = this.layers[l];
+      const sl = s.layers[l];
+      if (g.hN) {
+        // hN is y at the last step: its gradient adds to dy there.
+        const withLast = dy ? dy.slice() : new Float32Array(T * N * H);
+        const gl = g.hN.data.subarray(l * N * H, (l + 1) * N * H);
+        for (let i = 0; i < N * H; i++) withLast[(T - 1) * N * H + i] += gl[i];
+        dy = withLast;
+      }
+      const top = l === L - 1;
+      const r: EgruBackwardResult = yield* call('egruBackward', {
+        x: sl.x, y0: sl.y0, zoneoutMask: sl.mask, kernel: w.kernel.data, recurrentKernel: sl.recurrent, bias: w.bias.data,
+        recurrentBias: w.recurrentBias.data, thr: w.thr.data, T, N, C: l === 0 ? this.inputSize : H, H, training: true,
+        zoneout: this.zoneout, dampening: this.dampeningFactor, support: this.pseudoDerivativeSupport,
+        sparseInput: l > 0, chunkFloats: this.chunkFloats,
+        y: sl.fwd.y, c: sl.fwd.c, cache: sl.fwd.cache, active: sl.fwd.active,
+        dy, dc: top ? dc : null, do: top ? dO : null, dtrace: top ? dtrace : null,
+        needDx: l > 0 || needInputGrad, dxActive: l > 0 ? s.layers[l - 1].fwd.active : null, needDy0: true,
+      });
+      if (sl.dropMask) {
+        const m = sl.dropMask;
+        for (let i = 0; i < m.length; i++) r.dRecurrentKernel[i] *= m[i];
+      }
+      if (this.gradClip > 0) clipLayerGradients(r, this.gradClip);
+      dh0.set(r.dy0!, l * N * H);
+      params[w.kernel.name] = r.dKernel;
+      params[w.recurrentKernel.name] = r.dRecurrentKernel;
+      params[w.bias.name] = r.dBias;
+      params[w.recurrentBias.name] = r.dRecurrentBias;
+      params[w.thr.name] = r.dThr;
+      stats[l] = r.stats;
+      if (l > 0) dy = r.dx!;
+      else dx = r.dx;
+    }
+    let input: Tensor | null = dx ? { data: dx, shape: [T, N, this.inputSize] } : null;
+    if (input && this.batchFirst) input = swapFirstTwo(input);
+    return { input, h0: { data: dh0, shape: [L, N, H] }, params, stats };
+  }
+
+  /** One 0/1 byte mask per layer: the caller's (checked) or drawn with keep probability 1 − p. */
+  private zoneoutMasks(given: Tensor | undefined, T: number, N: number, noise: Rng): Uint8Array[] {
+    const H = this.hiddenSize;
+    const L = this.numLayers;
+    const per = T * N * H;
+    if (given) {
+      const shape = given.shape.length === 3 && L === 1 ? [T, N, H] : [L, T, N, H];
+      expectShape('zoneoutMask', given, shape);
+      const masks: Uint8Array[] = [];
+      for (let l = 0; l < L; l++) {
+        const m = new Uint8Array(per);
+        for (let i = 0; i < per; i++) {
+          const v = given.data[l * per + i];
+          if (v !== 0 && v !== 1) throw new RangeError(`zoneoutMask must hold only 0 and 1, got ${v} at index ${l * per + i}`);
+          m[i] = v;
+        }
+        masks.push(m);
+      }
+      return masks;
+    }
+    const keep = 1 - this.zoneout;
+    return Array.from({ length: L }, () => {
+      const m = new Uint8Array(per);
+      for (let i = 0; i < per; i++) m[i] = noise.uniform() < keep ? 1 : 0;
+      return m;
+    });
+  }
+
+  /** recurrent_kernel ⊙ mask / (1 − p) and that scaled mask (the backward multiplies by it too). */
+  private dropConnect(kernel: Float32Array, noise: Rng): { kernel: Float32Array; mask: Float32Array } {
+    const scale = 1 / (1 - this.dropconnect);
+    const mask = new Float32Array(kernel.length);
+    const out = new Float32Array(kernel.length);
+    for (let i = 0; i < kernel.length; i++) {
+      mask[i] = noise.uniform() < this.dropconnect ? 0 : scale;
+      out[i] = kernel[i] * mask[i];
+    }
+    return { kernel: out, mask };
+  }
+}
+
+/**
+ * EvNN's per-layer clipping: the L2 norm over the initial-state and parameter gradients; when it
+ * exceeds maxNorm all of them (not dx) are scaled by maxNorm / (norm + 1e-6).
+ */
+function clipLayerGradients(r: EgruBackwardResult, maxNorm: number): void {
+  const arrays = [r.dy0!, r.dKernel, r.dRecurrentKernel, r.dBias, r.dRecurrentBias, r.dThr];
+  const norm = native().globalNorm(arrays);
+  const coef = Math.min(1, maxNorm / (norm + 1e-6));
+  if (coef >= 1) return;
+  for (const a of arrays) for (let i = 0; i < a.length; i++) a[i] *= coef;
+}
+
+/** Elements of a tensor shape (re-exported for callers that size upstream gradients). */
+export const egruSequenceSize = (T: number, N: number, H: number): number => numel([T, N, H]);
