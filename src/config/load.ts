@@ -12,7 +12,21 @@ export { parseOverride } from './override.js';
 export function validateConfig(raw: unknown, file: string): Config {
   const r = configSchema.safeParse(raw);
   if (!r.success) throw new ConfigError(file, toConfigIssues(configSchema, raw, r.error.issues));
+  const issues = crossSectionIssues(r.data);
+  if (issues.length > 0) throw new ConfigError(file, issues);
   return r.data;
+}
+
+/** Fields of one section that only make sense with a setting of another. */
+function crossSectionIssues(cfg: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (cfg.model.rnn.type !== 'egru') {
+    const why = `needs model.rnn.type: egru (this model is a ${cfg.model.rnn.type})`;
+    if (cfg.train.activity_regularization) issues.push({ path: 'train.activity_regularization', message: why });
+    if (cfg.train.voltage_regularization) issues.push({ path: 'train.voltage_regularization', message: why });
+    if (cfg.train.thr_lr_scale !== 1) issues.push({ path: 'train.thr_lr_scale', message: why });
+  }
+  return issues;
 }
 
 const READ_ERRORS: Record<string, string> = {

@@ -7,13 +7,41 @@ export const gruSchema = z.strictObject({
   num_layers: z.int().min(1).default(1),
 });
 
-export const rnnSchema = z.discriminatedUnion('type', [gruSchema]);
-
-export const modelSchema = z.strictObject({
-  type: z.literal('sequence-classifier').default('sequence-classifier'),
-  rnn: rnnSchema,
-  readout: z.enum(['last']).default('last'),
+/** EGRU with EvNN's option names and defaults (evnn_pytorch.EGRU). */
+export const egruSchema = z.strictObject({
+  type: z.literal('egru'),
+  hidden_size: z.int().min(1),
+  num_layers: z.int().min(1).default(1),
+  /** mean of the Beta(3μ/(1−μ), 3) threshold initialisation */
+  thr_mean: z.number().gt(0).lt(1).default(0.3),
+  /** γ of the surrogate γ·max(0, 1 − ε|v|) */
+  dampening_factor: z.number().min(0).default(0.7),
+  /** ε of the surrogate (support |v| < 1/ε) */
+  pseudo_derivative_support: z.number().gt(0).default(1.0),
+  zoneout: z.number().min(0).lt(1).default(0),
+  /** DropConnect on recurrent_kernel */
+  dropconnect: z.number().min(0).lt(1).default(0),
+  /** EvNN's per-layer gradient clipping (L2 norm of each layer's gradients); 0 = off */
+  grad_clip: z.number().min(0).default(0),
+  weight_init_gain: z.number().gt(0).default(1.0),
 });
+
+export const rnnSchema = z.discriminatedUnion('type', [gruSchema, egruSchema]);
+
+export const modelSchema = z
+  .strictObject({
+    type: z.literal('sequence-classifier').default('sequence-classifier'),
+    rnn: rnnSchema,
+    readout: z.enum(['last']).default('last'),
+    /** Read out the EGRU's output trace (0.9·tr + 0.1·y) at the last step instead of y (EvNN's --use-output-trace). */
+    use_output_trace: z.boolean().default(false),
+  })
+  .superRefine((m, ctx) => {
+    if (m.use_output_trace && m.rnn.type !== 'egru') {
+      ctx.addIssue({ code: 'custom', path: ['use_output_trace'], message: `needs rnn.type: egru (a ${m.rnn.type} has no output trace)` });
+    }
+  });
 
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type RnnConfig = z.infer<typeof rnnSchema>;
+export type EgruConfig = z.infer<typeof egruSchema>;

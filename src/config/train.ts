@@ -45,6 +45,10 @@ export const scheduleSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('step'), step_size: z.int().min(1), gamma: z.number().gt(0).max(1) }),
 ]);
 
+/** EvNN's sMNIST regularisers: constant × (mean of o − target)² and constant × mean((c − target)²). */
+const regulariser = (target: number) =>
+  z.strictObject({ constant: z.number().min(0).default(1), target: z.number().default(target) });
+
 export const trainSchema = z.strictObject({
   epochs: z.int().min(1),
   batch_size: z.int().min(1),
@@ -54,6 +58,12 @@ export const trainSchema = z.strictObject({
   grad_clip: z.number().min(0).default(0),
   schedule: scheduleSchema.default({ type: 'constant' }),
   checkpoint_every: z.int().min(1).default(1),
+  /** Learning-rate multiplier for EGRU thresholds (parameters named …thr); param_groups match first. */
+  thr_lr_scale: z.number().gt(0).default(1),
+  /** EGRU activity regulariser on the last layer's events (EvNN default target 0.05). */
+  activity_regularization: regulariser(0.05).optional(),
+  /** EGRU voltage regulariser on the last layer's internal state c (EvNN default target −0.9). */
+  voltage_regularization: regulariser(-0.9).optional(),
 });
 
 export type TrainConfig = z.infer<typeof trainSchema>;

@@ -9,6 +9,8 @@ export interface BatchStats {
   loss: number;
   accuracy: number;
   samplesPerSec: number;
+  /** Mean event rate of a sparse model (shown when present). */
+  activity?: number;
 }
 
 export class EpochProgress {
@@ -25,18 +27,21 @@ export class EpochProgress {
     this.bar = new cliProgress.SingleBar(
       {
         stream: this.o.stream ?? process.stderr,
-        format: `epoch {ep}/${this.o.epochs} |{bar}| {value}/{total} batches | loss {loss} | acc {acc}% | {sps} samples/s | ETA {eta_formatted}`,
+        format: `epoch {ep}/${this.o.epochs} |{bar}| {value}/{total} batches | loss {loss} | acc {acc}%{act} | {sps} samples/s | ETA {eta_formatted}`,
         hideCursor: true,
         clearOnComplete: true,
         etaBuffer: 50,
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(totalBatches, 0, { ep: epoch + 1, loss: '-', acc: '-', sps: '-' });
+    this.bar.start(totalBatches, 0, { ep: epoch + 1, loss: '-', acc: '-', sps: '-', act: '' });
   }
 
   update(batch: number, s: BatchStats): void {
-    this.bar?.update(batch, { loss: s.loss.toFixed(4), acc: (100 * s.accuracy).toFixed(2), sps: s.samplesPerSec.toFixed(0) });
+    this.bar?.update(batch, {
+      loss: s.loss.toFixed(4), acc: (100 * s.accuracy).toFixed(2), sps: s.samplesPerSec.toFixed(0),
+      act: s.activity === undefined ? '' : ` | activity ${(100 * s.activity).toFixed(1)}%`,
+    });
   }
 
   /** Removes the bar without a summary line (the run stopped mid-epoch). */

@@ -1,57 +1,79 @@
-// SequenceClassifier: an RNN stack read out by a linear layer from the last time step
-// (sMNIST / psMNIST). Parameter names: rnn.<PyTorch GRU names>, readout.weight, readout.bias.
+// SequenceClassifier: an RNN stack (GRU or EGRU) read out by a linear layer from the last time
+// step (sMNIST / psMNIST), as EvNN's sMNIST script: the EGRU may be read through its output trace,
+// and its regularisers join the differentiated loss. Parameter names: rnn.<layer names>
+// (PyTorch GRU or EvNN EGRU), readout.weight, readout.bias.
 import { native } from '../native/addon.js';
+import { EGRU } from '../layers/egru.js';
 import { GRU } from '../layers/gru.js';
 import { Linear } from '../layers/linear.js';
 import type { Parameter, StateRecord } from '../layers/parameters.js';
 import { loadStateInto, stateOf } from '../layers/parameters.js';
 import type { Tensor } from '../layers/tensor.js';
+import { Rng } from '../util/rng.js';
+import { egruRegularizers, type Regularizer } from './egru-regularizers.js';
+import { SparsityMeter, type LayerSparsity } from './sparsity-meter.js';
 
-export interface RnnSpec {
-  type: 'gru';
-  hiddenSize: number;
-  numLayers: number;
+export type { LayerSparsity } from './sparsity-meter.js';
+
+export interface EgruSpec {
+  thrMean: number;
+  dampeningFactor: number;
+  pseudoDerivativeSupport: number;
+  zoneout: number;
+  dropconnect: number;
+  gradClip: number;
+  weightInitGain: number;
 }
+
+export type RnnSpec =
+  | { type: 'gru'; hiddenSize: number; numLayers: number }
+  | { type: 'egru'; hiddenSize: number; numLayers: number; egru: EgruSpec };
 
 export interface SequenceClassifierOptions {
   inputSize: number;
   numClasses: number;
   rnn: RnnSpec;
   seed: number;
+  /** EGRU only: read out the output trace instead of y. */
+  useOutputTrace?: boolean;
+  /** EGRU only: EvNN's regularisers on the last layer. */
+  activityRegularization?: Regularizer;
+  voltageRegularization?: Regularizer;
+}
+
+/** Which batch of which epoch: seeds the batch's zoneout/DropConnect masks, so a resumed run draws the same. */
+export interface BatchKey {
+  epoch: number;
+  batch: number;
 }
 
 export interface BatchResult {
-  /** Mean loss over the batch. */
+  /** Mean cross-entropy over the batch. */
   loss: number;
   /** Correctly classified rows. */
   correct: number;
+  /** Mean event rate of the EGRU layers in this batch (absent for dense models). */
+  activity?: number;
 }
 
 export interface TrainBatchResult extends BatchResult {
   grads: Record<string, Float32Array>;
 }
 
-/** Per-layer sparsity figures for one epoch (empty for dense layers). */
-export interface LayerSparsity {
-  layer: string;
-  activity: number;
-  backwardSparsity: number;
-  macsForward: number;
-  macsForwardDense: number;
-  macsBackward: number;
-  macsBackwardDense: number;
-}
-
 export class SequenceClassifier {
-  readonly rnn: GRU;
+  readonly rnn: GRU | EGRU;
   readonly readout: Linear;
   readonly options: SequenceClassifierOptions;
+  private readonly meter: SparsityMeter | null;
 
   constructor(o: SequenceClassifierOptions) {
     this.options = o;
-    this.rnn = new GRU({
-      inputSize: o.inputSize, hiddenSize: o.rnn.hiddenSize, numLayers: o.rnn.numLayers, seed: o.seed, prefix: 'rnn.',
-    });
+    const common = { inputSize: o.inputSize, hiddenSize: o.rnn.hiddenSize, numLayers: o.rnn.numLayers, seed: o.seed, prefix: 'rnn.' };
+    this.rnn = o.rnn.type === 'egru' ? new EGRU({ ...common, ...o.rnn.egru }) : new GRU(common);
+    this.meter = o.rnn.type === 'egru' ? new SparsityMeter(Array.from({ length: o.rnn.numLayers }, (_, l) => `rnn.${l}`)) : null;
+    if (o.rnn.type !== 'egru' && (o.useOutputTrace || o.activityRegularization || o.voltageRegularization)) {
+      throw new RangeError('SequenceClassifier: the output trace and the regularisers need an EGRU');
+    }
     this.readout = new Linear({ inFeatures: o.rnn.hiddenSize, outFeatures: o.numClasses, seed: o.seed, prefix: 'readout.' });
   }
 
@@ -68,36 +90,79 @@ export class SequenceClassifier {
   }
 
   /** Forward, loss and backward on one batch; x is time-major [T, N, C]. */
-  async trainBatch(x: Tensor, labels: Int32Array): Promise<TrainBatchResult> {
-    const [T, N] = x.shape;
-    const H = this.rnn.hiddenSize;
-    const logits = await this.readLastStep(x, true);
-    const K = this.options.numClasses;
-    const ce = native().softmaxCrossEntropy(logits.data, labels, N, K);
-    const rg = this.readout.backward({ data: ce.dlogits, shape: [N, K] });
-    const dy = new Float32Array(T * N * H);
-    dy.set(rg.input!.data, (T - 1) * N * H);
-    const g = await this.rnn.backwardAsync({ output: { data: dy, shape: [T, N, H] } }, { needInputGrad: false });
-    return { loss: ce.loss, correct: ce.correct, grads: { ...g.params, ...rg.params } };
+  async trainBatch(x: Tensor, labels: Int32Array, key: BatchKey = { epoch: 0, batch: 0 }): Promise<TrainBatchResult> {
+    return this.rnn instanceof EGRU ? this.trainEgru(this.rnn, x, labels, key) : this.trainGru(this.rnn, x, labels);
   }
 
   /** Loss and correct count without keeping anything for backward. */
   async evalBatch(x: Tensor, labels: Int32Array): Promise<BatchResult> {
-    const logits = await this.readLastStep(x, false);
-    const ce = native().softmaxCrossEntropy(logits.data, labels, x.shape[1], this.options.numClasses);
-    return { loss: ce.loss, correct: ce.correct };
-  }
-
-  /** The readout's logits [N, K] from the RNN stack's output at the last time step. */
-  private async readLastStep(x: Tensor, training: boolean): Promise<Tensor> {
     const [T, N] = x.shape;
     const H = this.rnn.hiddenSize;
-    const { output } = await this.rnn.forwardAsync(x, { training });
-    return this.readout.forward({ data: output.data.subarray((T - 1) * N * H), shape: [N, H] }, { training });
+    let seq: Float32Array;
+    let activity: number | undefined;
+    if (this.rnn instanceof EGRU) {
+      const out = await this.rnn.forwardAsync(x, { training: false });
+      seq = (this.options.useOutputTrace ? out.trace : out.output).data;
+      activity = meanActivity(out.stats, T * N * H);
+    } else {
+      seq = (await this.rnn.forwardAsync(x, { training: false })).output.data;
+    }
+    const logits = this.readout.forward(lastStep(seq, T, N, H), { training: false });
+    const ce = native().softmaxCrossEntropy(logits.data, labels, N, this.options.numClasses);
+    return { loss: ce.loss, correct: ce.correct, activity };
   }
 
-  /** Sparsity of the last epoch; a dense GRU has none. */
+  /** Sparsity of the training batches since the last call; a dense GRU has none. */
   sparsity(): LayerSparsity[] {
-    return [];
+    return this.meter ? this.meter.take() : [];
   }
+
+  private async trainGru(rnn: GRU, x: Tensor, labels: Int32Array): Promise<TrainBatchResult> {
+    const [T, N] = x.shape;
+    const H = rnn.hiddenSize;
+    const { output } = await rnn.forwardAsync(x, { training: true });
+    const head = this.readoutLoss(lastStep(output.data, T, N, H), labels);
+    const dy = new Float32Array(T * N * H);
+    dy.set(head.dLast, (T - 1) * N * H);
+    const g = await rnn.backwardAsync({ output: { data: dy, shape: [T, N, H] } }, { needInputGrad: false });
+    return { loss: head.loss, correct: head.correct, grads: { ...g.params, ...head.grads } };
+  }
+
+  private async trainEgru(rnn: EGRU, x: Tensor, labels: Int32Array, key: BatchKey): Promise<TrainBatchResult> {
+    const [T, N] = x.shape;
+    const H = rnn.hiddenSize;
+    const noise = new Rng(this.options.seed, key.epoch, key.batch, 0xe6);
+    const out = await rnn.forwardAsync(x, { training: true, noise });
+    const o = this.options;
+    const head = this.readoutLoss(lastStep((o.useOutputTrace ? out.trace : out.output).data, T, N, H), labels);
+    const dLast = new Float32Array(T * N * H);
+    dLast.set(head.dLast, (T - 1) * N * H);
+    const seq = (data: Float32Array | null): Tensor | undefined => (data ? { data, shape: [T, N, H] } : undefined);
+    const reg = egruRegularizers(out.o.data, out.c.data, o.activityRegularization, o.voltageRegularization);
+    const g = await rnn.backwardAsync(
+      { output: o.useOutputTrace ? undefined : seq(dLast), trace: o.useOutputTrace ? seq(dLast) : undefined, o: seq(reg.dO), c: seq(reg.dC) },
+      { needInputGrad: false },
+    );
+    this.meter!.add(out.stats, g.stats, T * N * H, N);
+    return { loss: head.loss, correct: head.correct, activity: meanActivity(out.stats, T * N * H), grads: { ...g.params, ...head.grads } };
+  }
+
+  /** Readout, cross-entropy and the readout's backward: dLast = dL/d(readout input) [N, H]. */
+  private readoutLoss(last: Tensor, labels: Int32Array) {
+    const N = last.shape[0];
+    const K = this.options.numClasses;
+    const logits = this.readout.forward(last, { training: true });
+    const ce = native().softmaxCrossEntropy(logits.data, labels, N, K);
+    const rg = this.readout.backward({ data: ce.dlogits, shape: [N, K] });
+    return { loss: ce.loss, correct: ce.correct, dLast: rg.input!.data, grads: rg.params };
+  }
+}
+
+/** The [N, H] slice of a [T, N, H] sequence at its last step. */
+function lastStep(seq: Float32Array, T: number, N: number, H: number): Tensor {
+  return { data: seq.subarray((T - 1) * N * H), shape: [N, H] };
+}
+
+function meanActivity(stats: readonly { events: number }[], unitsPerLayer: number): number {
+  return stats.reduce((a, s) => a + s.events, 0) / (unitsPerLayer * stats.length);
 }

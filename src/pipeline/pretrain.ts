@@ -8,6 +8,7 @@ import type { Config } from '../config/index.js';
 import { configHash, configToYaml } from '../config/index.js';
 import { createRunLogger } from '../log/logger.js';
 import { EpochProgress } from '../log/progress.js';
+import type { LayerSparsity } from '../models/sequence-classifier.js';
 import { MetricsTable, type MetricRow } from '../results/metrics.js';
 import { SparsityTable, sparsityRow } from '../results/sparsity.js';
 import { runDirFor } from '../results/run-dir.js';
@@ -83,7 +84,8 @@ export async function pretrainConfig(cfg: Config, opts: PipelineOptions): Promis
       const rows: MetricRow[] = [{ epoch, split: 'train', loss: tr.loss, accuracy: tr.accuracy, lr, samples_per_s: tr.samplesPerSec, wall_s: tr.seconds }];
       if (va) rows.push({ epoch, split: 'valid', loss: va.loss, accuracy: va.accuracy, lr, samples_per_s: va.samplesPerSec, wall_s: va.seconds });
       metrics.appendAll(rows);
-      sparsity.appendAll(model.sparsity().map((s) => sparsityRow(epoch, s)));
+      const layerSparsity = model.sparsity();
+      sparsity.appendAll(layerSparsity.map((s) => sparsityRow(epoch, s)));
       // Without a validation split the last epoch counts as the best.
       const score = va ? va.accuracy : epoch;
       if (score > loop.bestValidAccuracy) {
@@ -97,9 +99,10 @@ export async function pretrainConfig(cfg: Config, opts: PipelineOptions): Promis
       const line =
         `epoch ${epoch + 1}/${t.epochs}  train loss ${tr.loss.toFixed(4)} acc ${(100 * tr.accuracy).toFixed(2)}%` +
         (va ? `  valid loss ${va.loss.toFixed(4)} acc ${(100 * va.accuracy).toFixed(2)}%` : '') +
+        sparsityText(layerSparsity) +
         `  ${tr.samplesPerSec.toFixed(0)} samples/s`;
       progress.stop(line);
-      log.info({ event: 'epoch', epoch, lr, train: tr, valid: va }, line);
+      log.info({ event: 'epoch', epoch, lr, train: tr, valid: va, sparsity: layerSparsity }, line);
     }
   } catch (err) {
     progress.abort();
@@ -122,6 +125,13 @@ export async function pretrainConfig(cfg: Config, opts: PipelineOptions): Promis
   writeSummary(files.summary, summary);
   log.info({ event: 'test', loss: te.loss, accuracy: te.accuracy, bestEpoch: loop.bestEpoch }, `test accuracy ${(100 * te.accuracy).toFixed(2)}% (best epoch ${loop.bestEpoch + 1})`);
   return { runDir, summary, skipped: false };
+}
+
+/** "  activity 12.3% bwd-sparsity 45.6%" over the layers (mean), or nothing for a dense model. */
+function sparsityText(layers: readonly LayerSparsity[]): string {
+  if (layers.length === 0) return '';
+  const mean = (f: (l: LayerSparsity) => number): number => layers.reduce((a, l) => a + f(l), 0) / layers.length;
+  return `  activity ${(100 * mean((l) => l.activity)).toFixed(1)}% bwd-sparsity ${(100 * mean((l) => l.backwardSparsity)).toFixed(1)}%`;
 }
 
 function buildSummary(

@@ -9,13 +9,16 @@ import type { Optimizer } from './optimizer.js';
 
 export interface TrainableModel {
   parameters(): Parameter[];
-  trainBatch(x: Tensor, labels: Int32Array): Promise<{ loss: number; correct: number; grads: Record<string, Float32Array> }>;
-  evalBatch(x: Tensor, labels: Int32Array): Promise<{ loss: number; correct: number }>;
+  /** key seeds the batch's random masks (zoneout, DropConnect), so a resumed run draws the same ones. */
+  trainBatch(
+    x: Tensor, labels: Int32Array, key: { epoch: number; batch: number },
+  ): Promise<{ loss: number; correct: number; activity?: number; grads: Record<string, Float32Array> }>;
+  evalBatch(x: Tensor, labels: Int32Array): Promise<{ loss: number; correct: number; activity?: number }>;
 }
 
 export interface ProgressSink {
   start(epoch: number, totalBatches: number): void;
-  update(batch: number, s: { loss: number; accuracy: number; samplesPerSec: number }): void;
+  update(batch: number, s: { loss: number; accuracy: number; samplesPerSec: number; activity?: number }): void;
 }
 
 export interface EpochStats {
@@ -24,6 +27,8 @@ export interface EpochStats {
   samples: number;
   seconds: number;
   samplesPerSec: number;
+  /** Mean event rate of a sparse model's layers (absent for dense models). */
+  activity?: number;
 }
 
 export interface TrainEpochOptions {
@@ -43,13 +48,13 @@ export interface TrainEpochOptions {
 async function forEachBatch<R>(
   source: BatchSource,
   parts: readonly Int32Array[],
-  step: (batch: Batch) => Promise<R>,
+  step: (batch: Batch, index: number) => Promise<R>,
   done: (result: R, batch: Batch, index: number) => void,
 ): Promise<void> {
   let next: Batch | undefined = parts.length > 0 ? source.batch(parts[0]) : undefined;
   for (let b = 0; b < parts.length; b++) {
     const batch = next!;
-    const pending = step(batch);
+    const pending = step(batch, b);
     next = b + 1 < parts.length ? source.batch(parts[b + 1]) : undefined;
     done(await pending, batch, b);
   }
@@ -63,7 +68,8 @@ export async function trainEpoch(model: TrainableModel, opt: Optimizer, source: 
   let lossSum = 0;
   let correct = 0;
   let seen = 0;
-  await forEachBatch(source, parts, (batch) => model.trainBatch(batch.x, batch.labels), (r, batch, b) => {
+  const activity = new ActivityMean();
+  await forEachBatch(source, parts, (batch, b) => model.trainBatch(batch.x, batch.labels, { epoch: o.epoch, batch: b }), (r, batch, b) => {
     if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(o.epoch, b, 'the loss');
     const grads = Object.values(r.grads);
     const norm = o.gradClip > 0 ? addon.clipGlobalNorm(grads, o.gradClip) : addon.globalNorm(grads);
@@ -73,11 +79,26 @@ export async function trainEpoch(model: TrainableModel, opt: Optimizer, source: 
     lossSum += r.loss * n;
     correct += r.correct;
     seen += n;
+    activity.add(r.activity, n);
     const seconds = (performance.now() - t0) / 1000;
-    o.progress?.update(b + 1, { loss: lossSum / seen, accuracy: correct / seen, samplesPerSec: seen / seconds });
+    o.progress?.update(b + 1, { loss: lossSum / seen, accuracy: correct / seen, samplesPerSec: seen / seconds, activity: activity.value() });
   });
   const seconds = (performance.now() - t0) / 1000;
-  return { loss: lossSum / seen, accuracy: correct / seen, samples: seen, seconds, samplesPerSec: seen / seconds };
+  return { loss: lossSum / seen, accuracy: correct / seen, samples: seen, seconds, samplesPerSec: seen / seconds, activity: activity.value() };
+}
+
+/** Sample-weighted mean of the batches' event rates; undefined when the model reports none. */
+class ActivityMean {
+  private sum = 0;
+  private n = 0;
+  add(activity: number | undefined, samples: number): void {
+    if (activity === undefined) return;
+    this.sum += activity * samples;
+    this.n += samples;
+  }
+  value(): number | undefined {
+    return this.n > 0 ? this.sum / this.n : undefined;
+  }
 }
 
 export async function evaluate(model: TrainableModel, source: BatchSource, batchSize: number): Promise<EpochStats> {
@@ -85,12 +106,17 @@ export async function evaluate(model: TrainableModel, source: BatchSource, batch
   let lossSum = 0;
   let correct = 0;
   let seen = 0;
+  const activity = new ActivityMean();
   const parts = [...slices(sequentialOrder(source.count), batchSize)];
   await forEachBatch(source, parts, (batch) => model.evalBatch(batch.x, batch.labels), (r, batch) => {
     lossSum += r.loss * batch.labels.length;
     correct += r.correct;
     seen += batch.labels.length;
+    activity.add(r.activity, batch.labels.length);
   });
   const seconds = (performance.now() - t0) / 1000;
-  return { loss: seen ? lossSum / seen : NaN, accuracy: seen ? correct / seen : NaN, samples: seen, seconds, samplesPerSec: seen / seconds };
+  return {
+    loss: seen ? lossSum / seen : NaN, accuracy: seen ? correct / seen : NaN, samples: seen, seconds,
+    samplesPerSec: seen / seconds, activity: activity.value(),
+  };
 }
