@@ -24,7 +24,7 @@ function crossSectionIssues(cfg: Config): ConfigIssue[] {
     const why = `needs model.rnn.type: egru (this model is a ${cfg.model.rnn.type})`;
     if (cfg.train.activity_regularization) issues.push({ path: 'train.activity_regularization', message: why });
     if (cfg.train.voltage_regularization) issues.push({ path: 'train.voltage_regularization', message: why });
-    if (cfg.train.thr_lr_scale !== 1) issues.push({ path: 'train.thr_lr_scale', message: why });
+    if (cfg.train.thr_lr_scale !== undefined) issues.push({ path: 'train.thr_lr_scale', message: why });
   }
   return issues;
 }

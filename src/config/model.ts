@@ -33,8 +33,12 @@ export const modelSchema = z
     type: z.literal('sequence-classifier').default('sequence-classifier'),
     rnn: rnnSchema,
     readout: z.enum(['last']).default('last'),
-    /** Read out the EGRU's output trace (0.9·tr + 0.1·y) at the last step instead of y (EvNN's --use-output-trace). */
-    use_output_trace: z.boolean().default(false),
+    /**
+     * Read out the EGRU's output trace (0.9·tr + 0.1·y) at the last step instead of y (EvNN's
+     * --use-output-trace). Optional rather than defaulted: a GRU config resolves as before, so its
+     * run identity (hash) does not move.
+     */
+    use_output_trace: z.boolean().optional(),
   })
   .superRefine((m, ctx) => {
     if (m.use_output_trace && m.rnn.type !== 'egru') {

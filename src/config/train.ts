@@ -58,8 +58,8 @@ export const trainSchema = z.strictObject({
   grad_clip: z.number().min(0).default(0),
   schedule: scheduleSchema.default({ type: 'constant' }),
   checkpoint_every: z.int().min(1).default(1),
-  /** Learning-rate multiplier for EGRU thresholds (parameters named …thr); param_groups match first. */
-  thr_lr_scale: z.number().gt(0).default(1),
+  /** Learning-rate multiplier for EGRU thresholds (parameters named …thr); param_groups match first. Absent = 1. */
+  thr_lr_scale: z.number().gt(0).optional(),
   /** EGRU activity regulariser on the last layer's events (EvNN default target 0.05). */
   activity_regularization: regulariser(0.05).optional(),
   /** EGRU voltage regulariser on the last layer's internal state c (EvNN default target −0.9). */

@@ -7,7 +7,7 @@ import { native, type EgruBackwardResult, type EgruForwardResult, type EgruStats
 import { Rng } from '../util/rng.js';
 import { call, runAsync, runSync, type LayerSteps } from './drive.js';
 import { loadStateInto, makeParameter, stateOf, type Parameter, type StateRecord } from './parameters.js';
-import { expectShape, numel, swapFirstTwo, type Tensor } from './tensor.js';
+import { expectShape, swapFirstTwo, type Tensor } from './tensor.js';
 
 export interface EGRUOptions {
   inputSize: number;
@@ -371,6 +371,3 @@ function clipLayerGradients(r: EgruBackwardResult, maxNorm: number): void {
   if (coef >= 1) return;
   for (const a of arrays) for (let i = 0; i < a.length; i++) a[i] *= coef;
 }
-
-/** Elements of a tensor shape (re-exported for callers that size upstream gradients). */
-export const egruSequenceSize = (T: number, N: number, H: number): number => numel([T, N, H]);

@@ -21,7 +21,7 @@ export function buildModel(cfg: Config, inputSize: number, numClasses: number): 
           }
         : { type: 'gru', hiddenSize: rnn.hidden_size, numLayers: rnn.num_layers },
     seed: cfg.seed,
-    useOutputTrace: cfg.model.use_output_trace,
+    useOutputTrace: cfg.model.use_output_trace ?? false,
     activityRegularization: t.activity_regularization,
     voltageRegularization: t.voltage_regularization,
   });
@@ -38,7 +38,7 @@ export function buildOptimizer(cfg: Config, model: SequenceClassifier): Optimize
       : { type: o.type, lr: o.lr, betas: [o.betas[0], o.betas[1]], eps: o.eps, weightDecay: o.weight_decay, momentum: 0, dampening: 0, nesterov: false };
   const groups = (cfg.train.param_groups ?? []).map((g) => ({ match: g.match, lrScale: g.lr_scale, weightDecay: g.weight_decay }));
   // After the user's groups: a group of theirs that matches a threshold wins (first match).
-  if (cfg.train.thr_lr_scale !== 1) groups.push({ match: THRESHOLD_PARAMS, lrScale: cfg.train.thr_lr_scale, weightDecay: undefined });
+  if (cfg.train.thr_lr_scale !== undefined) groups.push({ match: THRESHOLD_PARAMS, lrScale: cfg.train.thr_lr_scale, weightDecay: undefined });
   return new Optimizer(model.parameters(), spec, groups);
 }
 

@@ -73,38 +73,28 @@ describe('evnn CLI', () => {
   });
 
   it('an interrupted run resumes and ends with the same numbers as an uninterrupted one', async () => {
-    const dir = tempDir('resume');
-    const body = tinyConfig({ trainLimit: 6000, epochs: 3, hidden: 32 });
-    const cfg = writeConfig(dir, 'resume', body);
-    const whole = join(dir, 'whole');
-    const cut = join(dir, 'cut');
-    expect(evnn(['run', cfg, '--data-dir', dataDir, '--results-dir', whole, '--quiet']).code).toBe(0);
+    await expectResumeMatches('resume', tinyConfig({ trainLimit: 6000, epochs: 3, hidden: 32 }));
+  });
 
-    // Kill the second run (SIGKILL: no clean-up) as soon as its first checkpoint exists.
-    const child = evnnBackground(['run', cfg, '--data-dir', dataDir, '--results-dir', cut, '--quiet']);
-    const exited = new Promise<void>((res) => child.on('exit', () => res()));
-    const started = Date.now();
-    for (;;) {
-      const runs = existsSync(join(cut, 'resume')) ? readdirSync(join(cut, 'resume')) : [];
-      if (runs.length && existsSync(join(cut, 'resume', runs[0], 'last.safetensors'))) break;
-      if (Date.now() - started > 120_000) throw new Error('no checkpoint appeared');
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    child.kill('SIGKILL');
-    await exited;
-    const cutDir = onlyRunDir(cut, 'resume');
-    expect(existsSync(join(cutDir, 'summary.json')), 'the run was really interrupted').toBe(false);
-
-    const r = evnn(['run', cfg, '--data-dir', dataDir, '--results-dir', cut, '--quiet']);
-    expect(r.code).toBe(0);
-    const log = readFileSync(join(cutDir, 'log.jsonl'), 'utf8');
-    expect(log).toContain('"event":"resume"');
-    const a = JSON.parse(readFileSync(join(onlyRunDir(whole, 'resume'), 'summary.json'), 'utf8'));
-    const b = JSON.parse(readFileSync(join(cutDir, 'summary.json'), 'utf8'));
-    expect(b.final).toEqual(a.final);
-    const ma = metricColumns(onlyRunDir(whole, 'resume'));
-    const mb = metricColumns(cutDir);
-    expect(mb).toEqual(ma);
+  it('an EGRU run learns, logs its sparsity per epoch and layer, and resumes to the same numbers (seeded zoneout/DropConnect masks)', async () => {
+    const body = tinyConfig({ trainLimit: 3000, epochs: 3, hidden: 32 })
+      .replace('{ type: gru, hidden_size: 32 }', '{ type: egru, hidden_size: 32, num_layers: 2, zoneout: 0.1, dropconnect: 0.1 }\n  use_output_trace: true')
+      .replace('grad_clip: 1.0', 'grad_clip: 1.0\n  activity_regularization: { constant: 1, target: 0.1 }\n  thr_lr_scale: 0.5');
+    const runDir = await expectResumeMatches('egru', body);
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+    expect(summary.final.test_accuracy).toBeGreaterThan(0.3); // 10 classes: chance is 0.1
+    const t = tableFromIPC(readFileSync(join(runDir, 'sparsity.arrow')));
+    expect(t.numRows).toBe(3 * 2);
+    expect(t.getChild('layer')!.toArray()).toEqual(['rnn.0', 'rnn.1', 'rnn.0', 'rnn.1', 'rnn.0', 'rnn.1']);
+    const col = (name: string) => Array.from(t.getChild(name)!.toArray() as Float64Array);
+    for (const a of col('activity')) expect(a > 0 && a < 1).toBe(true);
+    for (const b of col('backward_sparsity')) expect(b >= 0 && b < 1).toBe(true);
+    col('macs_forward').forEach((m, i) => expect(m > 0 && m <= col('macs_forward_dense')[i]).toBe(true));
+    col('macs_backward').forEach((m, i) => expect(m > 0 && m <= col('macs_backward_dense')[i]).toBe(true));
+    // The upper layer reads events only: its input projection costs less than dense.
+    expect(col('macs_forward')[1]).toBeLessThan(col('macs_forward_dense')[1]);
+    const epochs = readFileSync(join(runDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.event === 'epoch');
+    expect(epochs[0].msg).toMatch(/activity \d+\.\d% bwd-sparsity \d+\.\d%/);
   });
 
   it('a bad config exits with code 2, one line per problem, and writes nothing', () => {
@@ -152,3 +142,39 @@ describe('evnn CLI', () => {
     expect(r.stderr).toContain('test.arrow');
   });
 });
+
+/**
+ * Runs `body` once straight through and once killed (SIGKILL) right after its first checkpoint and
+ * run again; both must end with the same metrics. Returns the resumed run's directory.
+ */
+async function expectResumeMatches(name: string, body: string): Promise<string> {
+  const dir = tempDir(name);
+  const cfg = writeConfig(dir, name, body);
+  const whole = join(dir, 'whole');
+  const cut = join(dir, 'cut');
+  expect(evnn(['run', cfg, '--data-dir', dataDir, '--results-dir', whole, '--quiet']).code).toBe(0);
+
+  // Kill the second run (SIGKILL: no clean-up) as soon as its first checkpoint exists.
+  const child = evnnBackground(['run', cfg, '--data-dir', dataDir, '--results-dir', cut, '--quiet']);
+  const exited = new Promise<void>((res) => child.on('exit', () => res()));
+  const started = Date.now();
+  for (;;) {
+    const runs = existsSync(join(cut, name)) ? readdirSync(join(cut, name)) : [];
+    if (runs.length && existsSync(join(cut, name, runs[0], 'last.safetensors'))) break;
+    if (Date.now() - started > 120_000) throw new Error('no checkpoint appeared');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  const cutDir = onlyRunDir(cut, name);
+  expect(existsSync(join(cutDir, 'summary.json')), 'the run was really interrupted').toBe(false);
+
+  const r = evnn(['run', cfg, '--data-dir', dataDir, '--results-dir', cut, '--quiet']);
+  expect(r.code).toBe(0);
+  expect(readFileSync(join(cutDir, 'log.jsonl'), 'utf8')).toContain('"event":"resume"');
+  const a = JSON.parse(readFileSync(join(onlyRunDir(whole, name), 'summary.json'), 'utf8'));
+  const b = JSON.parse(readFileSync(join(cutDir, 'summary.json'), 'utf8'));
+  expect(b.final).toEqual(a.final);
+  expect(metricColumns(cutDir)).toEqual(metricColumns(onlyRunDir(whole, name)));
+  return cutDir;
+}

@@ -60,7 +60,7 @@ describe('config errors', () => {
   it('reports a bad choice with the allowed values', () => {
     expect(problems(good.replace('view: smnist-rows', 'view: rows'))).toEqual(['data.view: must be one of "smnist", "smnist-rows", "psmnist", got "rows"']);
     expect(problems(good.replace('type: adam', 'type: adagrad'))).toEqual(['train.optimizer.type: must be one of "adam", "adamw", "sgd", got "adagrad"']);
-    expect(problems(good.replace('type: gru', 'type: egru'))).toEqual(['model.rnn.type: must be one of "gru", got "egru"']);
+    expect(problems(good.replace('type: gru', 'type: lstm'))).toEqual(['model.rnn.type: must be one of "gru", "egru", got "lstm"']);
     expect(problems(`device: gpu\n${good}`)).toEqual(['device: must be one of "auto", "cpu", "cuda", got "gpu"']);
   });
 
@@ -112,5 +112,25 @@ describe('config errors', () => {
   it('a ConfigError carries exit code 2 and names the file', () => {
     const f = write('exit', good.replace('epochs: 2', 'epochs: 0'));
     expect(() => loadConfig(f)).toThrow(expect.objectContaining({ exitCode: 2, file: f, message: `${f}: invalid config\ntrain.epochs: must be >= 1, got 0` }));
+  });
+
+  it('checks the EGRU options and refuses EGRU-only fields on a GRU, naming the field', () => {
+    const egru = good.replace('{ type: gru, hidden_size: 32 }', '{ type: egru, hidden_size: 32 }');
+    expect(problems(egru.replace('hidden_size: 32', 'hidden_size: 32, thr_mean: 1'))).toEqual(['model.rnn.thr_mean: must be < 1, got 1']);
+    expect(problems(egru.replace('hidden_size: 32', 'hidden_size: 32, zoneout: -0.1'))).toEqual(['model.rnn.zoneout: must be >= 0, got -0.1']);
+    expect(problems(egru.replace('hidden_size: 32', 'hidden_size: 32, dropconect: 0.1'))).toEqual(['model.rnn.dropconect: unknown key']);
+    expect(problems(good.replace('model: { rnn: { type: gru, hidden_size: 32 } }', 'model: { rnn: { type: gru, hidden_size: 32 }, use_output_trace: true }'))).toEqual([
+      'model.use_output_trace: needs rnn.type: egru (a gru has no output trace)',
+    ]);
+    expect(problems(`${good}  thr_lr_scale: 2\n  activity_regularization: { constant: 1 }\n`)).toEqual([
+      'train.activity_regularization: needs model.rnn.type: egru (this model is a gru)',
+      'train.thr_lr_scale: needs model.rnn.type: egru (this model is a gru)',
+    ]);
+    const ok = loadConfig(write('egru-ok', `${egru}  thr_lr_scale: 2\n  activity_regularization: { constant: 1 }\n`));
+    expect(ok.train.activity_regularization).toEqual({ constant: 1, target: 0.05 });
+    expect(ok.model.rnn).toEqual({
+      type: 'egru', hidden_size: 32, num_layers: 1, thr_mean: 0.3, dampening_factor: 0.7, pseudo_derivative_support: 1,
+      zoneout: 0, dropconnect: 0, grad_clip: 0, weight_init_gain: 1,
+    });
   });
 });

@@ -1,0 +1,292 @@
+#!/usr/bin/env node
+// Benchmark of evnn's EGRU (event-driven forward, sparse BPTT) against evnn's dense GRU, both on
+// the native CPU engine, on the same shapes, thread count and GEMM kernel. For each size it times
+// the dense GRU and the EGRU at about 10% and about 25% activity and prints the ratios measured in
+// this run, with the sparsity figures of DESIGN.md §3 (activity, backward sparsity, effective MACs)
+// and the memory each layer saves for backward. Nothing here is a pass/fail test: the line about
+// the 2x goal only reports what this run measured.
+//
+//   node bench/egru.mjs [--threads 2] [--kernel builtin|openblas] [--reps 5] [--warmup 1]
+//                       [--T 100] [--N 64] [--sizes 512,1024] [--support 1] [--support-wide 5]
+//                       [--addon FILE]
+//
+// --sizes lists the layer widths; each is timed with C = H = size.
+// --support is the surrogate support ε of the EGRU rows (∂o/∂v = γ·max(0, 1 − ε|v|), γ = 0.7);
+// --support-wide times the same thresholds again with a larger ε (narrower window |v| < 1/ε), which
+// is what makes the backward pass sparse; 0 skips those rows.
+// --addon times another build of the addon (default build/Release/evnn.node).
+// Without --kernel the addon's current GEMM kernel is used.
+// Thresholds are one uniform value per unit, found by bisection on the measured forward activity
+// (evaluation forwards on the real shape) to within ±2 percentage points of each target.
+// All times are medians of --reps runs after --warmup runs, with training: true (the forward keeps
+// what backward needs); forward+backward = that forward + backward with dy = ones, no dx.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TARGETS = [0.10, 0.25];   // activity levels timed for each size
+const TOLERANCE = 0.02;          // calibration stops within ±2 percentage points
+const GOAL_ACTIVITY = 0.20;      // goal: at <= 20% activity ...
+const GOAL_SPEEDUP = 2;          // ... EGRU forward+backward >= 2x faster than the dense GRU
+const DAMPENING = 0.7;           // EvNN's default γ
+
+function fail(message) {
+  console.error(`bench/egru: ${message}`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const o = {
+    threads: 2, kernel: null, reps: 5, warmup: 1, T: 100, N: 64, sizes: [512, 1024],
+    support: 1, supportWide: 5, addon: join(root, 'build', 'Release', 'evnn.node'),
+  };
+  const ints = new Set(['threads', 'reps', 'warmup', 'T', 'N']);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      console.log('usage: node bench/egru.mjs [--threads N] [--kernel builtin|openblas] [--reps R] ' +
+        '[--warmup W] [--T T] [--N N] [--sizes 512,1024] [--support EPS] [--support-wide EPS] [--addon FILE]');
+      process.exit(0);
+    }
+    const name = arg.startsWith('--') ? arg.slice(2) : '';
+    const known = ints.has(name) || ['kernel', 'addon', 'sizes', 'support', 'support-wide'].includes(name);
+    if (!known) fail(`unknown argument "${arg}" (see --help)`);
+    const value = argv[++i];
+    if (value === undefined) fail(`${arg} needs a value`);
+    if (name === 'addon') {
+      o.addon = resolve(value);
+    } else if (name === 'kernel') {
+      if (value !== 'builtin' && value !== 'openblas') fail(`--kernel must be builtin or openblas, got "${value}"`);
+      o.kernel = value;
+    } else if (name === 'sizes') {
+      const sizes = value.split(',').map((s) => Number(s.trim()));
+      if (!sizes.every((n) => Number.isInteger(n) && n >= 1)) fail(`--sizes must be a comma-separated list of integers >= 1, got "${value}"`);
+      o.sizes = sizes;
+    } else if (name === 'support' || name === 'support-wide') {
+      const e = Number(value);
+      const ok = Number.isFinite(e) && (name === 'support' ? e > 0 : e >= 0);
+      if (!ok) fail(`--${name} must be a number ${name === 'support' ? '> 0' : '>= 0'}, got "${value}"`);
+      o[name === 'support' ? 'support' : 'supportWide'] = e;
+    } else {
+      const n = Number(value);
+      const min = name === 'warmup' ? 0 : 1;
+      if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got "${value}"`);
+      o[name] = n;
+    }
+  }
+  if (o.supportWide === o.support) o.supportWide = 0;
+  return o;
+}
+
+function loadAddon(file) {
+  if (!existsSync(file)) fail(`${file} does not exist; build it with \`npm run build:native\``);
+  const addon = createRequire(import.meta.url)(file);
+  for (const fn of ['info', 'setThreads', 'setGemmKernel', 'gruForward', 'gruBackward', 'egruForward', 'egruBackward']) {
+    if (typeof addon[fn] !== 'function') fail(`the addon at ${file} has no ${fn}(); rebuild it`);
+  }
+  return addon;
+}
+
+// mulberry32 + Box-Muller: a fixed-seed N(0, std²) stream so every run times the same numbers.
+function normalArray(n, std, seed) {
+  let s = seed >>> 0;
+  const uniform = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - uniform()));
+    const phi = 2 * Math.PI * uniform();
+    a[i] = r * Math.cos(phi) * std;
+    if (i + 1 < n) a[i + 1] = r * Math.sin(phi) * std;
+  }
+  return a;
+}
+
+// EvNN init: Xavier-normal, std = sqrt(2 / (fan_in + fan_out)) of the weight's 2-D shape.
+const xavier = (rows, cols, seed) => normalArray(rows * cols, Math.sqrt(2 / (rows + cols)), seed);
+
+function medianMs(fn, warmup, reps) {
+  for (let i = 0; i < warmup; i++) fn();
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  const m = times.length >> 1;
+  return times.length % 2 ? times[m] : (times[m - 1] + times[m]) / 2;
+}
+
+const mib = (...arrays) => arrays.reduce((s, a) => s + a.byteLength, 0) / (1 << 20);
+
+function timeGru(addon, o, x, size) {
+  const { T, N } = o;
+  const C = size;
+  const H = size;
+  const args = {
+    x, h0: null, T, N, C, H, training: true,
+    weightIh: xavier(3 * H, C, 11), weightHh: xavier(3 * H, H, 12),
+    biasIh: new Float32Array(3 * H), biasHh: new Float32Array(3 * H),
+  };
+  const dy = new Float32Array(T * N * H).fill(1);  // d(sum of outputs)/dy
+  const forward = medianMs(() => addon.gruForward(args), o.warmup, o.reps);
+  let saved = 0;
+  const forwardBackward = medianMs(() => {
+    const { y, cache } = addon.gruForward(args);
+    saved = mib(cache, y);
+    addon.gruBackward({ ...args, y, cache, dy, dhT: null, needDx: false });
+  }, o.warmup, o.reps);
+  return { forward, forwardBackward, saved };
+}
+
+function egruArgs(o, x, size, weights, thr, support, training) {
+  const { T, N } = o;
+  return {
+    x, y0: null, zoneoutMask: null, ...weights, thr: new Float32Array(size).fill(thr),
+    T, N, C: size, H: size, training, zoneout: 0, dampening: DAMPENING, support,
+    sparseInput: false, chunkFloats: 0,
+  };
+}
+
+// Activity falls as the threshold rises; bisect on [lo, hi] ⊂ [0, 1] until within the tolerance.
+function calibrate(addon, o, x, size, weights, target, lo, hi) {
+  const units = o.T * o.N * size;
+  const activityAt = (thr) => addon.egruForward(egruArgs(o, x, size, weights, thr, o.support, false)).stats.events / units;
+  let best = null;
+  for (let iter = 0; iter < 20; iter++) {
+    const thr = (lo + hi) / 2;
+    const activity = activityAt(thr);
+    if (!best || Math.abs(activity - target) < Math.abs(best.activity - target)) best = { thr, activity };
+    if (Math.abs(activity - target) <= TOLERANCE) return { ...best, calls: iter + 1, converged: true };
+    if (activity > target) lo = thr; else hi = thr;
+  }
+  return { ...best, calls: 20, converged: false };
+}
+
+function timeEgru(addon, o, x, size, weights, thr, support, withForward) {
+  const units = o.T * o.N * size;
+  const args = egruArgs(o, x, size, weights, thr, support, true);
+  const dy = new Float32Array(units).fill(1);  // d(sum of event outputs)/dy
+  const forward = withForward ? medianMs(() => addon.egruForward(args), o.warmup, o.reps) : null;
+  let fwd = null;
+  let bwd = null;
+  const forwardBackward = medianMs(() => {
+    fwd = addon.egruForward(args);
+    const { y, c, cache, active } = fwd;
+    bwd = addon.egruBackward({
+      ...args, y, c, cache, active, dy, dc: null, do: null, dtrace: null,
+      needDx: false, dxActive: null, needDy0: false,
+    });
+  }, o.warmup, o.reps);
+  return {
+    forward, forwardBackward,
+    activity: fwd.stats.events / units,
+    backwardSparsity: 1 - fwd.stats.backwardActive / units,
+    macsForward: fwd.stats.macs / fwd.stats.macsDense,
+    macsBackward: bwd.stats.macs / bwd.stats.macsDense,
+    saved: mib(fwd.cache, fwd.y, fwd.c, fwd.active),
+    outputsOnly: mib(fwd.o, fwd.trace),
+  };
+}
+
+const fmtMs = (ms) => (ms === null ? '-' : ms.toFixed(ms < 10 ? 3 : 1));
+const pct = (v) => `${(100 * v).toFixed(1)}%`;
+const ratio = (v) => `${v.toFixed(2)}x`;
+
+function printTable(header, rows) {
+  const cells = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
+  const left = 2;  // the first columns (size, layer) are text
+  for (const r of cells) console.log(r.map((v, c) => (c < left ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
+}
+
+const o = parseArgs(process.argv.slice(2));
+const addon = loadAddon(o.addon);
+addon.setThreads(o.threads);
+const info = addon.info();
+if (o.kernel) {
+  if (!info.gemmKernels.includes(o.kernel)) {
+    fail(`--kernel ${o.kernel} is not compiled into this addon (it has: ${info.gemmKernels.join(', ')})`);
+  }
+  addon.setGemmKernel(o.kernel);
+}
+const kernel = addon.info().gemm;
+const supports = o.supportWide ? [o.support, o.supportWide] : [o.support];
+
+console.log(`EGRU vs dense GRU, T=${o.T} N=${o.N} C=H in {${o.sizes.join(', ')}}, float32, ${o.threads} threads, ` +
+  `median of ${o.reps} after ${o.warmup} warm-up`);
+console.log(`evnn ${info.version}: simd ${info.simd}, gemm kernel ${kernel} (compiled in: ${info.gemmKernels.join(', ')})`);
+console.log(`forward = training forward (training: true); forward+backward = that forward + backward with dy = ones, no dx`);
+console.log(`EGRU: zoneout 0, dense input (sparseInput false), surrogate γ=${DAMPENING}, support ε=${o.support}` +
+  (o.supportWide ? ` (rows marked ε=${o.supportWide}: same thresholds, larger support, forward+backward only)` : ''));
+console.log('data: x ~ N(0,1); Xavier-normal weights (std sqrt(2/(fan_in+fan_out))), zero biases, mulberry32 seeds; ' +
+  `one uniform threshold per target activity, bisected to ±${100 * TOLERANCE} points`);
+console.log('activity = events/(T·N·H) of the forward; bwd sparsity = 1 − backwardActive/(T·N·H); ' +
+  'MACs = stats.macs/stats.macsDense; speed-up = GRU ms / EGRU ms (> 1: EGRU faster)');
+console.log('saved MiB = what backward needs, as returned by the training forward: ' +
+  'GRU cache + y; EGRU cache + y + c + active (o and trace are outputs backward does not read: listed apart)');
+console.log('');
+
+const rows = [];
+const goalRows = [];
+for (const size of o.sizes) {
+  const x = normalArray(o.T * o.N * size, 1, 1);
+  console.log(`C=H=${size}: timing dense GRU ...`);
+  const gru = timeGru(addon, o, x, size);
+  rows.push([`${size}`, 'GRU (dense)', '-', '-', '-', '-', '-', fmtMs(gru.forward), fmtMs(gru.forwardBackward),
+    '1.00x', '1.00x', gru.saved.toFixed(1), '-']);
+  const weights = {
+    kernel: xavier(size, 3 * size, 2), recurrentKernel: xavier(size, 3 * size, 3),
+    bias: new Float32Array(3 * size), recurrentBias: new Float32Array(3 * size),
+  };
+  // Highest target first: its threshold bounds the next, lower target's bracket from below.
+  let lo = 0;
+  const byTarget = [];
+  for (const target of [...TARGETS].sort((a, b) => b - a)) {
+    const cal = calibrate(addon, o, x, size, weights, target, lo, 1);
+    console.log(`C=H=${size}: target ${pct(target)} activity -> threshold ${cal.thr.toFixed(4)} ` +
+      `(activity ${pct(cal.activity)} after ${cal.calls} evaluation forwards` +
+      `${cal.converged ? '' : `; NOT within ±${100 * TOLERANCE} points, best found used`})`);
+    lo = cal.thr;
+    byTarget.push({ target, thr: cal.thr });
+  }
+  byTarget.sort((a, b) => a.target - b.target);
+  for (const { target, thr } of byTarget) {
+    for (const support of supports) {
+      const main = support === o.support;
+      console.log(`C=H=${size}: timing EGRU ~${pct(target)} activity, ε=${support} ...`);
+      const e = timeEgru(addon, o, x, size, weights, thr, support, main);
+      const fwdSpeedup = e.forward === null ? null : gru.forward / e.forward;
+      const fbSpeedup = gru.forwardBackward / e.forwardBackward;
+      rows.push([`${size}`, `EGRU ~${pct(target)} ε=${support}`, thr.toFixed(4), pct(e.activity), pct(e.backwardSparsity),
+        pct(e.macsForward), pct(e.macsBackward), fmtMs(e.forward), fmtMs(e.forwardBackward),
+        fwdSpeedup === null ? '-' : ratio(fwdSpeedup), ratio(fbSpeedup), e.saved.toFixed(1), e.outputsOnly.toFixed(1)]);
+      if (e.activity <= GOAL_ACTIVITY) goalRows.push({ size, support, activity: e.activity, fbSpeedup });
+    }
+  }
+}
+
+console.log('');
+printTable(['C=H', 'layer', 'threshold', 'activity', 'bwd sparsity', 'fwd MACs', 'bwd MACs', 'fwd ms', 'fwd+bwd ms',
+  'fwd speed-up', 'fwd+bwd speed-up', 'saved MiB', 'o+trace MiB'], rows);
+
+console.log('');
+console.log(`goal: at <= ${100 * GOAL_ACTIVITY}% activity, EGRU forward+backward >= ${GOAL_SPEEDUP}x faster than the dense GRU.`);
+for (const support of supports) {
+  const rs = goalRows.filter((r) => r.support === support);
+  if (rs.length === 0) {
+    console.log(`  ε=${support}: no row at <= ${100 * GOAL_ACTIVITY}% activity in this run; goal not assessed`);
+    continue;
+  }
+  const met = rs.every((r) => r.fbSpeedup >= GOAL_SPEEDUP);
+  const detail = rs.map((r) => `C=H=${r.size} at ${pct(r.activity)}: ${ratio(r.fbSpeedup)}`).join(', ');
+  console.log(`  ε=${support}: ${met ? 'MET' : 'NOT met'} in this run (${detail})`);
+}
