@@ -8,12 +8,14 @@
 //
 //   node bench/egru.mjs [--threads 2] [--kernel builtin|openblas] [--reps 5] [--warmup 1]
 //                       [--T 100] [--N 64] [--sizes 512,1024] [--support 1] [--support-wide 5]
-//                       [--addon FILE]
+//                       [--inputs dense-in,event-in] [--addon FILE]
 //
 // --sizes lists the layer widths; each is timed with C = H = size.
 // --support is the surrogate support ε of the EGRU rows (∂o/∂v = γ·max(0, 1 − ε|v|), γ = 0.7);
 // --support-wide times the same thresholds again with a larger ε (narrower window |v| < 1/ε), which
 // is what makes the backward pass sparse; 0 skips those rows.
+// --inputs: dense-in feeds the EGRU the GRU's dense x (a first layer); event-in feeds it events at
+// the target activity (a layer inside a stack, whose input projection is event-driven too).
 // --addon times another build of the addon (default build/Release/evnn.node).
 // Without --kernel the addon's current GEMM kernel is used.
 // Thresholds are one uniform value per unit, found by bisection on the measured forward activity
@@ -40,18 +42,18 @@ function fail(message) {
 function parseArgs(argv) {
   const o = {
     threads: 2, kernel: null, reps: 5, warmup: 1, T: 100, N: 64, sizes: [512, 1024],
-    support: 1, supportWide: 5, addon: join(root, 'build', 'Release', 'evnn.node'),
+    support: 1, supportWide: 5, inputs: ['dense-in', 'event-in'], addon: join(root, 'build', 'Release', 'evnn.node'),
   };
   const ints = new Set(['threads', 'reps', 'warmup', 'T', 'N']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
       console.log('usage: node bench/egru.mjs [--threads N] [--kernel builtin|openblas] [--reps R] ' +
-        '[--warmup W] [--T T] [--N N] [--sizes 512,1024] [--support EPS] [--support-wide EPS] [--addon FILE]');
+        '[--warmup W] [--T T] [--N N] [--sizes 512,1024] [--support EPS] [--support-wide EPS] [--inputs dense-in,event-in] [--addon FILE]');
       process.exit(0);
     }
     const name = arg.startsWith('--') ? arg.slice(2) : '';
-    const known = ints.has(name) || ['kernel', 'addon', 'sizes', 'support', 'support-wide'].includes(name);
+    const known = ints.has(name) || ['kernel', 'addon', 'sizes', 'support', 'support-wide', 'inputs'].includes(name);
     if (!known) fail(`unknown argument "${arg}" (see --help)`);
     const value = argv[++i];
     if (value === undefined) fail(`${arg} needs a value`);
@@ -60,6 +62,10 @@ function parseArgs(argv) {
     } else if (name === 'kernel') {
       if (value !== 'builtin' && value !== 'openblas') fail(`--kernel must be builtin or openblas, got "${value}"`);
       o.kernel = value;
+    } else if (name === 'inputs') {
+      const inputs = value.split(',').map((v) => v.trim());
+      if (inputs.length === 0 || !inputs.every((v) => v === 'dense-in' || v === 'event-in')) fail(`--inputs must list dense-in and/or event-in, got "${value}"`);
+      o.inputs = inputs;
     } else if (name === 'sizes') {
       const sizes = value.split(',').map((s) => Number(s.trim()));
       if (!sizes.every((n) => Number.isInteger(n) && n >= 1)) fail(`--sizes must be a comma-separated list of integers >= 1, got "${value}"`);
@@ -147,19 +153,45 @@ function timeGru(addon, o, x, size) {
   return { forward, forwardBackward, saved };
 }
 
-function egruArgs(o, x, size, weights, thr, support, training) {
+// An event input as a lower EGRU layer would send: mostly zeros, positive values where a unit fired.
+function eventInput(n, density, seed) {
+  const v = normalArray(n, 1, seed);
+  const u = normalArray(n, 1, seed + 1);
+  // P(|N(0,1)| > z) = density for z = Φ⁻¹(1 − density/2); one draw of a second stream decides.
+  const z = quantileAbsNormal(density);
+  for (let i = 0; i < n; i++) v[i] = Math.abs(u[i]) > z ? Math.abs(v[i]) : 0;
+  return v;
+}
+
+// z with P(|N(0,1)| > z) = p, by bisection on the complementary error function.
+function quantileAbsNormal(p) {
+  const erfc = (x) => {  // Numerical Recipes erfc, |error| < 1.2e-7
+    const t = 1 / (1 + 0.5 * Math.abs(x));
+    const r = t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+      t * (-0.18628288 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+    return x >= 0 ? r : 2 - r;
+  };
+  let lo = 0, hi = 10;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (erfc(mid / Math.SQRT2) > p) lo = mid; else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+function egruArgs(o, x, size, weights, thr, support, training, sparseInput) {
   const { T, N } = o;
   return {
     x, y0: null, zoneoutMask: null, ...weights, thr: new Float32Array(size).fill(thr),
     T, N, C: size, H: size, training, zoneout: 0, dampening: DAMPENING, support,
-    sparseInput: false, chunkFloats: 0,
+    sparseInput, chunkFloats: 0, keepO: false, keepTrace: false,
   };
 }
 
 // Activity falls as the threshold rises; bisect on [lo, hi] ⊂ [0, 1] until within the tolerance.
-function calibrate(addon, o, x, size, weights, target, lo, hi) {
+function calibrate(addon, o, x, size, weights, target, lo, hi, sparseInput) {
   const units = o.T * o.N * size;
-  const activityAt = (thr) => addon.egruForward(egruArgs(o, x, size, weights, thr, o.support, false)).stats.events / units;
+  const activityAt = (thr) => addon.egruForward(egruArgs(o, x, size, weights, thr, o.support, false, sparseInput)).stats.events / units;
   let best = null;
   for (let iter = 0; iter < 20; iter++) {
     const thr = (lo + hi) / 2;
@@ -171,9 +203,9 @@ function calibrate(addon, o, x, size, weights, target, lo, hi) {
   return { ...best, calls: 20, converged: false };
 }
 
-function timeEgru(addon, o, x, size, weights, thr, support, withForward) {
+function timeEgru(addon, o, x, size, weights, thr, support, withForward, sparseInput) {
   const units = o.T * o.N * size;
-  const args = egruArgs(o, x, size, weights, thr, support, true);
+  const args = egruArgs(o, x, size, weights, thr, support, true, sparseInput);
   const dy = new Float32Array(units).fill(1);  // d(sum of event outputs)/dy
   const forward = withForward ? medianMs(() => addon.egruForward(args), o.warmup, o.reps) : null;
   let fwd = null;
@@ -193,7 +225,6 @@ function timeEgru(addon, o, x, size, weights, thr, support, withForward) {
     macsForward: fwd.stats.macs / fwd.stats.macsDense,
     macsBackward: bwd.stats.macs / bwd.stats.macsDense,
     saved: mib(fwd.cache, fwd.y, fwd.c, fwd.active),
-    outputsOnly: mib(fwd.o, fwd.trace),
   };
 }
 
@@ -225,14 +256,16 @@ console.log(`EGRU vs dense GRU, T=${o.T} N=${o.N} C=H in {${o.sizes.join(', ')}}
   `median of ${o.reps} after ${o.warmup} warm-up`);
 console.log(`evnn ${info.version}: simd ${info.simd}, gemm kernel ${kernel} (compiled in: ${info.gemmKernels.join(', ')})`);
 console.log(`forward = training forward (training: true); forward+backward = that forward + backward with dy = ones, no dx`);
-console.log(`EGRU: zoneout 0, dense input (sparseInput false), surrogate γ=${DAMPENING}, support ε=${o.support}` +
+console.log('EGRU input: "dense-in" = the same x ~ N(0,1) as the GRU (a first layer: its input projection is a dense GEMM); ' +
+  '"event-in" = an event tensor at the target activity (|N(0,1)| where a unit fired, else 0), as a layer inside a stack ' +
+  'receives from the one below (event-driven input projection; the GRU is timed on its dense x, its cost does not depend on the values)');
+console.log(`EGRU: zoneout 0, o and trace not kept (keepO/keepTrace false), surrogate γ=${DAMPENING}, support ε=${o.support}` +
   (o.supportWide ? ` (rows marked ε=${o.supportWide}: same thresholds, larger support, forward+backward only)` : ''));
 console.log('data: x ~ N(0,1); Xavier-normal weights (std sqrt(2/(fan_in+fan_out))), zero biases, mulberry32 seeds; ' +
   `one uniform threshold per target activity, bisected to ±${100 * TOLERANCE} points`);
 console.log('activity = events/(T·N·H) of the forward; bwd sparsity = 1 − backwardActive/(T·N·H); ' +
   'MACs = stats.macs/stats.macsDense; speed-up = GRU ms / EGRU ms (> 1: EGRU faster)');
-console.log('saved MiB = what backward needs, as returned by the training forward: ' +
-  'GRU cache + y; EGRU cache + y + c + active (o and trace are outputs backward does not read: listed apart)');
+console.log('saved MiB = what backward needs, as returned by the training forward: GRU cache + y; EGRU cache + y + c + active');
 console.log('');
 
 const rows = [];
@@ -242,51 +275,57 @@ for (const size of o.sizes) {
   console.log(`C=H=${size}: timing dense GRU ...`);
   const gru = timeGru(addon, o, x, size);
   rows.push([`${size}`, 'GRU (dense)', '-', '-', '-', '-', '-', fmtMs(gru.forward), fmtMs(gru.forwardBackward),
-    '1.00x', '1.00x', gru.saved.toFixed(1), '-']);
+    '1.00x', '1.00x', gru.saved.toFixed(1)]);
   const weights = {
     kernel: xavier(size, 3 * size, 2), recurrentKernel: xavier(size, 3 * size, 3),
     bias: new Float32Array(3 * size), recurrentBias: new Float32Array(3 * size),
   };
-  // Highest target first: its threshold bounds the next, lower target's bracket from below.
-  let lo = 0;
-  const byTarget = [];
-  for (const target of [...TARGETS].sort((a, b) => b - a)) {
-    const cal = calibrate(addon, o, x, size, weights, target, lo, 1);
-    console.log(`C=H=${size}: target ${pct(target)} activity -> threshold ${cal.thr.toFixed(4)} ` +
-      `(activity ${pct(cal.activity)} after ${cal.calls} evaluation forwards` +
-      `${cal.converged ? '' : `; NOT within ±${100 * TOLERANCE} points, best found used`})`);
-    lo = cal.thr;
-    byTarget.push({ target, thr: cal.thr });
-  }
-  byTarget.sort((a, b) => a.target - b.target);
-  for (const { target, thr } of byTarget) {
-    for (const support of supports) {
-      const main = support === o.support;
-      console.log(`C=H=${size}: timing EGRU ~${pct(target)} activity, ε=${support} ...`);
-      const e = timeEgru(addon, o, x, size, weights, thr, support, main);
-      const fwdSpeedup = e.forward === null ? null : gru.forward / e.forward;
-      const fbSpeedup = gru.forwardBackward / e.forwardBackward;
-      rows.push([`${size}`, `EGRU ~${pct(target)} ε=${support}`, thr.toFixed(4), pct(e.activity), pct(e.backwardSparsity),
-        pct(e.macsForward), pct(e.macsBackward), fmtMs(e.forward), fmtMs(e.forwardBackward),
-        fwdSpeedup === null ? '-' : ratio(fwdSpeedup), ratio(fbSpeedup), e.saved.toFixed(1), e.outputsOnly.toFixed(1)]);
-      if (e.activity <= GOAL_ACTIVITY) goalRows.push({ size, support, activity: e.activity, fbSpeedup });
+  for (const input of o.inputs) {
+    const sparseInput = input === 'event-in';
+    // Highest target first: its threshold bounds the next, lower target's bracket from below.
+    let lo = 0;
+    const byTarget = [];
+    for (const target of [...TARGETS].sort((a, b) => b - a)) {
+      const xin = sparseInput ? eventInput(o.T * o.N * size, target, 7) : x;
+      const cal = calibrate(addon, o, xin, size, weights, target, lo, 1, sparseInput);
+      console.log(`C=H=${size} ${input}: target ${pct(target)} activity -> threshold ${cal.thr.toFixed(4)} ` +
+        `(activity ${pct(cal.activity)} after ${cal.calls} evaluation forwards` +
+        `${cal.converged ? '' : `; NOT within ±${100 * TOLERANCE} points, best found used`})`);
+      lo = cal.thr;
+      byTarget.push({ target, thr: cal.thr, xin });
+    }
+    byTarget.sort((a, b) => a.target - b.target);
+    for (const { target, thr, xin } of byTarget) {
+      for (const support of supports) {
+        const main = support === o.support;
+        console.log(`C=H=${size}: timing EGRU ${input} ~${pct(target)} activity, ε=${support} ...`);
+        const e = timeEgru(addon, o, xin, size, weights, thr, support, main, sparseInput);
+        const fwdSpeedup = e.forward === null ? null : gru.forward / e.forward;
+        const fbSpeedup = gru.forwardBackward / e.forwardBackward;
+        rows.push([`${size}`, `EGRU ${input} ~${pct(target)} ε=${support}`, thr.toFixed(4), pct(e.activity), pct(e.backwardSparsity),
+          pct(e.macsForward), pct(e.macsBackward), fmtMs(e.forward), fmtMs(e.forwardBackward),
+          fwdSpeedup === null ? '-' : ratio(fwdSpeedup), ratio(fbSpeedup), e.saved.toFixed(1)]);
+        if (e.activity <= GOAL_ACTIVITY) goalRows.push({ size, support, input, activity: e.activity, fbSpeedup });
+      }
     }
   }
 }
 
 console.log('');
 printTable(['C=H', 'layer', 'threshold', 'activity', 'bwd sparsity', 'fwd MACs', 'bwd MACs', 'fwd ms', 'fwd+bwd ms',
-  'fwd speed-up', 'fwd+bwd speed-up', 'saved MiB', 'o+trace MiB'], rows);
+  'fwd speed-up', 'fwd+bwd speed-up', 'saved MiB'], rows);
 
 console.log('');
 console.log(`goal: at <= ${100 * GOAL_ACTIVITY}% activity, EGRU forward+backward >= ${GOAL_SPEEDUP}x faster than the dense GRU.`);
-for (const support of supports) {
-  const rs = goalRows.filter((r) => r.support === support);
-  if (rs.length === 0) {
-    console.log(`  ε=${support}: no row at <= ${100 * GOAL_ACTIVITY}% activity in this run; goal not assessed`);
-    continue;
+for (const input of o.inputs) {
+  for (const support of supports) {
+    const rs = goalRows.filter((r) => r.support === support && r.input === input);
+    if (rs.length === 0) {
+      console.log(`  ${input} ε=${support}: no row at <= ${100 * GOAL_ACTIVITY}% activity in this run; goal not assessed`);
+      continue;
+    }
+    const met = rs.every((r) => r.fbSpeedup >= GOAL_SPEEDUP);
+    const detail = rs.map((r) => `C=H=${r.size} at ${pct(r.activity)}: ${ratio(r.fbSpeedup)}`).join(', ');
+    console.log(`  ${input} ε=${support}: ${met ? 'MET' : 'NOT met'} in this run (${detail})`);
   }
-  const met = rs.every((r) => r.fbSpeedup >= GOAL_SPEEDUP);
-  const detail = rs.map((r) => `C=H=${r.size} at ${pct(r.activity)}: ${ratio(r.fbSpeedup)}`).join(', ');
-  console.log(`  ε=${support}: ${met ? 'MET' : 'NOT met'} in this run (${detail})`);
 }

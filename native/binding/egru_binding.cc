@@ -85,8 +85,8 @@ struct ForwardJob : JobBase {
     Napi::Object r = Napi::Object::New(env);
     r.Set("y", y_ref.Value());
     r.Set("c", c_ref.Value());
-    r.Set("o", o_ref.Value());
-    r.Set("trace", trace_ref.Value());
+    r.Set("o", ValueOrNull(env, o_ref));
+    r.Set("trace", ValueOrNull(env, trace_ref));
     r.Set("cache", cache_ref.Value());
     r.Set("active", active_ref.Value());
     r.Set("stats", StatsObject(env, stats));
@@ -103,8 +103,9 @@ ForwardJob MakeForward(const Napi::CallbackInfo& info, const char* fn) {
   const uint64_t THN = uint64_t(j.in.d.T) * j.in.d.N * j.in.d.H;
   j.y_ref = NewOutput(env, THN, &j.y);
   j.c_ref = NewOutput(env, THN, &j.c);
-  j.o_ref = NewOutput(env, THN, &j.o);
-  j.trace_ref = NewOutput(env, THN, &j.trace);
+  // o and trace are kept only when asked for (backward reads neither).
+  if (Bool(c, Field(c, o, "keepO"), "keepO")) j.o_ref = NewOutput(env, THN, &j.o);
+  if (Bool(c, Field(c, o, "keepTrace"), "keepTrace")) j.trace_ref = NewOutput(env, THN, &j.trace);
   // Inference keeps nothing for a backward pass: empty cache and map, and the kernel skips them.
   const bool training = j.in.opt.training;
   j.cache_ref = NewOutput(env, training ? egru::CacheSize(j.in.d) : 0, &j.cache);

@@ -48,6 +48,8 @@ export interface EGRUForwardOptions {
   zoneoutMask?: Tensor;
   /** Generator for the masks drawn in this call (zoneout, DropConnect). */
   noise?: Rng;
+  /** Which of the last layer's o and trace to return (both by default); an unwanted one is null and costs no memory. */
+  outputs?: { o?: boolean; trace?: boolean };
 }
 
 export interface EGRUOutput {
@@ -55,10 +57,10 @@ export interface EGRUOutput {
   output: Tensor;
   /** Last layer's internal state c (after the soft reset), same layout. */
   c: Tensor;
-  /** Last layer's events o ∈ {0, 1}, same layout. */
-  o: Tensor;
-  /** Last layer's output trace (0.9·tr + 0.1·y), same layout. */
-  trace: Tensor;
+  /** Last layer's events o ∈ {0, 1}, same layout (null when not asked for in outputs). */
+  o: Tensor | null;
+  /** Last layer's output trace (0.9·tr + 0.1·y), same layout (null when not asked for). */
+  trace: Tensor | null;
   /** y at the last step of every layer [numLayers, N, H]. */
   hN: Tensor;
   /** Events and work per layer. */
@@ -240,6 +242,7 @@ export class EGRU {
         recurrentBias: w.recurrentBias.data, thr: w.thr.data, T, N, C: l === 0 ? this.inputSize : H, H, training,
         zoneout: this.zoneout, dampening: this.dampeningFactor, support: this.pseudoDerivativeSupport,
         sparseInput: l > 0, chunkFloats: this.chunkFloats,
+        keepO: l === L - 1 && (opts.outputs?.o ?? true), keepTrace: l === L - 1 && (opts.outputs?.trace ?? true),
       });
       saved.layers.push({ x: input, y0, mask, recurrent, dropMask: drop ? drop.mask : null, fwd: r });
       stats.push(r.stats);
@@ -252,8 +255,9 @@ export class EGRU {
       const t: Tensor = { data, shape: [T, N, H] };
       return this.batchFirst ? swapFirstTwo(t) : t;
     };
+    const maybe = (data: Float32Array | null): Tensor | null => (data ? out(data) : null);
     return {
-      output: out(last!.y), c: out(last!.c), o: out(last!.o), trace: out(last!.trace),
+      output: out(last!.y), c: out(last!.c), o: maybe(last!.o), trace: maybe(last!.trace),
       hN: { data: hN, shape: [L, N, H] }, stats,
     };
   }
@@ -294,7 +298,7 @@ export class EGRU {
         x: sl.x, y0: sl.y0, zoneoutMask: sl.mask, kernel: w.kernel.data, recurrentKernel: sl.recurrent, bias: w.bias.data,
         recurrentBias: w.recurrentBias.data, thr: w.thr.data, T, N, C: l === 0 ? this.inputSize : H, H, training: true,
         zoneout: this.zoneout, dampening: this.dampeningFactor, support: this.pseudoDerivativeSupport,
-        sparseInput: l > 0, chunkFloats: this.chunkFloats,
+        sparseInput: l > 0, chunkFloats: this.chunkFloats, keepO: false, keepTrace: false,
         y: sl.fwd.y, c: sl.fwd.c, cache: sl.fwd.cache, active: sl.fwd.active,
         dy, dc: top ? dc : null, do: top ? dO : null, dtrace: top ? dtrace : null,
         needDx: l > 0 || needInputGrad, dxActive: l > 0 ? s.layers[l - 1].fwd.active : null, needDy0: true,

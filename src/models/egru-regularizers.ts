@@ -16,14 +16,16 @@ export interface RegularizerTerms {
   dC: Float32Array | null;
 }
 
+/** o may be null when the activity term is off (the forward then keeps no o). */
 export function egruRegularizers(
-  o: Float32Array, c: Float32Array, activity: Regularizer | undefined, voltage: Regularizer | undefined,
+  o: Float32Array | null, c: Float32Array, activity: Regularizer | undefined, voltage: Regularizer | undefined,
 ): RegularizerTerms {
-  const n = o.length;
+  const n = c.length;
   let value = 0;
   let dO: Float32Array | null = null;
   let dC: Float32Array | null = null;
   if (activity && activity.constant > 0) {
+    if (!o) throw new Error('egruRegularizers: the activity term needs the events o');
     let sum = 0;
     for (let i = 0; i < n; i++) sum += o[i];
     const gap = sum / n - activity.target;

@@ -101,8 +101,9 @@ export class SequenceClassifier {
     let seq: Float32Array;
     let activity: number | undefined;
     if (this.rnn instanceof EGRU) {
-      const out = await this.rnn.forwardAsync(x, { training: false });
-      seq = (this.options.useOutputTrace ? out.trace : out.output).data;
+      const useTrace = this.options.useOutputTrace ?? false;
+      const out = await this.rnn.forwardAsync(x, { training: false, outputs: { o: false, trace: useTrace } });
+      seq = useTrace ? out.trace!.data : out.output.data;
       activity = meanActivity(out.stats, T * N * H);
     } else {
       seq = (await this.rnn.forwardAsync(x, { training: false })).output.data;
@@ -132,15 +133,17 @@ export class SequenceClassifier {
     const [T, N] = x.shape;
     const H = rnn.hiddenSize;
     const noise = new Rng(this.options.seed, key.epoch, key.batch, 0xe6);
-    const out = await rnn.forwardAsync(x, { training: true, noise });
     const o = this.options;
-    const head = this.readoutLoss(lastStep((o.useOutputTrace ? out.trace : out.output).data, T, N, H), labels);
+    const useTrace = o.useOutputTrace ?? false;
+    const needO = (o.activityRegularization?.constant ?? 0) > 0;
+    const out = await rnn.forwardAsync(x, { training: true, noise, outputs: { o: needO, trace: useTrace } });
+    const head = this.readoutLoss(lastStep(useTrace ? out.trace!.data : out.output.data, T, N, H), labels);
     const dLast = new Float32Array(T * N * H);
     dLast.set(head.dLast, (T - 1) * N * H);
     const seq = (data: Float32Array | null): Tensor | undefined => (data ? { data, shape: [T, N, H] } : undefined);
-    const reg = egruRegularizers(out.o.data, out.c.data, o.activityRegularization, o.voltageRegularization);
+    const reg = egruRegularizers(out.o?.data ?? null, out.c.data, o.activityRegularization, o.voltageRegularization);
     const g = await rnn.backwardAsync(
-      { output: o.useOutputTrace ? undefined : seq(dLast), trace: o.useOutputTrace ? seq(dLast) : undefined, o: seq(reg.dO), c: seq(reg.dC) },
+      { output: useTrace ? undefined : seq(dLast), trace: useTrace ? seq(dLast) : undefined, o: seq(reg.dO), c: seq(reg.dC) },
       { needInputGrad: false },
     );
     this.meter!.add(out.stats, g.stats, T * N * H, N);

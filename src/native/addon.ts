@@ -94,6 +94,8 @@ export interface EgruForwardArgs extends EgruParamsArgs {
   /** ε */ support: number;
   /** x is an event tensor (a lower EGRU's y): event-driven input projection */ sparseInput: boolean;
   /** scratch budget in floats per time-chunk buffer; 0 = default */ chunkFloats: number;
+  /** return the events o and the output trace [T, N, H] (null otherwise; backward needs neither) */ keepO: boolean;
+  keepTrace: boolean;
 }
 /** Work and events counted by a native EGRU call. */
 export interface EgruStats {
@@ -105,8 +107,8 @@ export interface EgruStats {
 export interface EgruForwardResult {
   /** [T, N, H] each */ y: Float32Array;
   c: Float32Array;
-  o: Float32Array;
-  trace: Float32Array;
+  /** null unless keepO */ o: Float32Array | null;
+  /** null unless keepTrace */ trace: Float32Array | null;
   /** saved for backward (empty when not training) */ cache: Float32Array;
   /** [T, N, H]: bit 1 fired, bit 2 inside the surrogate support (empty when not training) */ active: Uint8Array;
   stats: EgruStats;

@@ -67,8 +67,8 @@ describe('EGRU layer vs oracle', () => {
       });
       assertAllClose(out.output.data, ref.y, F32_GEMM, 'y');
       assertAllClose(out.c.data, ref.c, F32_GEMM, 'c');
-      assertAllClose(out.trace.data, ref.trace, F32_GEMM, 'trace');
-      expect(Array.from(out.o.data)).toEqual(Array.from(ref.o));
+      assertAllClose(out.trace!.data, ref.trace, F32_GEMM, 'trace');
+      expect(Array.from(out.o!.data)).toEqual(Array.from(ref.o));
       const up = { dy: randomNormal(rng, ref.y.length), dc: randomNormal(rng, ref.y.length), do: randomNormal(rng, ref.y.length), dtrace: randomNormal(rng, ref.y.length) };
       const refG = egruBackward(p, x, y0, ref, up, d, o);
       const seq = (a: Float64Array) => ({ data: toF32(a), shape: [d.T, d.N, d.H] });
@@ -155,7 +155,7 @@ describe('EGRU layer vs oracle', () => {
     const a = layer.forward(x, { training: false });
     const b = bf.forward(swapFirstTwo(x), { training: false });
     expect(Array.from(swapFirstTwo(b.output).data)).toEqual(Array.from(a.output.data));
-    expect(Array.from(swapFirstTwo(b.trace).data)).toEqual(Array.from(a.trace.data));
+    expect(Array.from(swapFirstTwo(b.trace!).data)).toEqual(Array.from(a.trace!.data));
   });
 
   it('initialises as EvNN: thresholds ~ Beta(3μ/(1−μ), 3) with mean μ, Xavier-normal weights, zero biases', () => {

@@ -77,7 +77,7 @@ function forwardArgs(c: Case, v: Variant): EgruForwardArgs {
     kernel: toF32(c.p.kernel), recurrentKernel: toF32(c.p.recurrentKernel), bias: toF32(c.p.bias),
     recurrentBias: toF32(c.p.recurrentBias), thr: toF32(c.p.thr), ...c.d,
     training: c.opts.training, zoneout: c.opts.zoneout, dampening: c.opts.dampening, support: c.opts.support,
-    sparseInput: v.sparseInput ?? false, chunkFloats: v.chunkFloats ?? 0,
+    sparseInput: v.sparseInput ?? false, chunkFloats: v.chunkFloats ?? 0, keepO: true, keepTrace: true,
   };
 }
 
@@ -86,8 +86,8 @@ function checkCase(c: Case, v: Variant): { firing: number } {
   const fwd = native().egruForward(args);
   assertAllClose(fwd.y, c.ref.y, F32_GEMM, 'y');
   assertAllClose(fwd.c, c.ref.c, F32_GEMM, 'c');
-  assertAllClose(fwd.trace, c.ref.trace, F32_GEMM, 'trace');
-  expect(Array.from(fwd.o)).toEqual(Array.from(c.ref.o));
+  assertAllClose(fwd.trace!, c.ref.trace, F32_GEMM, 'trace');
+  expect(Array.from(fwd.o!)).toEqual(Array.from(c.ref.o));
   const firing = c.ref.o.reduce((a, b) => a + b, 0) / c.ref.o.length;
   expect(fwd.stats.events).toBe(c.ref.o.reduce((a, b) => a + b, 0));
   if (!c.opts.training) {
@@ -176,6 +176,18 @@ describe.each(compiledGemmKernels())('native EGRU vs oracle (gemm %s)', (kernel)
   it('evaluation mode: zoneout mixes p·c + (1−p)·u, nothing is kept for backward', () => {
     const v: Variant = { zoneout: 0.25, training: false, y0: true };
     checkCase(findStableCase(7400, { T: 9, N: 3, C: 5, H: 11 }, v), v);
+  });
+
+  it('without keepO/keepTrace the same y, c and event counts come back, and o and trace are null', () => {
+    const v: Variant = { y0: true };
+    const c = findStableCase(7600, { T: 9, N: 3, C: 5, H: 11 }, v);
+    const full = native().egruForward(forwardArgs(c, v));
+    const lean = native().egruForward({ ...forwardArgs(c, v), keepO: false, keepTrace: false });
+    expect(lean.o).toBeNull();
+    expect(lean.trace).toBeNull();
+    expect(Array.from(lean.y)).toEqual(Array.from(full.y));
+    expect(Array.from(lean.c)).toEqual(Array.from(full.c));
+    expect(lean.stats).toEqual(full.stats);
   });
 
   it('event counts and MACs follow the events', () => {

@@ -69,9 +69,11 @@ struct Grads {  // written (not accumulated) by Backward
 size_t CacheSize(const Dims& d);
 
 // zoneout_mask [T,N,H] (0/1 bytes) is required when training with zoneout > 0, ignored otherwise.
-// cache may be null when no backward pass will follow. active [T,N,H] (may be null) receives
-// kFired | kInSupport bits per unit (0: outside both, where y does not depend on c): the backward
-// pass of this layer and of the layer above read it. stats may be null.
+// out_o and trace [T,N,H] may be null when the caller does not keep them (y and c are always
+// written: backward reads them).
+// cache and active are both given (a backward pass follows) or both null (inference). active
+// [T,N,H] receives kFired | kInSupport bits per unit (0: outside both, where y does not depend on
+// c): the backward pass of this layer and of the layer above read it. stats may be null.
 void Forward(const Dims& d, const Weights& w, const Options& o, const float* x, const float* y0,
              const uint8_t* zoneout_mask, float* y, float* c, float* out_o, float* trace,
              float* cache, uint8_t* active, Stats* stats);

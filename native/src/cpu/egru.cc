@@ -78,16 +78,19 @@ Zoneout zoneout_mode(const Options& o) {
 }
 
 // One step's pointwise forward for row segment [j0, j1). gx, gh: raw products (no biases).
-inline void forward_segment(int H, int j0, int j1, Zoneout zo, const Options& opt,
-                            const float* __restrict gx, const float* __restrict gh,
-                            const Weights& w, const float* __restrict c_prev,
-                            const float* __restrict tr_prev, const uint8_t* __restrict mask,
-                            float* __restrict y, float* __restrict c, float* __restrict o_out,
-                            float* __restrict tr, float* __restrict cache,
-                            uint8_t* __restrict active) {
-  const float* b = w.bias;
-  const float* br = w.recurrent_bias;
-  const float p = opt.zoneout;
+// Branch-free (vmath::select) and specialised on the zoneout mode and on whether backward state
+// is kept, so the loop vectorises like the GRU's.
+template <Zoneout ZO, bool kKeep>
+inline void forward_segment(int H, int j0, int j1, const Options& opt, const float* __restrict gx,
+                            const float* __restrict gh, const Weights& w,
+                            const float* __restrict c_prev, const float* __restrict tr_prev,
+                            const uint8_t* __restrict mask, float* __restrict y,
+                            float* __restrict c, float* __restrict o_out, float* __restrict tr,
+                            float* __restrict cache, uint8_t* __restrict active) {
+  const float* __restrict b = w.bias;
+  const float* __restrict br = w.recurrent_bias;
+  const float* __restrict thr = w.thr;
+  const float p = opt.zoneout, eps = opt.support;
   for (int j = j0; j < j1; ++j) {
     const float z = vmath::sigmoid(gx[j] + b[j] + gh[j] + br[j]);
     const float r = vmath::sigmoid(gx[H + j] + b[H + j] + gh[H + j] + br[H + j]);
@@ -96,26 +99,36 @@ inline void forward_segment(int H, int j0, int j1, Zoneout zo, const Options& op
     const float cp = c_prev[j];
     const float u = z * cp + (1.0f - z) * g;
     float cn = u;
-    if (zo == Zoneout::TrainMask) cn = mask[j] ? u : cp;
-    else if (zo == Zoneout::EvalMix) cn = p * cp + (1.0f - p) * u;
-    const float thr = w.thr[j];
-    const float v = cn - thr;
+    if (ZO == Zoneout::TrainMask) cn = vmath::select(mask[j] != 0, u, cp);
+    if (ZO == Zoneout::EvalMix) cn = p * cp + (1.0f - p) * u;
+    const float v = cn - thr[j];
     const bool fired = v > 0.0f;
-    const float o = fired ? 1.0f : 0.0f;
+    const float o = vmath::select(fired, 1.0f, 0.0f);
     y[j] = o * cn;
-    c[j] = fired ? v : cn;  // c' − o·ϑ, computed as v so backward recovers v bit for bit
+    c[j] = vmath::select(fired, v, cn);  // c' − o·ϑ, computed as v so backward recovers v bit for bit
     o_out[j] = o;
-    tr[j] = 0.9f * tr_prev[j] + 0.1f * y[j];
-    if (active) {
-      const bool in_support = 1.0f - opt.support * std::fabs(v) > 0.0f;
-      active[j] = uint8_t((fired ? kFired : 0) | (in_support ? kInSupport : 0));
-    }
-    if (cache) {
+    tr[j] = 0.9f * tr_prev[j] + 0.1f * (o * cn);
+    if (kKeep) {
+      const bool in_support = 1.0f - eps * std::fabs(v) > 0.0f;
+      active[j] = uint8_t(uint8_t(fired) * kFired + uint8_t(in_support) * kInSupport);
       cache[j] = z;
       cache[H + j] = r;
       cache[2 * H + j] = g;
       cache[3 * H + j] = qg;
     }
+  }
+}
+
+// The forward_segment instance for (mode, keep), chosen once per call.
+using ForwardSegmentFn = void (*)(int, int, int, const Options&, const float*, const float*,
+                                  const Weights&, const float*, const float*, const uint8_t*,
+                                  float*, float*, float*, float*, float*, uint8_t*);
+template <bool kKeep>
+ForwardSegmentFn forward_segment_for(Zoneout zo) {
+  switch (zo) {
+    case Zoneout::TrainMask: return &forward_segment<Zoneout::TrainMask, kKeep>;
+    case Zoneout::EvalMix: return &forward_segment<Zoneout::EvalMix, kKeep>;
+    default: return &forward_segment<Zoneout::Off, kKeep>;
   }
 }
 
@@ -140,19 +153,26 @@ void Forward(const Dims& d, const Weights& w, const Options& opt, const float* x
   require(w.thr, "Forward", "thr");
   require(y, "Forward", "y");
   require(c, "Forward", "c");
-  require(out_o, "Forward", "o");
-  require(trace, "Forward", "trace");
   if (C > 0) require(x, "Forward", "x");
   const Zoneout zo = zoneout_mode(opt);
   if (zo == Zoneout::TrainMask) require(zoneout_mask, "Forward", "zoneout_mask (training with zoneout > 0)");
+  if ((cache == nullptr) != (active == nullptr)) {
+    throw std::invalid_argument("evnn::egru::Forward: cache and active are kept together (both or neither)");
+  }
+  const ForwardSegmentFn segment = cache ? forward_segment_for<true>(zo) : forward_segment_for<false>(zo);
 
   const int S = steps_per_chunk(d, opt);
   const size_t NH = size_t(N) * H;
   Buffer gx = alloc(size_t(S) * N * G);
   Buffer gh = alloc(size_t(N) * G);
   Buffer zeros = alloc_zeroed(NH);  // c_{−1} and trace_{−1}
+  // Where the caller keeps no o or trace sequence, steps write to scratch: o of this step, and
+  // the trace of this and the previous step (the recurrence needs it).
+  Buffer o_step = out_o ? nullptr : alloc(NH);
+  Buffer tr_steps = trace ? nullptr : alloc(2 * NH);
   EventRows x_events, y_events;
-  double macs = 0, macs_dense = 0;
+  double macs = 0, events = 0, backward_active = 0;
+  double macs_dense = 0;
 
   for (int t0 = 0; t0 < T; t0 += S) {
     const int t1 = std::min(T, t0 + S);
@@ -179,40 +199,35 @@ void Forward(const Dims& d, const Weights& w, const Options& opt, const float* x
       } else {
         std::fill(gh.get(), gh.get() + size_t(N) * G, 0.0f);
       }
-      const float* c_prev = t > 0 ? c + (t - 1) * NH : zeros.get();
-      const float* tr_prev = t > 0 ? trace + (t - 1) * NH : zeros.get();
-      const float* gx_t = gx.get() + size_t(t - t0) * N * G;
       const size_t at = size_t(t) * NH;
+      const float* c_prev = t > 0 ? c + at - NH : zeros.get();
+      float* tr_t = trace ? trace + at : tr_steps.get() + size_t(t % 2) * NH;
+      const float* tr_prev = t == 0 ? zeros.get() : trace ? trace + at - NH : tr_steps.get() + size_t((t + 1) % 2) * NH;
+      float* o_t = out_o ? out_o + at : o_step.get();
+      const float* gx_t = gx.get() + size_t(t - t0) * N * G;
       float* cache_t = cache ? cache + size_t(t) * N * kCacheGates * H : nullptr;
       for_each_segment(N, H, [&](int n, int j0, int j1) {
         const size_t gi = size_t(n) * G, hi = size_t(n) * H;
-        forward_segment(H, j0, j1, zo, opt, gx_t + gi, gh.get() + gi, w, c_prev + hi, tr_prev + hi,
-                        zoneout_mask ? zoneout_mask + at + hi : nullptr, y + at + hi, c + at + hi,
-                        out_o + at + hi, trace + at + hi,
-                        cache_t ? cache_t + size_t(n) * kCacheGates * H : nullptr,
-                        active ? active + at + hi : nullptr);
+        segment(H, j0, j1, opt, gx_t + gi, gh.get() + gi, w, c_prev + hi, tr_prev + hi,
+                zoneout_mask ? zoneout_mask + at + hi : nullptr, y + at + hi, c + at + hi,
+                o_t + hi, tr_t + hi, cache_t ? cache_t + size_t(n) * kCacheGates * H : nullptr,
+                active ? active + at + hi : nullptr);
       });
+      if (stats) {  // exact integer counts, the same for any thread count
+        int64_t fired = 0, kept = 0;
+        for (size_t i = 0; i < NH; ++i) fired += o_t[i] > 0.0f;
+        if (active) {
+          for (size_t i = at; i < at + NH; ++i) kept += active[i] != 0;
+        }
+        events += double(fired);
+        backward_active += double(kept);
+      }
     }
   }
 
   if (stats) {
-    // Per-step partial counts summed in step order: the same totals for any thread count.
-    std::vector<double> ev(size_t(T), 0.0), act(size_t(T), 0.0);
-    parallel_for(0, T, 1, [&](int64_t a, int64_t b) {
-      for (int64_t t = a; t < b; ++t) {
-        double e = 0, s = 0;
-        for (size_t i = size_t(t) * NH; i < size_t(t + 1) * NH; ++i) {
-          e += out_o[i];
-          if (active) s += active[i] != 0;
-        }
-        ev[size_t(t)] = e;
-        act[size_t(t)] = s;
-      }
-    });
-    for (int t = 0; t < T; ++t) {
-      stats->events += ev[size_t(t)];
-      stats->backward_active += act[size_t(t)];
-    }
+    stats->events = events;
+    stats->backward_active = backward_active;
     stats->macs = macs;
     stats->macs_dense = macs_dense;
   }
@@ -228,8 +243,10 @@ struct StepGrads {  // pointwise backward outputs of one step, per row segment
 
 // One step's pointwise backward for row segment [j0, j1). Carried gradients from step t+1 come
 // in and the ones for step t−1 go out in the same arrays: dy_next (dL/dy_t via the recurrence,
-// read only), dc (dL/dc_t → dL/dc_{t−1}), dtr (dL/dtr_t from later steps → for t−1).
-inline void backward_segment(int H, int j0, int j1, Zoneout zo, const Options& opt,
+// read only), dc (dL/dc_t → dL/dc_{t−1}), dtr (dL/dtr_t from later steps → for t−1). Absent
+// upstream gradients point at zeros, so the loop has no branches and vectorises.
+template <bool kMask>
+inline void backward_segment(int H, int j0, int j1, const Options& opt,
                              const float* __restrict thr, const float* __restrict y,
                              const float* __restrict c, const float* __restrict c_prev,
                              const float* __restrict cache, const uint8_t* __restrict active,
@@ -238,39 +255,42 @@ inline void backward_segment(int H, int j0, int j1, Zoneout zo, const Options& o
                              const float* __restrict dtr_ext, const float* __restrict dy_next,
                              float* __restrict dc, float* __restrict dtr, const StepGrads& out) {
   const float gamma = opt.dampening, eps = opt.support;
+  float* __restrict dp = out.dp;
+  float* __restrict dq = out.dq;
+  float* __restrict dthr = out.dthr;
   for (int j = j0; j < j1; ++j) {
-    const float dtr_total = (dtr_ext ? dtr_ext[j] : 0.0f) + dtr[j];
+    const float dtr_total = dtr_ext[j] + dtr[j];
     dtr[j] = 0.9f * dtr_total;
-    const float gy = (dy_ext ? dy_ext[j] : 0.0f) + dy_next[j] + 0.1f * dtr_total;
-    const float gc = (dc_ext ? dc_ext[j] : 0.0f) + dc[j];
-    const bool fired = active[j] & kFired;
-    const float o = fired ? 1.0f : 0.0f;
+    const float gy = dy_ext[j] + dy_next[j] + 0.1f * dtr_total;
+    const float gc = dc_ext[j] + dc[j];
+    const bool fired = (active[j] & kFired) != 0;
+    const float o = vmath::select(fired, 1.0f, 0.0f);
     // Exact recovery: fired → y = c', c = v; not fired → c = c', v = c' − ϑ (as in forward).
-    const float cn = fired ? y[j] : c[j];
-    const float v = fired ? c[j] : cn - thr[j];
-    const float go = (do_ext ? do_ext[j] : 0.0f) + gy * cn - gc * thr[j];
+    const float cn = vmath::select(fired, y[j], c[j]);
+    const float v = vmath::select(fired, c[j], cn - thr[j]);
+    const float go = do_ext[j] + gy * cn - gc * thr[j];
     const float dv = go * gamma * std::max(0.0f, 1.0f - eps * std::fabs(v));
     const float dcn = gy * o + gc + dv;
-    out.dthr[j] = -dv - gc * o;
+    dthr[j] = -dv - gc * o;
     float du = dcn, dc_direct = 0.0f;
-    if (zo == Zoneout::TrainMask && !mask[j]) {
-      du = 0.0f;
-      dc_direct = dcn;
+    if (kMask) {
+      const bool keep = mask[j] != 0;
+      du = vmath::select(keep, dcn, 0.0f);
+      dc_direct = vmath::select(keep, 0.0f, dcn);
     }
     const float z = cache[j], r = cache[H + j], g = cache[2 * H + j], qg = cache[3 * H + j];
-    const float cp = c_prev[j];
-    const float dz = du * (cp - g);
+    const float dz = du * (c_prev[j] - g);
     const float dg = du * (1.0f - z);
     dc[j] = dc_direct + du * z;
     const float dag = dg * (1.0f - g * g);
     const float dar = dag * qg * r * (1.0f - r);
     const float daz = dz * z * (1.0f - z);
-    out.dp[j] = daz;
-    out.dp[H + j] = dar;
-    out.dp[2 * H + j] = dag;
-    out.dq[j] = daz;
-    out.dq[H + j] = dar;
-    out.dq[2 * H + j] = dag * r;
+    dp[j] = daz;
+    dp[H + j] = dar;
+    dp[2 * H + j] = dag;
+    dq[j] = daz;
+    dq[H + j] = dar;
+    dq[2 * H + j] = dag * r;
   }
 }
 
@@ -331,15 +351,16 @@ void Backward(const Dims& d, const Weights& w, const Options& opt, const float* 
       float* dthr_t = dthr_rows.get() + size_t(t - t0) * NH;
       const float* cache_t = cache + size_t(t) * N * kCacheGates * H;
       const float* c_prev = t > 0 ? c + at - NH : zeros.get();
+      const auto ext = [&](const float* a) { return a ? a + at : zeros.get(); };
+      const float *dy_t = ext(dy), *dc_t = ext(dc), *do_t = ext(d_o), *dtr_t = ext(dtrace);
       for_each_segment(N, H, [&](int n, int j0, int j1) {
         const size_t hi = size_t(n) * H, gi = size_t(n) * G;
         const StepGrads out{dp_t + gi, dq_t + gi, dthr_t + hi};
-        backward_segment(H, j0, j1, zo, opt, w.thr, y + at + hi, c + at + hi, c_prev + hi,
-                         cache_t + size_t(n) * kCacheGates * H, active + at + hi,
-                         zoneout_mask ? zoneout_mask + at + hi : nullptr, dy ? dy + at + hi : nullptr,
-                         dc ? dc + at + hi : nullptr, d_o ? d_o + at + hi : nullptr,
-                         dtrace ? dtrace + at + hi : nullptr, dy_next.get() + hi, dc_carry.get() + hi,
-                         dtr_carry.get() + hi, out);
+        const uint8_t* mask_t = zoneout_mask ? zoneout_mask + at + hi : nullptr;
+        (zo == Zoneout::TrainMask ? backward_segment<true> : backward_segment<false>)(
+            H, j0, j1, opt, w.thr, y + at + hi, c + at + hi, c_prev + hi,
+            cache_t + size_t(n) * kCacheGates * H, active + at + hi, mask_t, dy_t + hi, dc_t + hi,
+            do_t + hi, dtr_t + hi, dy_next.get() + hi, dc_carry.get() + hi, dtr_carry.get() + hi, out);
       });
       // dL/dy_{t−1} = dq_t Rᵀ, only where y_{t−1} depends on c_{t−1} (backward-active units).
       if (t > 0) {

@@ -1,5 +1,10 @@
-// Event-driven products (see event_matmul.h). Columns of the dense operand are processed in
-// blocks so the block of b (or db) that all events read stays in cache while rows stream by.
+// Event-driven products (see event_matmul.h), register-tiled so that a sparse product runs close
+// to a dense GEMM's speed per multiply-accumulate:
+//  - accumulators of a 64-column tile live in registers while the events stream by;
+//  - column tiles are the outer loop, so the tile of the dense operand that every event reads
+//    (e.g. R[:, tile], 128 KiB for H = 512) stays in L2 across rows.
+// GCC/Clang vector extensions give AVX2/AVX-512 code where the build enables it and SSE2 code
+// elsewhere, from one source.
 #include "event_matmul.h"
 
 #include <algorithm>
@@ -10,29 +15,74 @@
 namespace evnn {
 namespace {
 
-// Columns per cache block: 256 floats = 1 KiB per row of b; a [512, 256] block is 512 KiB (L2).
-constexpr int kColumnBlock = 256;
+// A vector of floats with unaligned loads and stores allowed (aligned(4)): 16 lanes where the
+// build targets AVX-512, else 8 (AVX2, or two SSE registers).
+#if defined(__AVX512F__)
+constexpr int kLanes = 16;
+typedef float vf __attribute__((vector_size(64), aligned(4)));
+#else
+constexpr int kLanes = 8;
+typedef float vf __attribute__((vector_size(32), aligned(4)));
+#endif
+constexpr int kTileVectors = 8;
+constexpr int kTile = kLanes * kTileVectors;  // columns per register tile
+constexpr int kPrefetchAhead = 4;              // events
 
-// Dot product with 16 independent partial sums, so the compiler vectorises it without
-// reassociating a single sum (-ffast-math is not used anywhere in the engine).
-inline float dot(const float* __restrict a, const float* __restrict b, int n) {
-  float acc[16] = {0};
-  int j = 0;
-  for (; j + 16 <= n; j += 16) {
-    for (int l = 0; l < 16; ++l) acc[l] += a[j + l] * b[j + l];
+inline vf load(const float* p) { return *reinterpret_cast<const vf*>(p); }
+inline void store(float* p, vf v) { *reinterpret_cast<vf*>(p) = v; }
+inline vf splat(float x) { return vf{} + x; }
+// Lane sum in a fixed order (pairwise halves), so a dot's rounding does not depend on the caller.
+inline float hsum(vf v) {
+  float t[kLanes];
+  std::memcpy(t, &v, sizeof t);
+  for (int w = kLanes / 2; w > 0; w /= 2) {
+    for (int i = 0; i < w; ++i) t[i] += t[i + w];
   }
-  float s = 0.0f;
-  for (; j < n; ++j) s += a[j] * b[j];
-  for (int l = 0; l < 16; ++l) s += acc[l];
-  return s;
+  return t[0];
 }
 
-inline void axpy(float alpha, const float* __restrict x, float* __restrict y, int n) {
-  for (int j = 0; j < n; ++j) y[j] += alpha * x[j];
+int64_t tiles_of(int G) { return (int64_t(G) + kTile - 1) / kTile; }
+
+// acc[0..width) over one tile: c_row = (init ? c_row : 0) + Σ val_p · b[k_p, j0 .. j0+width).
+// Full tiles keep the eight accumulators in registers; a narrower last tile goes element-wise.
+inline void tile_axpys(const int* idx, const float* val, int64_t n, const float* b, int64_t ldb,
+                       int j0, int width, float* c_row, bool init_from_c) {
+  if (width == kTile) {
+    vf acc[kTileVectors];
+    for (int i = 0; i < kTileVectors; ++i) acc[i] = init_from_c ? load(c_row + i * kLanes) : splat(0.0f);
+    for (int64_t p = 0; p < n; ++p) {
+      // Events hit rows of b in no predictable order: fetch a later event's tile row now, or
+      // every event waits out an L2 round trip.
+      if (p + kPrefetchAhead < n) {
+        const char* ahead = reinterpret_cast<const char*>(b + int64_t(idx[p + kPrefetchAhead]) * ldb + j0);
+        for (int line = 0; line < kTile * 4; line += 64) __builtin_prefetch(ahead + line);
+      }
+      const vf s = splat(val[p]);
+      const float* bp = b + int64_t(idx[p]) * ldb + j0;
+      for (int i = 0; i < kTileVectors; ++i) acc[i] += s * load(bp + i * kLanes);
+    }
+    for (int i = 0; i < kTileVectors; ++i) store(c_row + i * kLanes, acc[i]);
+    return;
+  }
+  float acc[kTile];
+  for (int i = 0; i < width; ++i) acc[i] = init_from_c ? c_row[i] : 0.0f;
+  for (int64_t p = 0; p < n; ++p) {
+    const float s = val[p];
+    const float* bp = b + int64_t(idx[p]) * ldb + j0;
+    for (int i = 0; i < width; ++i) acc[i] += s * bp[i];
+  }
+  std::memcpy(c_row, acc, sizeof(float) * size_t(width));
 }
 
-// Grain for splitting G columns over threads: whole blocks unless G is small.
-int64_t column_grain(int G) { return std::max<int64_t>(16, std::min<int64_t>(kColumnBlock, G / 4)); }
+// c rows [0, rows) of one tile: the rows' event lists (CSR offsets/idx/val) times b's tile.
+inline void tile_rows(int rows, const int64_t* off, const int* idx, const float* val, const float* b,
+                      int64_t ldb, int j0, int width, float* c, int64_t ldc, bool init_from_c) {
+  for (int m = 0; m < rows; ++m) {
+    const int64_t p0 = off[m], n = off[m + 1] - p0;
+    if (n == 0 && init_from_c) continue;  // nothing to add
+    tile_axpys(idx + p0, val + p0, n, b, ldb, j0, width, c + int64_t(m) * ldc + j0, init_from_c);
+  }
+}
 
 }  // namespace
 
@@ -44,8 +94,9 @@ void find_events(const float* a, int rows, int cols, int64_t ld, EventRows* out)
     out->value.clear();
     return;
   }
-  // Two passes (count, then fill) so rows are scanned in parallel into their final places.
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max(cols, 1));
+  // Two passes (count, then fill) so rows are scanned in parallel into their final places; a
+  // small matrix (one step's [N, H]) stays on one thread, where waking others costs more.
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 17) / std::max(cols, 1));
   parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* row = a + r * ld;
@@ -75,49 +126,166 @@ void find_events(const float* a, int rows, int cols, int64_t ld, EventRows* out)
 void event_rows_times(const EventRows& a, const float* b, int G, float* c, bool accumulate) {
   const int rows = a.rows;
   if (rows == 0 || G == 0) return;
-  parallel_for(0, G, column_grain(G), [&](int64_t j0, int64_t j1) {
-    for (int64_t jb = j0; jb < j1; jb += kColumnBlock) {
-      const int len = int(std::min<int64_t>(kColumnBlock, j1 - jb));
-      for (int m = 0; m < rows; ++m) {
-        float* cm = c + int64_t(m) * G + jb;
-        if (!accumulate) std::memset(cm, 0, sizeof(float) * size_t(len));
-        for (int64_t p = a.offsets[size_t(m)]; p < a.offsets[size_t(m) + 1]; ++p) {
-          axpy(a.value[size_t(p)], b + int64_t(a.index[size_t(p)]) * G + jb, cm, len);
-        }
-      }
+  parallel_for(0, tiles_of(G), 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int j0 = int(t * kTile);
+      const int width = std::min(kTile, G - j0);
+      tile_rows(rows, a.offsets.data(), a.index.data(), a.value.data(), b, G, j0, width, c, G, accumulate);
     }
   });
 }
 
 void event_outer_add(const EventRows& a, int K, const float* d, int G, float* db, bool accumulate) {
   if (G == 0 || K == 0) return;
-  parallel_for(0, G, column_grain(G), [&](int64_t j0, int64_t j1) {
-    for (int64_t jb = j0; jb < j1; jb += kColumnBlock) {
-      const int len = int(std::min<int64_t>(kColumnBlock, j1 - jb));
-      if (!accumulate) {
-        for (int k = 0; k < K; ++k) std::memset(db + int64_t(k) * G + jb, 0, sizeof(float) * size_t(len));
+  // Transpose the events to columns (counting sort keeps each column's rows in increasing order,
+  // so every db element sums its terms in a fixed order); then db[k, tile] is a register tile
+  // fed by the rows of d that have an event in column k.
+  const int64_t nnz = a.count();
+  std::vector<int64_t> col_off(size_t(K) + 1, 0);
+  for (int64_t p = 0; p < nnz; ++p) ++col_off[size_t(a.index[size_t(p)]) + 1];
+  for (int k = 0; k < K; ++k) col_off[size_t(k) + 1] += col_off[size_t(k)];
+  std::vector<int> col_row(static_cast<size_t>(nnz));
+  std::vector<float> col_val(static_cast<size_t>(nnz));
+  {
+    std::vector<int64_t> fill(col_off.begin(), col_off.end() - 1);
+    for (int m = 0; m < a.rows; ++m) {
+      for (int64_t p = a.offsets[size_t(m)]; p < a.offsets[size_t(m) + 1]; ++p) {
+        const int64_t q = fill[size_t(a.index[size_t(p)])]++;
+        col_row[size_t(q)] = m;
+        col_val[size_t(q)] = a.value[size_t(p)];
       }
-      for (int m = 0; m < a.rows; ++m) {
-        const float* dm = d + int64_t(m) * G + jb;
-        for (int64_t p = a.offsets[size_t(m)]; p < a.offsets[size_t(m) + 1]; ++p) {
-          axpy(a.value[size_t(p)], dm, db + int64_t(a.index[size_t(p)]) * G + jb, len);
-        }
-      }
+    }
+  }
+  parallel_for(0, tiles_of(G), 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int j0 = int(t * kTile);
+      const int width = std::min(kTile, G - j0);
+      tile_rows(K, col_off.data(), col_row.data(), col_val.data(), d, G, j0, width, db, G, accumulate);
     }
   });
 }
 
+namespace {
+
+constexpr int kDotChunk = 1024;  // columns of b per pass (and per lane sum of each dot)
+constexpr int kBlockRows = 4;   // register block of the dense-enough path: 4 rows × 4 columns
+constexpr int kBlockCols = 4;
+constexpr int kGroup = 8;       // columns per pass of the per-row path: eight FMA chains
+
+// Partial dots over columns [c0, c1) of one row of d against kGroup rows of b; adds to out.
+inline void row_dots(const float* dm, const float* const* bk, int g, int c0, int vec_end, int c1,
+                     float* const* outs) {
+  vf acc[kGroup];
+  for (int i = 0; i < kGroup; ++i) acc[i] = splat(0.0f);
+  for (int j = c0; j < vec_end; j += kLanes) {
+    const vf dv = load(dm + j);
+    for (int i = 0; i < kGroup; ++i) acc[i] += dv * load(bk[i] + j);
+  }
+  for (int i = 0; i < g; ++i) {
+    float sum = hsum(acc[i]);
+    for (int j = vec_end; j < c1; ++j) sum += dm[j] * bk[i][j];
+    *outs[i] += sum;
+  }
+}
+
+// The same partial dots for a kBlockRows × kBlockCols block: each load of d serves four columns
+// and each load of b four rows. Writes only the selected pairs (sel[r][k]).
+inline void block_dots(const float* const* dr, const float* const* bk, const bool (*sel)[kBlockCols],
+                       int c0, int vec_end, int c1, float* const* orow, const int* kcol) {
+  vf acc[kBlockRows][kBlockCols];
+  for (int r = 0; r < kBlockRows; ++r) {
+    for (int k = 0; k < kBlockCols; ++k) acc[r][k] = splat(0.0f);
+  }
+  for (int j = c0; j < vec_end; j += kLanes) {
+    vf dv[kBlockRows];
+    for (int r = 0; r < kBlockRows; ++r) dv[r] = load(dr[r] + j);
+    for (int k = 0; k < kBlockCols; ++k) {
+      const vf bv = load(bk[k] + j);
+      for (int r = 0; r < kBlockRows; ++r) acc[r][k] += dv[r] * bv;
+    }
+  }
+  for (int r = 0; r < kBlockRows; ++r) {
+    for (int k = 0; k < kBlockCols; ++k) {
+      if (!sel[r][k]) continue;
+      float sum = hsum(acc[r][k]);
+      for (int j = vec_end; j < c1; ++j) sum += dr[r][j] * bk[k][j];
+      orow[r][kcol[k]] += sum;
+    }
+  }
+}
+
+}  // namespace
+
 void selected_row_dots(int rows, int K, int G, const float* d, const float* b, const uint8_t* select,
                        float* out) {
   if (rows == 0 || K == 0) return;
-  const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, int64_t(K) * G / 64));
-  parallel_for(0, rows, grain, [&](int64_t m0, int64_t m1) {
-    for (int64_t m = m0; m < m1; ++m) {
-      const float* dm = d + m * G;
-      const uint8_t* sm = select ? select + m * K : nullptr;
-      float* om = out + m * K;
-      for (int k = 0; k < K; ++k) {
-        om[k] = (sm == nullptr || sm[k]) ? dot(dm, b + int64_t(k) * G, G) : 0.0f;
+  // Groups of kBlockRows rows are split over threads (each output belongs to one thread), and
+  // the dots run over column chunks of b, chunk-major, so the chunk every row reads stays in L2.
+  // Within a chunk, a 4×4 block of (row, column) pairs that is at least half selected goes
+  // through the register-blocked kernel (a GEMM-like reuse of every load); the pairs of sparser
+  // blocks go row by row, eight columns at a time. Work is thus at most twice the selected pairs,
+  // and a block with no selected pair costs nothing. Each output sums its chunks in order and
+  // its lanes in a fixed order, whichever path computed it.
+  const int groups = (rows + kBlockRows - 1) / kBlockRows;
+  const int64_t grain = std::max<int64_t>(1, 16384 / (int64_t(K) * std::max(G, 1)));
+  parallel_for(0, groups, grain, [&](int64_t g0, int64_t g1) {
+    const int m_begin = int(g0) * kBlockRows, m_end = std::min(rows, int(g1) * kBlockRows);
+    for (int m = m_begin; m < m_end; ++m) std::fill(out + int64_t(m) * K, out + int64_t(m + 1) * K, 0.0f);
+    // Per row of the group: the selected columns left to the per-row path in this group.
+    std::vector<int> sparse_ks[kBlockRows];
+    for (int c0 = 0; c0 < G; c0 += kDotChunk) {
+      const int c1 = std::min(G, c0 + kDotChunk);
+      const int vec_end = c0 + (c1 - c0) / kLanes * kLanes;
+      for (int64_t grp = g0; grp < g1; ++grp) {
+        const int r0 = int(grp) * kBlockRows;
+        const int nr = std::min(kBlockRows, rows - r0);
+        const float* dr[kBlockRows];
+        float* orow[kBlockRows];
+        for (int r = 0; r < kBlockRows; ++r) {
+          const int m = r0 + std::min(r, nr - 1);  // a short group repeats its last row, unselected
+          dr[r] = d + int64_t(m) * G;
+          orow[r] = out + int64_t(m) * K;
+          sparse_ks[r].clear();
+        }
+        for (int k0 = 0; k0 < K; k0 += kBlockCols) {
+          bool sel[kBlockRows][kBlockCols];
+          int kcol[kBlockCols];
+          const float* bk[kBlockCols];
+          int count = 0;
+          for (int k = 0; k < kBlockCols; ++k) {
+            kcol[k] = std::min(k0 + k, K - 1);
+            bk[k] = b + int64_t(kcol[k]) * G;
+            for (int r = 0; r < kBlockRows; ++r) {
+              sel[r][k] = k0 + k < K && r < nr &&
+                          (select == nullptr || select[int64_t(r0 + r) * K + k0 + k] != 0);
+              count += sel[r][k];
+            }
+          }
+          if (2 * count >= kBlockRows * kBlockCols) {
+            block_dots(dr, bk, sel, c0, vec_end, c1, orow, kcol);
+          } else if (count > 0) {
+            for (int r = 0; r < kBlockRows; ++r) {
+              for (int k = 0; k < kBlockCols; ++k) {
+                if (sel[r][k]) sparse_ks[r].push_back(k0 + k);
+              }
+            }
+          }
+        }
+        for (int r = 0; r < nr; ++r) {
+          const std::vector<int>& ks = sparse_ks[r];
+          const int n = int(ks.size());
+          for (int q = 0; q < n; q += kGroup) {
+            const int g = std::min(kGroup, n - q);
+            const float* bk[kGroup];
+            float* outs[kGroup];
+            for (int i = 0; i < kGroup; ++i) {
+              const int k = ks[size_t(q + (i < g ? i : 0))];
+              bk[i] = b + int64_t(k) * G;
+              outs[i] = orow[r] + k;
+            }
+            row_dots(dr[r], bk, g, c0, vec_end, c1, outs);
+          }
+        }
       }
     }
   });
