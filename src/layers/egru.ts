@@ -46,6 +46,11 @@ export interface EGRUForwardOptions {
    * used exactly as given. Drawn from `noise` (or the layer's own generator) when absent.
    */
   zoneoutMask?: Tensor;
+  /**
+   * DropConnect keep-masks of recurrent_kernel, [H, 3H] (one layer) or [numLayers, H, 3H], values 0
+   * or 1; the kernel used is recurrent_kernel ⊙ m / (1 − p). Drawn from `noise` when absent.
+   */
+  dropconnectMask?: Tensor;
   /** Generator for the masks drawn in this call (zoneout, DropConnect). */
   noise?: Rng;
   /** Which of the last layer's o and trace to return (both by default); an unwanted one is null and costs no memory. */
@@ -233,7 +238,7 @@ export class EGRU {
       const w = this.layers[l];
       // EvNN clamps the thresholds in place before every forward pass.
       for (let i = 0; i < H; i++) w.thr.data[i] = Math.min(1, Math.max(0, w.thr.data[i]));
-      const drop = training && this.dropconnect > 0 ? this.dropConnect(w.recurrentKernel.data, noise) : null;
+      const drop = training && this.dropconnect > 0 ? this.dropConnect(w.recurrentKernel.data, l, opts.dropconnectMask, noise) : null;
       const recurrent = drop ? drop.kernel : w.recurrentKernel.data;
       const y0 = opts.h0 ? opts.h0.data.subarray(l * N * H, (l + 1) * N * H) : null;
       const mask = masks ? masks[l] : null;
@@ -351,15 +356,28 @@ export class EGRU {
     });
   }
 
-  /** recurrent_kernel ⊙ mask / (1 − p) and that scaled mask (the backward multiplies by it too). */
-  private dropConnect(kernel: Float32Array, noise: Rng): { kernel: Float32Array; mask: Float32Array } {
+  /**
+   * recurrent_kernel ⊙ m / (1 − p) and that scaled mask (the backward multiplies by it too); m is
+   * layer l's slice of the caller's mask (checked) or drawn in row-major order from noise.
+   */
+  private dropConnect(kernel: Float32Array, l: number, given: Tensor | undefined, noise: Rng): { kernel: Float32Array; mask: Float32Array } {
+    const H = this.hiddenSize;
     const scale = 1 / (1 - this.dropconnect);
-    const mask = new Float32Array(kernel.length);
-    const out = new Float32Array(kernel.length);
-    for (let i = 0; i < kernel.length; i++) {
-      mask[i] = noise.uniform() < this.dropconnect ? 0 : scale;
-      out[i] = kernel[i] * mask[i];
+    const n = kernel.length;
+    const mask = new Float32Array(n);
+    if (given) {
+      expectShape('dropconnectMask', given, given.shape.length === 2 && this.numLayers === 1 ? [H, 3 * H] : [this.numLayers, H, 3 * H]);
+      const part = given.data.subarray(l * n, (l + 1) * n);
+      for (let i = 0; i < n; i++) {
+        const v = part[i];
+        if (v !== 0 && v !== 1) throw new RangeError(`dropconnectMask must hold only 0 and 1, got ${v} at index ${l * n + i}`);
+        mask[i] = v * scale;
+      }
+    } else {
+      for (let i = 0; i < n; i++) mask[i] = noise.uniform() < this.dropconnect ? 0 : scale;
     }
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = kernel[i] * mask[i];
     return { kernel: out, mask };
   }
 }

@@ -109,7 +109,7 @@ describe('EGRU layer vs oracle', () => {
     throw new Error('no stable case');
   });
 
-  it('DropConnect: one mask per forward on recurrent_kernel, drawn from the noise generator in row-major order, scaled 1/(1−p)', () => {
+  it('DropConnect: one mask per forward on recurrent_kernel (the caller\'s, or drawn from the noise generator in row-major order), scaled 1/(1−p)', () => {
     const d = { T: 6, N: 2, C: 4, H: 8 };
     const p = 0.4;
     for (let seed = 1; seed < 100; seed++) {
@@ -130,6 +130,16 @@ describe('EGRU layer vs oracle', () => {
       const g = layer.backward({ output: { data: toF32(dy), shape: [d.T, d.N, d.H] } });
       assertAllClose(g.params.recurrent_kernel, refG.dRecurrentKernel.map((v, i) => v * m[i]), F32_GEMM, 'recurrent_kernel');
       assertAllClose(g.params.kernel, refG.dKernel, F32_GEMM, 'kernel');
+      // A caller's mask is used exactly: the same 0/1 pattern given explicitly gives the same numbers.
+      const given = new EGRU({ inputSize: d.C, hiddenSize: d.H, dropconnect: p, dampeningFactor: GAMMA, pseudoDerivativeSupport: EPS });
+      given.loadState(stateFrom(params));
+      const keep = Float32Array.from(m, (v) => (v > 0 ? 1 : 0));
+      const outGiven = given.forward({ data: toF32(x), shape: [d.T, d.N, d.C] }, { training: true, dropconnectMask: { data: keep, shape: [d.H, 3 * d.H] } });
+      expect(Array.from(outGiven.output.data)).toEqual(Array.from(out.output.data));
+      keep[3] = 0.5;
+      expect(() => given.forward({ data: toF32(x), shape: [d.T, d.N, d.C] }, { dropconnectMask: { data: keep, shape: [d.H, 3 * d.H] } })).toThrow(
+        /dropconnectMask must hold only 0 and 1, got 0.5 at index 3/,
+      );
       // Evaluation uses the whole kernel.
       const ev = layer.forward({ data: toF32(x), shape: [d.T, d.N, d.C] }, { training: false });
       assertAllClose(ev.output.data, egruForward(params, x, null, d, opts({ training: false })).y, F32_GEMM, 'eval y');
