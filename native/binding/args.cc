@@ -172,5 +172,16 @@ void CheckFitsInt(const Ctx& c, uint64_t n, const std::string& formula) {
   }
 }
 
+SeqDims ReadSeqDims(const Ctx& c, const Napi::Object& o) {
+  SeqDims d{};
+  d.T = PositiveInt(c, Field(c, o, "T"), "T");
+  d.N = PositiveInt(c, Field(c, o, "N"), "N");
+  d.C = PositiveInt(c, Field(c, o, "C"), "C");
+  d.H = PositiveInt(c, Field(c, o, "H"), "H");
+  CheckFitsInt(c, Product(c, {uint64_t(d.T), uint64_t(d.N)}), "T*N");
+  CheckFitsInt(c, Product(c, {3, uint64_t(d.H)}), "3*H");
+  return d;
+}
+
 }  // namespace binding
 }  // namespace evnn

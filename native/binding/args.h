@@ -60,5 +60,12 @@ void CheckLength(const Ctx& c, const Napi::TypedArray& a, const std::string& nam
 // RangeError unless n fits a GEMM dimension (int32) — products such as T*N become one.
 void CheckFitsInt(const Ctx& c, uint64_t n, const std::string& formula);
 
+// The fields T, N, C, H of a recurrent layer's arguments, each an integer >= 1, with T*N and 3*H
+// checked to fit a GEMM dimension.
+struct SeqDims {
+  int T, N, C, H;
+};
+SeqDims ReadSeqDims(const Ctx& c, const Napi::Object& o);
+
 }  // namespace binding
 }  // namespace evnn

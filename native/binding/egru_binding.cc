@@ -24,13 +24,9 @@ struct EgruInputs {
 // the arrays alive.
 EgruInputs ReadEgru(const Ctx& c, const Napi::Object& o, JobBase& job) {
   EgruInputs in;
-  in.d.T = PositiveInt(c, Field(c, o, "T"), "T");
-  in.d.N = PositiveInt(c, Field(c, o, "N"), "N");
-  in.d.C = PositiveInt(c, Field(c, o, "C"), "C");
-  in.d.H = PositiveInt(c, Field(c, o, "H"), "H");
+  const SeqDims sd = ReadSeqDims(c, o);
+  in.d = egru::Dims{sd.T, sd.N, sd.C, sd.H};
   const uint64_t T = in.d.T, N = in.d.N, C = in.d.C, H = in.d.H;
-  CheckFitsInt(c, Product(c, {T, N}), "T*N");
-  CheckFitsInt(c, Product(c, {3, H}), "3*H");
   in.opt.training = Bool(c, Field(c, o, "training"), "training");
   in.opt.zoneout = float(FiniteInUnit(c, Field(c, o, "zoneout"), "zoneout"));
   in.opt.dampening = float(FiniteAtLeast(c, Field(c, o, "dampening"), "dampening", 0.0));

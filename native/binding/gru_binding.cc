@@ -21,13 +21,9 @@ struct GruInputs {
 // Reads and checks x, h0, the four weights and T, N, C, H; the job keeps the arrays alive.
 GruInputs ReadGru(const Ctx& c, const Napi::Object& o, JobBase& job) {
   GruInputs in;
-  in.d.T = PositiveInt(c, Field(c, o, "T"), "T");
-  in.d.N = PositiveInt(c, Field(c, o, "N"), "N");
-  in.d.C = PositiveInt(c, Field(c, o, "C"), "C");
-  in.d.H = PositiveInt(c, Field(c, o, "H"), "H");
+  const SeqDims sd = ReadSeqDims(c, o);
+  in.d = gru::Dims{sd.T, sd.N, sd.C, sd.H};
   const uint64_t T = in.d.T, N = in.d.N, C = in.d.C, H = in.d.H;
-  CheckFitsInt(c, Product(c, {T, N}), "T*N");
-  CheckFitsInt(c, Product(c, {3, H}), "3*H");
   Napi::Float32Array x = job.Keep(F32(c, Field(c, o, "x"), "x"));
   Napi::Float32Array h0 = job.Keep(F32OrNull(c, Field(c, o, "h0"), "h0"));
   Napi::Float32Array w_ih = job.Keep(F32(c, Field(c, o, "weightIh"), "weightIh"));

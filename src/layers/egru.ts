@@ -5,9 +5,10 @@
 // event-driven products run in native code (native/src/cpu/egru.cc), one call per layer.
 import { native, type EgruBackwardResult, type EgruForwardResult, type EgruStats } from '../native/addon.js';
 import { Rng } from '../util/rng.js';
-import { call, runAsync, runSync, type LayerSteps } from './drive.js';
-import { loadStateInto, makeParameter, stateOf, type Parameter, type StateRecord } from './parameters.js';
-import { expectShape, swapFirstTwo, type Tensor } from './tensor.js';
+import { call, type LayerSteps } from './drive.js';
+import { makeParameter, type Parameter } from './parameters.js';
+import { RecurrentLayer } from './recurrent-layer.js';
+import { expectShape, type Tensor } from './tensor.js';
 
 export interface EGRUOptions {
   inputSize: number;
@@ -126,7 +127,8 @@ interface Saved {
   layers: SavedLayer[];
 }
 
-export class EGRU {
+export class EGRU extends RecurrentLayer<EGRUForwardOptions, EGRUOutput, EGRUGradientsIn, EGRUGradients> {
+  protected readonly owner = 'EGRU';
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -143,6 +145,7 @@ export class EGRU {
   private saved: Saved | null = null;
 
   constructor(o: EGRUOptions) {
+    super();
     const numLayers = o.numLayers ?? 1;
     for (const [k, v] of [['inputSize', o.inputSize], ['hiddenSize', o.hiddenSize], ['numLayers', numLayers]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`EGRU: ${k} must be an integer >= 1, got ${v}`);
@@ -195,37 +198,10 @@ export class EGRU {
     return this.layers.flatMap((l) => [l.kernel, l.recurrentKernel, l.bias, l.recurrentBias, l.thr]);
   }
 
-  state(): StateRecord {
-    return stateOf(this.parameters());
-  }
-
-  loadState(record: StateRecord): void {
-    loadStateInto(this.parameters(), record, 'EGRU');
-  }
-
-  forward(x: Tensor, opts: EGRUForwardOptions = {}): EGRUOutput {
-    return runSync(this.forwardSteps(x, opts));
-  }
-
-  forwardAsync(x: Tensor, opts: EGRUForwardOptions = {}): Promise<EGRUOutput> {
-    return runAsync(this.forwardSteps(x, opts));
-  }
-
-  backward(grads: EGRUGradientsIn, opts: { needInputGrad?: boolean } = {}): EGRUGradients {
-    return runSync(this.backwardSteps(grads, opts.needInputGrad ?? true));
-  }
-
-  backwardAsync(grads: EGRUGradientsIn, opts: { needInputGrad?: boolean } = {}): Promise<EGRUGradients> {
-    return runAsync(this.backwardSteps(grads, opts.needInputGrad ?? true));
-  }
-
-  private *forwardSteps(xIn: Tensor, opts: EGRUForwardOptions): LayerSteps<EGRUOutput> {
-    expectShape('x', xIn, [null, null, this.inputSize]);
-    const x = this.batchFirst ? swapFirstTwo(xIn) : xIn;
-    const [T, N] = x.shape;
+  protected *forwardSteps(xIn: Tensor, opts: EGRUForwardOptions): LayerSteps<EGRUOutput> {
+    const { x, T, N } = this.timeMajorInput(xIn, opts.h0);
     const H = this.hiddenSize;
     const L = this.numLayers;
-    if (opts.h0) expectShape('h0', opts.h0, [L, N, H]);
     const training = opts.training ?? true;
     const noise = opts.noise ?? this.rng;
     const masks = training && this.zoneout > 0 ? this.zoneoutMasks(opts.zoneoutMask, T, N, noise) : null;
@@ -256,10 +232,7 @@ export class EGRU {
       last = r;
     }
     this.saved = training ? saved : null;
-    const out = (data: Float32Array): Tensor => {
-      const t: Tensor = { data, shape: [T, N, H] };
-      return this.batchFirst ? swapFirstTwo(t) : t;
-    };
+    const out = (data: Float32Array): Tensor => this.callerLayout(data, T, N, H);
     const maybe = (data: Float32Array | null): Tensor | null => (data ? out(data) : null);
     return {
       output: out(last!.y), c: out(last!.c), o: maybe(last!.o), trace: maybe(last!.trace),
@@ -267,18 +240,13 @@ export class EGRU {
     };
   }
 
-  private *backwardSteps(g: EGRUGradientsIn, needInputGrad: boolean): LayerSteps<EGRUGradients> {
+  protected *backwardSteps(g: EGRUGradientsIn, needInputGrad: boolean): LayerSteps<EGRUGradients> {
     const s = this.saved;
     if (!s) throw new Error('EGRU.backward: call forward in training mode first');
     const { T, N } = s;
     const H = this.hiddenSize;
     const L = this.numLayers;
-    const seqShape = this.batchFirst ? [N, T, H] : [T, N, H];
-    const upstream = (name: string, t: Tensor | undefined): Float32Array | null => {
-      if (!t) return null;
-      expectShape(`${name} gradient`, t, seqShape);
-      return this.batchFirst ? swapFirstTwo(t).data : t.data;
-    };
+    const upstream = (name: string, t: Tensor | undefined): Float32Array | null => (t ? this.timeMajorGradient(name, t, T, N, H) : null);
     let dy = upstream('output', g.output);
     const dc = upstream('c', g.c);
     const dO = upstream('o', g.o);
@@ -323,8 +291,7 @@ export class EGRU {
       if (l > 0) dy = r.dx!;
       else dx = r.dx;
     }
-    let input: Tensor | null = dx ? { data: dx, shape: [T, N, this.inputSize] } : null;
-    if (input && this.batchFirst) input = swapFirstTwo(input);
+    const input = dx ? this.callerLayout(dx, T, N, this.inputSize) : null;
     return { input, h0: { data: dh0, shape: [L, N, H] }, params, stats };
   }
 

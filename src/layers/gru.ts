@@ -2,9 +2,10 @@
 // Parameters per layer l: weight_ih_l{l} [3H, C_l], weight_hh_l{l} [3H, H], bias_ih_l{l} [3H],
 // bias_hh_l{l} [3H]; gate order (r, z, n). The time loop runs in native code, one call per layer.
 import { Rng } from '../util/rng.js';
-import { call, runAsync, runSync, type LayerSteps } from './drive.js';
-import { fillUniform, loadStateInto, makeParameter, stateOf, type Parameter, type StateRecord } from './parameters.js';
-import { expectShape, swapFirstTwo, type Tensor } from './tensor.js';
+import { call, type LayerSteps } from './drive.js';
+import { fillUniform, makeParameter, type Parameter } from './parameters.js';
+import { RecurrentLayer } from './recurrent-layer.js';
+import { expectShape, type Tensor } from './tensor.js';
 
 export interface GRUOptions {
   inputSize: number;
@@ -58,10 +59,10 @@ interface Saved {
   ys: Float32Array[];
   caches: Float32Array[];
   h0s: (Float32Array | null)[];
-  inputShape: readonly number[];
 }
 
-export class GRU {
+export class GRU extends RecurrentLayer<GRUForwardOptions, GRUOutput, GRUGradientsIn, GRUGradients> {
+  protected readonly owner = 'GRU';
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -70,6 +71,7 @@ export class GRU {
   private saved: Saved | null = null;
 
   constructor(o: GRUOptions) {
+    super();
     const numLayers = o.numLayers ?? 1;
     for (const [k, v] of [['inputSize', o.inputSize], ['hiddenSize', o.hiddenSize], ['numLayers', numLayers]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`GRU: ${k} must be an integer >= 1, got ${v}`);
@@ -99,39 +101,12 @@ export class GRU {
     return this.layers.flatMap((l) => [l.weightIh, l.weightHh, l.biasIh, l.biasHh]);
   }
 
-  state(): StateRecord {
-    return stateOf(this.parameters());
-  }
-
-  loadState(record: StateRecord): void {
-    loadStateInto(this.parameters(), record, 'GRU');
-  }
-
-  forward(x: Tensor, opts: GRUForwardOptions = {}): GRUOutput {
-    return runSync(this.forwardSteps(x, opts));
-  }
-
-  forwardAsync(x: Tensor, opts: GRUForwardOptions = {}): Promise<GRUOutput> {
-    return runAsync(this.forwardSteps(x, opts));
-  }
-
-  backward(grads: GRUGradientsIn, opts: { needInputGrad?: boolean } = {}): GRUGradients {
-    return runSync(this.backwardSteps(grads, opts.needInputGrad ?? true));
-  }
-
-  backwardAsync(grads: GRUGradientsIn, opts: { needInputGrad?: boolean } = {}): Promise<GRUGradients> {
-    return runAsync(this.backwardSteps(grads, opts.needInputGrad ?? true));
-  }
-
-  private *forwardSteps(xIn: Tensor, opts: GRUForwardOptions): LayerSteps<GRUOutput> {
-    expectShape('x', xIn, [null, null, this.inputSize]);
-    const x = this.batchFirst ? swapFirstTwo(xIn) : xIn;
-    const [T, N] = x.shape;
+  protected *forwardSteps(xIn: Tensor, opts: GRUForwardOptions): LayerSteps<GRUOutput> {
+    const { x, T, N } = this.timeMajorInput(xIn, opts.h0);
     const H = this.hiddenSize;
     const L = this.numLayers;
-    if (opts.h0) expectShape('h0', opts.h0, [L, N, H]);
     const training = opts.training ?? true;
-    const saved: Saved = { T, N, xs: [], ys: [], caches: [], h0s: [], inputShape: xIn.shape };
+    const saved: Saved = { T, N, xs: [], ys: [], caches: [], h0s: [] };
     const hN = new Float32Array(L * N * H);
     let input = x.data;
     for (let l = 0; l < L; l++) {
@@ -150,19 +125,17 @@ export class GRU {
       input = r.y;
     }
     this.saved = training ? saved : null;
-    const out: Tensor = { data: input, shape: [T, N, H] };
-    return { output: this.batchFirst ? swapFirstTwo(out) : out, hN: { data: hN, shape: [L, N, H] } };
+    return { output: this.callerLayout(input, T, N, H), hN: { data: hN, shape: [L, N, H] } };
   }
 
-  private *backwardSteps(g: GRUGradientsIn, needInputGrad: boolean): LayerSteps<GRUGradients> {
+  protected *backwardSteps(g: GRUGradientsIn, needInputGrad: boolean): LayerSteps<GRUGradients> {
     const s = this.saved;
     if (!s) throw new Error('GRU.backward: call forward in training mode first');
     const { T, N } = s;
     const H = this.hiddenSize;
     const L = this.numLayers;
-    expectShape('output gradient', g.output, this.batchFirst ? [N, T, H] : [T, N, H]);
+    let dy = this.timeMajorGradient('output', g.output, T, N, H);
     if (g.hN) expectShape('hN gradient', g.hN, [L, N, H]);
-    let dy = this.batchFirst ? swapFirstTwo(g.output).data : g.output.data;
     const dh0 = new Float32Array(L * N * H);
     const params: Record<string, Float32Array> = {};
     let dx: Float32Array | null = null;
@@ -182,8 +155,7 @@ export class GRU {
       if (l > 0) dy = r.dx!;
       else dx = r.dx;
     }
-    let input: Tensor | null = dx ? { data: dx, shape: [T, N, this.inputSize] } : null;
-    if (input && this.batchFirst) input = swapFirstTwo(input);
+    const input = dx ? this.callerLayout(dx, T, N, this.inputSize) : null;
     return { input, h0: { data: dh0, shape: [L, N, H] }, params };
   }
 }

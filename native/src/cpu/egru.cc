@@ -17,6 +17,7 @@
 #include "event_matmul.h"
 #include "evnn/gemm.h"
 #include "evnn/parallel.h"
+#include "recurrent_common.h"
 #include "vec_math.h"
 
 namespace evnn {
@@ -29,46 +30,18 @@ constexpr int kCacheGates = 4;
 constexpr size_t kDefaultChunkFloats = size_t(1) << 22;
 constexpr int64_t kPointwiseGrain = 4096;
 
-using Buffer = std::unique_ptr<float[]>;
-Buffer alloc(size_t n) { return Buffer(new float[n > 0 ? n : 1]); }
-Buffer alloc_zeroed(size_t n) {
-  Buffer b = alloc(n);
-  std::fill(b.get(), b.get() + std::max<size_t>(n, 1), 0.0f);
-  return b;
-}
+using recurrent::alloc;
+using recurrent::alloc_zeroed;
+using recurrent::Buffer;
 
-void check_dims(const Dims& d, const char* fn) {
-  if (d.T < 0 || d.N < 0 || d.C < 0 || d.H < 0) {
-    throw std::invalid_argument(std::string("evnn::egru::") + fn + ": dims must be >= 0, got T=" +
-                                std::to_string(d.T) + " N=" + std::to_string(d.N) +
-                                " C=" + std::to_string(d.C) + " H=" + std::to_string(d.H));
-  }
-}
-
-void require(const void* p, const char* fn, const char* name) {
-  if (p == nullptr) throw std::invalid_argument(std::string("evnn::egru::") + fn + ": " + name + " is null");
-}
-
+void check_dims(const Dims& d, const char* fn) { recurrent::check_dims("egru", fn, d.T, d.N, d.C, d.H); }
+void require(const void* p, const char* fn, const char* name) { recurrent::require("egru", p, fn, name); }
 int steps_per_chunk(const Dims& d, const Options& o) {
-  const size_t per_step = size_t(d.N) * 3 * d.H;
-  const size_t budget = o.chunk_floats > 0 ? o.chunk_floats : kDefaultChunkFloats;
-  const size_t s = per_step == 0 ? size_t(d.T) : budget / per_step;
-  return int(std::max<size_t>(1, std::min<size_t>(s, size_t(std::max(d.T, 1)))));
+  return recurrent::steps_per_chunk(d.T, d.N, d.H, o.chunk_floats > 0 ? o.chunk_floats : kDefaultChunkFloats);
 }
-
-// fn(row, j0, j1) over the [rows, H] index space in contiguous pieces (one long row still spreads).
+// The pointwise passes over [N, H], split over threads in flat pieces.
 template <typename Fn>
-void for_each_segment(int rows, int H, const Fn& fn) {
-  parallel_for(0, int64_t(rows) * H, kPointwiseGrain, [&](int64_t b, int64_t e) {
-    while (b < e) {
-      const int row = int(b / H);
-      const int j0 = int(b - int64_t(row) * H);
-      const int j1 = int(std::min<int64_t>(H, j0 + (e - b)));
-      fn(row, j0, j1);
-      b += j1 - j0;
-    }
-  });
-}
+void for_each_segment(int rows, int H, const Fn& fn) { recurrent::for_each_segment(rows, H, kPointwiseGrain, fn); }
 
 enum class Zoneout { Off, TrainMask, EvalMix };
 

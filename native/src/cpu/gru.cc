@@ -16,6 +16,7 @@
 #include "evnn/gemm.h"
 #include "evnn/parallel.h"
 #include "gru_detail.h"
+#include "recurrent_common.h"
 #include "vec_math.h"
 
 namespace evnn {
@@ -37,48 +38,14 @@ constexpr int kCacheGates = 4;
 constexpr int64_t kForwardGrain = 4096;
 constexpr int64_t kBackwardGrain = 8192;
 
-using Buffer = std::unique_ptr<float[]>;
-Buffer alloc(size_t n) { return Buffer(new float[n > 0 ? n : 1]); }
-Buffer alloc_zeroed(size_t n) {
-  Buffer b = alloc(n);
-  std::fill(b.get(), b.get() + n, 0.0f);
-  return b;
-}
+using recurrent::alloc;
+using recurrent::alloc_zeroed;
+using recurrent::Buffer;
+using recurrent::for_each_segment;
 
-void check_dims(const Dims& d, const char* fn) {
-  if (d.T < 0 || d.N < 0 || d.C < 0 || d.H < 0) {
-    throw std::invalid_argument(std::string("evnn::gru::") + fn + ": dims must be >= 0, got T=" +
-                                std::to_string(d.T) + " N=" + std::to_string(d.N) +
-                                " C=" + std::to_string(d.C) + " H=" + std::to_string(d.H));
-  }
-}
-
-void require(const void* p, const char* fn, const char* name) {
-  if (p == nullptr) throw std::invalid_argument(std::string("evnn::gru::") + fn + ": " + name + " is null");
-}
-
-// Steps per time chunk: as many as fit the scratch budget, at least one.
-int steps_per_chunk(const Dims& d) {
-  const size_t per_step = size_t(d.N) * 3 * d.H;
-  const size_t budget = detail::chunk_floats();
-  const size_t s = per_step == 0 ? size_t(d.T) : budget / per_step;
-  return int(std::max<size_t>(1, std::min<size_t>(s, size_t(d.T))));
-}
-
-// Runs fn(row, j0, j1) over the [rows, H] index space split into contiguous chunks; rows and
-// columns are flattened so a single long row (N = 1) still spreads over the threads.
-template <typename Fn>
-void for_each_segment(int rows, int H, int64_t grain, const Fn& fn) {
-  parallel_for(0, int64_t(rows) * H, grain, [&](int64_t b, int64_t e) {
-    while (b < e) {
-      const int row = int(b / H);
-      const int j0 = int(b - int64_t(row) * H);
-      const int j1 = int(std::min<int64_t>(H, j0 + (e - b)));
-      fn(row, j0, j1);
-      b += j1 - j0;
-    }
-  });
-}
+void check_dims(const Dims& d, const char* fn) { recurrent::check_dims("gru", fn, d.T, d.N, d.C, d.H); }
+void require(const void* p, const char* fn, const char* name) { recurrent::require("gru", p, fn, name); }
+int steps_per_chunk(const Dims& d) { return recurrent::steps_per_chunk(d.T, d.N, d.H, detail::chunk_floats()); }
 
 // One step's gates for row segment [j0, j1): gx, gh are the raw GEMM outputs (no biases).
 template <bool kCache>
