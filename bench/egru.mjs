@@ -22,10 +22,9 @@
 // (evaluation forwards on the real shape) to within ±2 percentage points of each target.
 // All times are medians of --reps runs after --warmup runs, with training: true (the forward keeps
 // what backward needs); forward+backward = that forward + backward with dy = ones, no dx.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { failer, loadAddon, medianMs } from './common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TARGETS = [0.10, 0.25];   // activity levels timed for each size
@@ -34,10 +33,7 @@ const GOAL_ACTIVITY = 0.20;      // goal: at <= 20% activity ...
 const GOAL_SPEEDUP = 2;          // ... EGRU forward+backward >= 2x faster than the dense GRU
 const DAMPENING = 0.7;           // EvNN's default γ
 
-function fail(message) {
-  console.error(`bench/egru: ${message}`);
-  process.exit(2);
-}
+const fail = failer('egru');
 
 function parseArgs(argv) {
   const o = {
@@ -86,14 +82,6 @@ function parseArgs(argv) {
   return o;
 }
 
-function loadAddon(file) {
-  if (!existsSync(file)) fail(`${file} does not exist; build it with \`npm run build:native\``);
-  const addon = createRequire(import.meta.url)(file);
-  for (const fn of ['info', 'setThreads', 'setGemmKernel', 'gruForward', 'gruBackward', 'egruForward', 'egruBackward']) {
-    if (typeof addon[fn] !== 'function') fail(`the addon at ${file} has no ${fn}(); rebuild it`);
-  }
-  return addon;
-}
 
 // mulberry32 + Box-Muller: a fixed-seed N(0, std²) stream so every run times the same numbers.
 function normalArray(n, std, seed) {
@@ -118,18 +106,6 @@ function normalArray(n, std, seed) {
 // EvNN init: Xavier-normal, std = sqrt(2 / (fan_in + fan_out)) of the weight's 2-D shape.
 const xavier = (rows, cols, seed) => normalArray(rows * cols, Math.sqrt(2 / (rows + cols)), seed);
 
-function medianMs(fn, warmup, reps) {
-  for (let i = 0; i < warmup; i++) fn();
-  const times = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  const m = times.length >> 1;
-  return times.length % 2 ? times[m] : (times[m - 1] + times[m]) / 2;
-}
 
 const mib = (...arrays) => arrays.reduce((s, a) => s + a.byteLength, 0) / (1 << 20);
 
@@ -240,7 +216,7 @@ function printTable(header, rows) {
 }
 
 const o = parseArgs(process.argv.slice(2));
-const addon = loadAddon(o.addon);
+const addon = loadAddon(o.addon, ['info', 'setThreads', 'setGemmKernel', 'gruForward', 'gruBackward', 'egruForward', 'egruBackward'], fail);
 addon.setThreads(o.threads);
 const info = addon.info();
 if (o.kernel) {

@@ -10,18 +10,14 @@
 // Without --kernel every GEMM kernel compiled into the addon is timed. PyTorch runs through
 // bench/torch_gru.py with the first of $EVNN_PYTHON, python3, /usr/bin/python3 that imports torch.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { failer, loadAddon, medianMs } from './common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function fail(message) {
-  console.error(`bench/gru: ${message}`);
-  process.exit(2);
-}
+const fail = failer('gru');
 
 function parseArgs(argv) {
   const o = {
@@ -56,14 +52,6 @@ function parseArgs(argv) {
   return o;
 }
 
-function loadAddon(file) {
-  if (!existsSync(file)) fail(`${file} does not exist; build it with \`npm run build:native\``);
-  const addon = createRequire(import.meta.url)(file);
-  for (const fn of ['info', 'setThreads', 'setGemmKernel', 'gruForward', 'gruBackward']) {
-    if (typeof addon[fn] !== 'function') fail(`the addon at ${file} has no ${fn}(); rebuild it`);
-  }
-  return addon;
-}
 
 // PyTorch's default init range, from a fixed-seed LCG so every run times the same numbers.
 function randomArray(n, scale, seed) {
@@ -76,18 +64,6 @@ function randomArray(n, scale, seed) {
   return a;
 }
 
-function medianMs(fn, warmup, reps) {
-  for (let i = 0; i < warmup; i++) fn();
-  const times = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  const m = times.length >> 1;
-  return times.length % 2 ? times[m] : (times[m - 1] + times[m]) / 2;
-}
 
 function timeEvnn(addon, o) {
   const { T, N, C, H } = o;
@@ -136,7 +112,7 @@ function printTable(rows) {
 }
 
 const o = parseArgs(process.argv.slice(2));
-const addon = loadAddon(o.addon);
+const addon = loadAddon(o.addon, ['info', 'setThreads', 'setGemmKernel', 'gruForward', 'gruBackward'], fail);
 addon.setThreads(o.threads);
 const info = addon.info();
 const kernels = o.kernel ? [o.kernel] : info.gemmKernels;
