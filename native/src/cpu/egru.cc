@@ -267,6 +267,19 @@ inline void backward_segment(int H, int j0, int j1, const Options& opt,
   }
 }
 
+// out[m, k] = d[m, :] · b[k, :] where select[m, k] != 0, else 0 (select null: everywhere);
+// n_selected counts the selected pairs. When every pair is selected the product is a plain dense
+// one and goes to the GEMM (nothing to skip, and no result is thrown away); otherwise only the
+// selected pairs are computed.
+void product_at_selected(int rows, int K, int G, const float* d, const float* b, const uint8_t* select,
+                         int64_t n_selected, float* out) {
+  if (n_selected == int64_t(rows) * K) {
+    gemm(Trans::No, Trans::Yes, rows, K, G, 1.0f, d, G, b, G, 0.0f, out, K);
+  } else {
+    selected_row_dots(rows, K, G, d, b, select, out);
+  }
+}
+
 }  // namespace
 
 void Backward(const Dims& d, const Weights& w, const Options& opt, const float* x, const float* y0,
@@ -338,13 +351,13 @@ void Backward(const Dims& d, const Weights& w, const Options& opt, const float* 
       // dL/dy_{t−1} = dq_t Rᵀ, only where y_{t−1} depends on c_{t−1} (backward-active units).
       if (t > 0) {
         const uint8_t* sel = active + at - NH;
-        selected_row_dots(N, H, G, dq_t, w.recurrent_kernel, sel, dy_next.get());
-        double n_sel = 0;
+        int64_t n_sel = 0;
         for (size_t i = 0; i < NH; ++i) n_sel += sel[i] != 0;
-        macs += n_sel * G;
+        product_at_selected(N, H, G, dq_t, w.recurrent_kernel, sel, n_sel, dy_next.get());
+        macs += double(n_sel) * G;
         macs_dense += double(NH) * G;
       } else if (dy0) {
-        selected_row_dots(N, H, G, dq_t, w.recurrent_kernel, nullptr, dy0);
+        product_at_selected(N, H, G, dq_t, w.recurrent_kernel, nullptr, int64_t(NH), dy0);
         macs += double(NH) * G;
         macs_dense += double(NH) * G;
       }
@@ -366,16 +379,14 @@ void Backward(const Dims& d, const Weights& w, const Options& opt, const float* 
       if (dx) {
         macs_dense += double(rows) * C * G;
         float* dx_chunk = dx + size_t(t0) * N * C;
-        if (dx_active) {
-          const uint8_t* sel = dx_active + size_t(t0) * N * C;
-          selected_row_dots(rows, C, G, dp.get(), w.kernel, sel, dx_chunk);
-          double n_sel = 0;
+        const uint8_t* sel = dx_active ? dx_active + size_t(t0) * N * C : nullptr;
+        int64_t n_sel = int64_t(rows) * C;
+        if (sel) {
+          n_sel = 0;
           for (size_t i = 0; i < size_t(rows) * C; ++i) n_sel += sel[i] != 0;
-          macs += n_sel * G;
-        } else {
-          gemm(Trans::No, Trans::Yes, rows, C, G, 1.0f, dp.get(), G, w.kernel, G, 0.0f, dx_chunk, C);
-          macs += double(rows) * C * G;
         }
+        product_at_selected(rows, C, G, dp.get(), w.kernel, sel, n_sel, dx_chunk);
+        macs += double(n_sel) * G;
       }
     }
     // Recurrent side: dR += y_{t−1}ᵀ dq_t over the events of y_{t−1} (y0 for t = 0).
