@@ -1,5 +1,6 @@
 // The `model:` section. rnn is a union on `type` so further layer types slot in.
 import { z } from 'zod';
+import { EGRU_DEFAULTS } from '../layers/egru.js';
 
 export const gruSchema = z.strictObject({
   type: z.literal('gru'),
@@ -13,17 +14,17 @@ export const egruSchema = z.strictObject({
   hidden_size: z.int().min(1),
   num_layers: z.int().min(1).default(1),
   /** mean of the Beta(3μ/(1−μ), 3) threshold initialisation */
-  thr_mean: z.number().gt(0).lt(1).default(0.3),
+  thr_mean: z.number().gt(0).lt(1).default(EGRU_DEFAULTS.thrMean),
   /** γ of the surrogate γ·max(0, 1 − ε|v|) */
-  dampening_factor: z.number().min(0).default(0.7),
+  dampening_factor: z.number().min(0).default(EGRU_DEFAULTS.dampeningFactor),
   /** ε of the surrogate (support |v| < 1/ε) */
-  pseudo_derivative_support: z.number().gt(0).default(1.0),
-  zoneout: z.number().min(0).lt(1).default(0),
+  pseudo_derivative_support: z.number().gt(0).default(EGRU_DEFAULTS.pseudoDerivativeSupport),
+  zoneout: z.number().min(0).lt(1).default(EGRU_DEFAULTS.zoneout),
   /** DropConnect on recurrent_kernel */
-  dropconnect: z.number().min(0).lt(1).default(0),
+  dropconnect: z.number().min(0).lt(1).default(EGRU_DEFAULTS.dropconnect),
   /** EvNN's per-layer gradient clipping (L2 norm of each layer's gradients); 0 = off */
-  grad_clip: z.number().min(0).default(0),
-  weight_init_gain: z.number().gt(0).default(1.0),
+  grad_clip: z.number().min(0).default(EGRU_DEFAULTS.gradClip),
+  weight_init_gain: z.number().gt(0).default(EGRU_DEFAULTS.weightInitGain),
 });
 
 export const rnnSchema = z.discriminatedUnion('type', [gruSchema, egruSchema]);
@@ -48,4 +49,3 @@ export const modelSchema = z
 
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type RnnConfig = z.infer<typeof rnnSchema>;
-export type EgruConfig = z.infer<typeof egruSchema>;

@@ -297,26 +297,10 @@ export class EGRU extends RecurrentLayer<EGRUForwardOptions, EGRUOutput, EGRUGra
 
   /** One 0/1 byte mask per layer: the caller's (checked) or drawn with keep probability 1 − p. */
   private zoneoutMasks(given: Tensor | undefined, T: number, N: number, noise: Rng): Uint8Array[] {
-    const H = this.hiddenSize;
-    const L = this.numLayers;
-    const per = T * N * H;
-    if (given) {
-      const shape = given.shape.length === 3 && L === 1 ? [T, N, H] : [L, T, N, H];
-      expectShape('zoneoutMask', given, shape);
-      const masks: Uint8Array[] = [];
-      for (let l = 0; l < L; l++) {
-        const m = new Uint8Array(per);
-        for (let i = 0; i < per; i++) {
-          const v = given.data[l * per + i];
-          if (v !== 0 && v !== 1) throw new RangeError(`zoneoutMask must hold only 0 and 1, got ${v} at index ${l * per + i}`);
-          m[i] = v;
-        }
-        masks.push(m);
-      }
-      return masks;
-    }
+    const per = T * N * this.hiddenSize;
+    if (given) return this.callerMasks('zoneoutMask', given, [T, N, this.hiddenSize]).map((m) => Uint8Array.from(m));
     const keep = 1 - this.zoneout;
-    return Array.from({ length: L }, () => {
+    return Array.from({ length: this.numLayers }, () => {
       const m = new Uint8Array(per);
       for (let i = 0; i < per; i++) m[i] = noise.uniform() < keep ? 1 : 0;
       return m;
@@ -325,27 +309,35 @@ export class EGRU extends RecurrentLayer<EGRUForwardOptions, EGRUOutput, EGRUGra
 
   /**
    * recurrent_kernel ⊙ m / (1 − p) and that scaled mask (the backward multiplies by it too); m is
-   * layer l's slice of the caller's mask (checked) or drawn in row-major order from noise.
+   * layer l's part of the caller's mask (checked) or drawn in row-major order from noise.
    */
   private dropConnect(kernel: Float32Array, l: number, given: Tensor | undefined, noise: Rng): { kernel: Float32Array; mask: Float32Array } {
-    const H = this.hiddenSize;
     const scale = 1 / (1 - this.dropconnect);
     const n = kernel.length;
     const mask = new Float32Array(n);
     if (given) {
-      expectShape('dropconnectMask', given, given.shape.length === 2 && this.numLayers === 1 ? [H, 3 * H] : [this.numLayers, H, 3 * H]);
-      const part = given.data.subarray(l * n, (l + 1) * n);
-      for (let i = 0; i < n; i++) {
-        const v = part[i];
-        if (v !== 0 && v !== 1) throw new RangeError(`dropconnectMask must hold only 0 and 1, got ${v} at index ${l * n + i}`);
-        mask[i] = v * scale;
-      }
+      const m = this.callerMasks('dropconnectMask', given, [this.hiddenSize, 3 * this.hiddenSize])[l];
+      for (let i = 0; i < n; i++) mask[i] = m[i] * scale;
     } else {
       for (let i = 0; i < n; i++) mask[i] = noise.uniform() < this.dropconnect ? 0 : scale;
     }
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = kernel[i] * mask[i];
     return { kernel: out, mask };
+  }
+
+  /**
+   * A caller's per-layer 0/1 masks: shape `inner` for a single layer, or [numLayers, ...inner];
+   * a value other than 0 or 1 is a RangeError naming its index. Returns one view per layer.
+   */
+  private callerMasks(name: string, given: Tensor, inner: number[]): Float32Array[] {
+    const L = this.numLayers;
+    expectShape(name, given, given.shape.length === inner.length && L === 1 ? inner : [L, ...inner]);
+    given.data.forEach((v, i) => {
+      if (v !== 0 && v !== 1) throw new RangeError(`${name} must hold only 0 and 1, got ${v} at index ${i}`);
+    });
+    const per = given.data.length / L;
+    return Array.from({ length: L }, (_, l) => given.data.subarray(l * per, (l + 1) * per));
   }
 }
 
