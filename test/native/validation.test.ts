@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native/addon.js';
 import { Rng } from '../../src/util/rng.js';
-import { gruBackwardArgs, gruForwardArgs, linearArgs, linearBackwardArgs } from './helpers.js';
+import type { EgruBackwardArgs, EgruForwardArgs } from '../../src/native/addon.js';
+import { gruBackwardArgs, gruForwardArgs, linearArgs, linearBackwardArgs, randomF32 } from './helpers.js';
 
 const addon = native();
 type ErrorClass = typeof TypeError | typeof RangeError | typeof Error;
@@ -147,6 +148,52 @@ describe('gru', () => {
     const hostile = new Proxy({}, { get() { throw new Error('getter exploded'); } });
     expectThrow(() => addon.gruForward(hostile as never), Error, /^getter exploded$/);
     await expectReject(addon.gruForwardAsync(hostile as never), Error, /^getter exploded$/);
+  });
+});
+
+describe('egru', () => {
+  const T = 3, N = 2, C = 4, H = 5;
+  const forwardOk = (): EgruForwardArgs => ({
+    x: randomF32(rng, T * N * C), y0: null, zoneoutMask: null,
+    kernel: randomF32(rng, C * 3 * H, 0.5), recurrentKernel: randomF32(rng, H * 3 * H, 0.5),
+    bias: randomF32(rng, 3 * H, 0.5), recurrentBias: randomF32(rng, 3 * H, 0.5), thr: new Float32Array(H).fill(0.2),
+    T, N, C, H, training: true, zoneout: 0, dampening: 0.7, support: 1, sparseInput: false, chunkFloats: 0,
+    keepO: true, keepTrace: true,
+  });
+  it('forward: lengths name the formula, options are range-checked, a training zoneout needs its mask', async () => {
+    const ok = forwardOk();
+    const f = addon.egruForward;
+    const fa = addon.egruForwardAsync;
+    await expectBoth(f, fa, { ...ok, x: new Float32Array(10) }, RangeError, 'egruForward', 'x has length 10, expected T\\*N\\*C = 24$');
+    await expectBoth(f, fa, { ...ok, kernel: new Float32Array(59) }, RangeError, 'egruForward', 'kernel has length 59, expected C\\*3\\*H = 60$');
+    await expectBoth(f, fa, { ...ok, recurrentKernel: new Float32Array(60) }, RangeError, 'egruForward', 'recurrentKernel has length 60, expected H\\*3\\*H = 75$');
+    await expectBoth(f, fa, { ...ok, thr: new Float32Array(4) }, RangeError, 'egruForward', 'thr has length 4, expected H = 5$');
+    await expectBoth(f, fa, { ...ok, y0: new Float32Array(9) }, RangeError, 'egruForward', 'y0 has length 9, expected N\\*H = 10$');
+    await expectBoth(f, fa, { ...ok, zoneout: 1 }, RangeError, 'egruForward', 'zoneout must be');
+    await expectBoth(f, fa, { ...ok, dampening: -1 }, RangeError, 'egruForward', 'dampening must be');
+    await expectBoth(f, fa, { ...ok, zoneout: 0.2 }, TypeError, 'egruForward', 'zoneoutMask is required when training with zoneout > 0$');
+    await expectBoth(f, fa, { ...ok, zoneout: 0.2, zoneoutMask: new Uint8Array(29) }, RangeError, 'egruForward', 'zoneoutMask has length 29, expected T\\*N\\*H = 30$');
+    await expectBoth(f, fa, { ...ok, zoneoutMask: new Float32Array(30) }, TypeError, 'egruForward', 'zoneoutMask must be a Uint8Array or null, got Float32Array$');
+    await expectBoth(f, fa, { ...ok, keepO: undefined }, TypeError, 'egruForward', 'keepO is missing');
+    // Evaluation with zoneout mixes with p and needs no mask.
+    expect(addon.egruForward({ ...ok, training: false, zoneout: 0.2 }).y.length).toBe(T * N * H);
+  });
+  it('backward: needs the training forward\'s cache and active map', async () => {
+    const ok = forwardOk();
+    const fwd = addon.egruForward(ok);
+    const args: EgruBackwardArgs = {
+      ...ok, y: fwd.y, c: fwd.c, cache: fwd.cache, active: fwd.active, dy: new Float32Array(T * N * H).fill(1),
+      dc: null, do: null, dtrace: null, needDx: true, dxActive: null, needDy0: true,
+    };
+    expect(addon.egruBackward(args).dThr.length).toBe(H);
+    const f = addon.egruBackward;
+    const fa = addon.egruBackwardAsync;
+    const inference = addon.egruForward({ ...ok, training: false });
+    await expectBoth(f, fa, { ...args, cache: inference.cache }, RangeError, 'egruBackward', `cache has length 0, expected the cache size of egruForward with training: true = ${fwd.cache.length}$`);
+    await expectBoth(f, fa, { ...args, active: null }, TypeError, 'egruBackward', 'active must be the Uint8Array from egruForward with training: true$');
+    await expectBoth(f, fa, { ...args, training: false }, RangeError, 'egruBackward', 'training must be true');
+    await expectBoth(f, fa, { ...args, dc: new Float32Array(31) }, RangeError, 'egruBackward', 'dc has length 31, expected T\\*N\\*H = 30$');
+    await expectBoth(f, fa, { ...args, dxActive: new Uint8Array(5) }, RangeError, 'egruBackward', 'dxActive has length 5, expected T\\*N\\*C = 24$');
   });
 });
 
