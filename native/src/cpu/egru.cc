@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,8 +22,9 @@ namespace evnn {
 namespace egru {
 namespace {
 
-// Cache row per (t, n): z, r, g, (R y + br)_g — H floats each. v, o and c' are recovered
-// exactly from y, c and thr (see recover_state), so they need no storage.
+// Cache row per (t, n): z, r, g, (R y + br)_g — H floats each. o is the active map's fired bit,
+// and c' and v are recovered exactly from y, c and thr (see backward_segment), so none of them
+// needs storage.
 constexpr int kCacheGates = 4;
 constexpr size_t kDefaultChunkFloats = size_t(1) << 22;
 constexpr int64_t kPointwiseGrain = 4096;
