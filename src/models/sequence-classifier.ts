@@ -122,10 +122,8 @@ export class SequenceClassifier {
     const [T, N] = x.shape;
     const H = rnn.hiddenSize;
     const { output } = await rnn.forwardAsync(x, { training: true });
-    const head = this.readoutLoss(lastStep(output.data, T, N, H), labels);
-    const dy = new Float32Array(T * N * H);
-    dy.set(head.dLast, (T - 1) * N * H);
-    const g = await rnn.backwardAsync({ output: { data: dy, shape: [T, N, H] } }, { needInputGrad: false });
+    const head = this.readoutLoss(output.data, T, N, H, labels);
+    const g = await rnn.backwardAsync({ output: head.dSeq }, { needInputGrad: false });
     return { loss: head.loss, correct: head.correct, grads: { ...g.params, ...head.grads } };
   }
 
@@ -137,27 +135,29 @@ export class SequenceClassifier {
     const useTrace = o.useOutputTrace ?? false;
     const needO = (o.activityRegularization?.constant ?? 0) > 0;
     const out = await rnn.forwardAsync(x, { training: true, noise, outputs: { o: needO, trace: useTrace } });
-    const head = this.readoutLoss(lastStep(useTrace ? out.trace!.data : out.output.data, T, N, H), labels);
-    const dLast = new Float32Array(T * N * H);
-    dLast.set(head.dLast, (T - 1) * N * H);
+    const head = this.readoutLoss(useTrace ? out.trace!.data : out.output.data, T, N, H, labels);
     const seq = (data: Float32Array | null): Tensor | undefined => (data ? { data, shape: [T, N, H] } : undefined);
     const reg = egruRegularizers(out.o?.data ?? null, out.c.data, o.activityRegularization, o.voltageRegularization);
     const g = await rnn.backwardAsync(
-      { output: useTrace ? undefined : seq(dLast), trace: useTrace ? seq(dLast) : undefined, o: seq(reg.dO), c: seq(reg.dC) },
+      { output: useTrace ? undefined : head.dSeq, trace: useTrace ? head.dSeq : undefined, o: seq(reg.dO), c: seq(reg.dC) },
       { needInputGrad: false },
     );
     this.meter!.add(out.stats, g.stats, T * N * H, N);
     return { loss: head.loss, correct: head.correct, activity: meanActivity(out.stats, T * N * H), grads: { ...g.params, ...head.grads } };
   }
 
-  /** Readout, cross-entropy and the readout's backward: dLast = dL/d(readout input) [N, H]. */
-  private readoutLoss(last: Tensor, labels: Int32Array) {
-    const N = last.shape[0];
+  /**
+   * Readout of a [T, N, H] sequence's last step, cross-entropy, and the readout's backward as the
+   * gradient of the whole sequence (zero before the last step).
+   */
+  private readoutLoss(seq: Float32Array, T: number, N: number, H: number, labels: Int32Array) {
     const K = this.options.numClasses;
-    const logits = this.readout.forward(last, { training: true });
+    const logits = this.readout.forward(lastStep(seq, T, N, H), { training: true });
     const ce = native().softmaxCrossEntropy(logits.data, labels, N, K);
     const rg = this.readout.backward({ data: ce.dlogits, shape: [N, K] });
-    return { loss: ce.loss, correct: ce.correct, dLast: rg.input!.data, grads: rg.params };
+    const dSeq = new Float32Array(T * N * H);
+    dSeq.set(rg.input!.data, (T - 1) * N * H);
+    return { loss: ce.loss, correct: ce.correct, dSeq: { data: dSeq, shape: [T, N, H] } as Tensor, grads: rg.params };
   }
 }
 
