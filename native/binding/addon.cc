@@ -8,6 +8,7 @@ namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace evnn::binding;
+  RegisterSaved(env, exports);
   RegisterInfo(env, exports);
   RegisterGemm(env, exports);
   RegisterLinear(env, exports);
@@ -16,6 +17,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterLoss(env, exports);
   RegisterOptim(env, exports);
   RegisterRng(env, exports);
+  RegisterTaps(env, exports);
+  RegisterLstm(env, exports);
   return exports;
 }
 

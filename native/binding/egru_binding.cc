@@ -1,198 +1,164 @@
-// egruForward / egruBackward (+Async): evnn::egru (native/include/evnn/egru.h) over the fields of
-// EgruForwardArgs / EgruBackwardArgs in src/native/addon.ts.
-#include <napi.h>
+// egruForward / egruBackward (+Async): evnn::egru (native/include/evnn/egru.h), described as op
+// tables. The layer arithmetic around the kernel lives here in engine calls, not in TypeScript:
+// thresholds are clamped in place, zoneout and DropConnect keep-masks are drawn from Philox (or a
+// caller's 0/1 mask is used exactly), and the masks stay in the saved handle for backward.
+#include <algorithm>
+#include <string>
 
-#include "args.h"
 #include "evnn/egru.h"
-#include "job.h"
+#include "evnn/masks.h"
+#include "op.h"
 #include "register.h"
 
 namespace evnn {
 namespace binding {
 namespace {
 
-struct EgruInputs {
-  egru::Dims d{};
-  egru::Weights w{};
-  egru::Options opt{};
-  const float* x = nullptr;
-  const float* y0 = nullptr;
-  const uint8_t* zoneout_mask = nullptr;
+const OpSpec kForward{
+    "egruForward",
+    {"T", "N", "C", "H"},
+    {"T*N", "3*H"},
+    {{"training", ScalarKind::kBool}, {"zoneout", ScalarKind::kUnit}, {"dropconnect", ScalarKind::kUnit},
+     {"dampening", ScalarKind::kNonNegative}, {"support", ScalarKind::kNonNegative},
+     {"sparseInput", ScalarKind::kBool}, {"chunkFloats", ScalarKind::kCount},
+     {"keepO", ScalarKind::kBool}, {"keepTrace", ScalarKind::kBool}},
+    {{"x", DType::kF32, "T*N*C"}, {"y0", DType::kF32, "N*H", true},
+     {"zoneoutMask", DType::kU8, "T*N*H", true}, {"dropconnectMask", DType::kU8, "H*3*H", true},
+     {"kernel", DType::kF32, "C*3*H"}, {"recurrentKernel", DType::kF32, "H*3*H"},
+     {"bias", DType::kF32, "3*H"}, {"recurrentBias", DType::kF32, "3*H"}, {"thr", DType::kF32, "H"}},
+    {{"y", DType::kF32, "T*N*H"}, {"c", DType::kF32, "T*N*H"},
+     {"o", DType::kF32, "T*N*H", "keepO"}, {"trace", DType::kF32, "T*N*H", "keepTrace"},
+     {"cache", DType::kF32, "T*N*4*H", nullptr, true}, {"active", DType::kU8, "T*N*H", nullptr, true},
+     {"zoneoutKeep", DType::kU8, "T*N*H", "useZoneoutMask", true},
+     {"dropconnectKeep", DType::kU8, "H*3*H", "useDropConnect", true},
+     {"recurrentUsed", DType::kF32, "H*3*H", "useDropConnect", true}},
+    {"x", "y0", "y", "c"},
+    nullptr,
+    true,
 };
 
-// Reads and checks dims, options, x, y0, the zoneout mask and the five parameters; the job keeps
-// the arrays alive.
-EgruInputs ReadEgru(const Ctx& c, const Napi::Object& o, JobBase& job) {
-  EgruInputs in;
-  const SeqDims sd = ReadSeqDims(c, o);
-  in.d = egru::Dims{sd.T, sd.N, sd.C, sd.H};
-  const uint64_t T = in.d.T, N = in.d.N, C = in.d.C, H = in.d.H;
-  in.opt.training = Bool(c, Field(c, o, "training"), "training");
-  in.opt.zoneout = float(FiniteInUnit(c, Field(c, o, "zoneout"), "zoneout"));
-  in.opt.dampening = float(FiniteAtLeast(c, Field(c, o, "dampening"), "dampening", 0.0));
-  in.opt.support = float(FiniteAtLeast(c, Field(c, o, "support"), "support", 0.0));
-  in.opt.sparse_input = Bool(c, Field(c, o, "sparseInput"), "sparseInput");
-  in.opt.chunk_floats = size_t(FiniteAtLeast(c, Field(c, o, "chunkFloats"), "chunkFloats", 0.0));
-  Napi::Float32Array x = job.Keep(F32(c, Field(c, o, "x"), "x"));
-  Napi::Float32Array y0 = job.Keep(F32OrNull(c, Field(c, o, "y0"), "y0"));
-  Napi::Uint8Array mask = job.Keep(U8OrNull(c, Field(c, o, "zoneoutMask"), "zoneoutMask"));
-  Napi::Float32Array kernel = job.Keep(F32(c, Field(c, o, "kernel"), "kernel"));
-  Napi::Float32Array rk = job.Keep(F32(c, Field(c, o, "recurrentKernel"), "recurrentKernel"));
-  Napi::Float32Array bias = job.Keep(F32(c, Field(c, o, "bias"), "bias"));
-  Napi::Float32Array rbias = job.Keep(F32(c, Field(c, o, "recurrentBias"), "recurrentBias"));
-  Napi::Float32Array thr = job.Keep(F32(c, Field(c, o, "thr"), "thr"));
-  CheckLength(c, x, "x", Product(c, {T, N, C}), "T*N*C");
-  if (!y0.IsEmpty()) CheckLength(c, y0, "y0", Product(c, {N, H}), "N*H");
-  if (in.opt.training && in.opt.zoneout > 0.0f) {
-    if (mask.IsEmpty()) ThrowType(c, "zoneoutMask is required when training with zoneout > 0");
-    CheckLength(c, mask, "zoneoutMask", Product(c, {T, N, H}), "T*N*H");
+const OpSpec kBackward{
+    "egruBackward",
+    {"T", "N", "C", "H"},
+    {"T*N", "3*H"},
+    {{"gradClip", ScalarKind::kNonNegative}, {"chunkFloats", ScalarKind::kCount},
+     {"needDx", ScalarKind::kBool}, {"needDy0", ScalarKind::kBool}},
+    {{"dy", DType::kF32, "T*N*H", true}, {"dyN", DType::kF32, "N*H", true}, {"dc", DType::kF32, "T*N*H", true},
+     {"do", DType::kF32, "T*N*H", true}, {"dtrace", DType::kF32, "T*N*H", true},
+     {"dxActive", DType::kU8, "T*N*C", true},
+     {"kernel", DType::kF32, "C*3*H"}, {"recurrentKernel", DType::kF32, "H*3*H"},
+     {"bias", DType::kF32, "3*H"}, {"recurrentBias", DType::kF32, "3*H"}, {"thr", DType::kF32, "H"},
+     {"dKernel", DType::kF32, "C*3*H"}, {"dRecurrentKernel", DType::kF32, "H*3*H"},
+     {"dBias", DType::kF32, "3*H"}, {"dRecurrentBias", DType::kF32, "3*H"}, {"dThr", DType::kF32, "H"}},
+    {{"dx", DType::kF32, "T*N*C", "needDx"}, {"dy0", DType::kF32, "N*H", "needDy0"}},
+    {},
+    "egruForward",
+};
+
+// A caller's mask must be 0/1 bytes: it is used exactly.
+void CheckBinary(const Ctx& c, const uint8_t* m, uint64_t n, const char* name) {
+  for (uint64_t i = 0; i < n; ++i) {
+    if (m[i] > 1) ThrowRange(c, std::string(name) + " must hold only 0 and 1, got " + std::to_string(m[i]) + " at index " + std::to_string(i));
   }
-  CheckLength(c, kernel, "kernel", Product(c, {C, 3, H}), "C*3*H");
-  CheckLength(c, rk, "recurrentKernel", Product(c, {H, 3, H}), "H*3*H");
-  CheckLength(c, bias, "bias", 3 * H, "3*H");
-  CheckLength(c, rbias, "recurrentBias", 3 * H, "3*H");
-  CheckLength(c, thr, "thr", H, "H");
-  in.x = x.Data();
-  in.y0 = DataOrNull(y0);
-  in.zoneout_mask = in.opt.training && in.opt.zoneout > 0.0f ? mask.Data() : nullptr;
-  in.w = egru::Weights{kernel.Data(), rk.Data(), bias.Data(), rbias.Data(), thr.Data()};
-  return in;
 }
 
-Napi::Object StatsObject(Napi::Env env, const egru::Stats& s) {
-  Napi::Object r = Napi::Object::New(env);
-  r.Set("events", s.events);
-  r.Set("backwardActive", s.backward_active);
-  r.Set("macs", s.macs);
-  r.Set("macsDense", s.macs_dense);
-  return r;
+void CheckForward(const Ctx& c, const Napi::Object&, OpCall& a) {
+  const bool training = a.flag("training");
+  const uint64_t THN = uint64_t(a.dim("T")) * a.dim("N") * a.dim("H"), HG = uint64_t(a.dim("H")) * 3 * a.dim("H");
+  const bool zoneout = training && a.num("zoneout") > 0;
+  const bool drop = training && a.num("dropconnect") > 0;
+  if (zoneout && !a.has("zoneoutMask") && !a.noise()) ThrowType(c, "zoneoutMask or noise is required when training with zoneout > 0");
+  if (drop && !a.has("dropconnectMask") && !a.noise()) ThrowType(c, "dropconnectMask or noise is required when training with dropconnect > 0");
+  if (zoneout && a.has("zoneoutMask")) CheckBinary(c, a.u8("zoneoutMask"), THN, "zoneoutMask");
+  if (drop && a.has("dropconnectMask")) CheckBinary(c, a.u8("dropconnectMask"), HG, "dropconnectMask");
+  a.set("useZoneoutMask", zoneout);
+  a.set("useDropConnect", drop);
 }
 
-struct ForwardJob : JobBase {
-  EgruInputs in;
-  float *y = nullptr, *c = nullptr, *o = nullptr, *trace = nullptr, *cache = nullptr;
-  uint8_t* active = nullptr;
+egru::Dims DimsOf(const OpCall& a) { return egru::Dims{int(a.dim("T")), int(a.dim("N")), int(a.dim("C")), int(a.dim("H"))}; }
+
+egru::Options OptionsOf(const OpCall& a, bool training) {
+  egru::Options o;
+  o.training = training;
+  o.zoneout = float(a.num("zoneout"));
+  o.dropconnect = a.flag("useDropConnect") ? float(a.num("dropconnect")) : 0.0f;
+  o.dampening = float(a.num("dampening"));
+  o.support = float(a.num("support"));
+  o.sparse_input = a.flag("sparseInput");
+  o.chunk_floats = size_t(a.num("chunkFloats"));
+  return o;
+}
+
+// The recurrent kernel as used: after DropConnect in training, else the parameter itself.
+const float* RecurrentUsed(const OpCall& a) { return a.has("recurrentUsed") ? a.f32("recurrentUsed") : a.f32("recurrentKernel"); }
+
+egru::Weights WeightsOf(const OpCall& a) {
+  return egru::Weights{a.f32("kernel"), RecurrentUsed(a), a.f32("bias"), a.f32("recurrentBias"), a.f32("thr")};
+}
+
+void Stats(OpCall& a, const egru::Stats& s, bool forward) {
+  if (forward) {
+    a.stat("events", s.events);
+    a.stat("backwardActive", s.backward_active);
+  }
+  a.stat("macs", s.macs);
+  a.stat("macsDense", s.macs_dense);
+}
+
+void Forward(const Context& ctx, OpCall& a) {
+  const egru::Dims d = DimsOf(a);
+  const size_t THN = size_t(d.T) * d.N * d.H, HG = size_t(d.H) * 3 * d.H;
+  egru::ClampThresholds(ctx, a.f32("thr"), d.H);
+  const bool training = a.flag("training");
+  uint8_t* zo = a.u8("zoneoutKeep");
+  if (zo) {
+    if (a.has("zoneoutMask")) std::copy(a.u8("zoneoutMask"), a.u8("zoneoutMask") + THN, zo);
+    else masks::Bernoulli(ctx, a.noise()->For(masks::Purpose::kZoneout), float(a.num("zoneout")), THN, zo);
+  }
+  if (uint8_t* keep = a.u8("dropconnectKeep")) {
+    if (a.has("dropconnectMask")) std::copy(a.u8("dropconnectMask"), a.u8("dropconnectMask") + HG, keep);
+    else masks::Bernoulli(ctx, a.noise()->For(masks::Purpose::kDropConnect), float(a.num("dropconnect")), HG, keep);
+    egru::DropConnect(ctx, a.f32("recurrentKernel"), keep, float(a.num("dropconnect")), HG, a.f32("recurrentUsed"));
+  }
   egru::Stats stats;
-  Ref y_ref, c_ref, o_ref, trace_ref, cache_ref, active_ref;
-  void Execute() {
-    egru::Forward(in.d, in.w, in.opt, in.x, in.y0, in.zoneout_mask, y, c, o, trace, cache, active, &stats);
-  }
-  Napi::Value Result(Napi::Env env) {
-    Napi::Object r = Napi::Object::New(env);
-    r.Set("y", y_ref.Value());
-    r.Set("c", c_ref.Value());
-    r.Set("o", ValueOrNull(env, o_ref));
-    r.Set("trace", ValueOrNull(env, trace_ref));
-    r.Set("cache", cache_ref.Value());
-    r.Set("active", active_ref.Value());
-    r.Set("stats", StatsObject(env, stats));
-    return r;
-  }
-};
-
-ForwardJob MakeForward(const Napi::CallbackInfo& info, const char* fn) {
-  const Ctx c{info.Env(), fn};
-  Napi::Env env = info.Env();
-  ForwardJob j;
-  Napi::Object o = ObjectArg(c, Arg(info, 0), "args");
-  j.in = ReadEgru(c, o, j);
-  const uint64_t THN = uint64_t(j.in.d.T) * j.in.d.N * j.in.d.H;
-  j.y_ref = NewOutput(env, THN, &j.y);
-  j.c_ref = NewOutput(env, THN, &j.c);
-  // o and trace are kept only when asked for (backward reads neither).
-  if (Bool(c, Field(c, o, "keepO"), "keepO")) j.o_ref = NewOutput(env, THN, &j.o);
-  if (Bool(c, Field(c, o, "keepTrace"), "keepTrace")) j.trace_ref = NewOutput(env, THN, &j.trace);
-  // Inference keeps nothing for a backward pass: empty cache and map, and the kernel skips them.
-  const bool training = j.in.opt.training;
-  j.cache_ref = NewOutput(env, training ? egru::CacheSize(j.in.d) : 0, &j.cache);
-  Napi::Uint8Array active = Napi::Uint8Array::New(env, training ? THN : 0);
-  j.active = training ? active.Data() : nullptr;
-  j.active_ref = Hold(active);
-  if (!training) j.cache = nullptr;
-  return j;
+  egru::Forward(ctx, d, WeightsOf(a), OptionsOf(a, training), a.f32("x"), a.f32("y0"), zo, a.f32("y"), a.f32("c"),
+                a.f32("o"), a.f32("trace"), a.f32("cache"), a.u8("active"), &stats);
+  Stats(a, stats, true);
 }
 
-struct BackwardJob : JobBase {
-  EgruInputs in;
-  const float *y = nullptr, *c = nullptr, *cache = nullptr;
-  const float *dy = nullptr, *dc = nullptr, *d_o = nullptr, *dtrace = nullptr;
-  const uint8_t *active = nullptr, *dx_active = nullptr;
-  float *dx = nullptr, *dy0 = nullptr;
-  egru::Grads g{};
+// dx only where the layer below has an active unit: its saved handle as `below` (an EGRU's
+// carries its active map), or an explicit dxActive map.
+void CheckBackward(const Ctx& c, const Napi::Object& args, OpCall& a) {
+  Napi::Value below = args.Get("below");
+  if (below.IsUndefined() || below.IsNull()) return;
+  if (a.has("dxActive")) ThrowType(c, "give below or dxActive, not both");
+  std::shared_ptr<SavedState> s = ReadSaved(c, below, nullptr);
+  const auto it = s->buffers.find("active");
+  if (it == s->buffers.end()) return;  // a dense layer below: every dx entry matters
+  if (it->second.bytes != uint64_t(a.dim("T")) * a.dim("N") * a.dim("C")) {
+    ThrowRange(c, "below has an active map of " + std::to_string(it->second.bytes) + " entries, expected T*N*C = " +
+                      std::to_string(uint64_t(a.dim("T")) * a.dim("N") * a.dim("C")));
+  }
+  a.set_tensor("dxActive", it->second.data);
+  a.hold(std::move(s));
+}
+
+void Backward(const Context& ctx, OpCall& a) {
+  egru::Options o = OptionsOf(a, true);
+  o.grad_clip = float(a.num("gradClip"));
+  const egru::Grads g{a.f32("dKernel"), a.f32("dRecurrentKernel"), a.f32("dBias"), a.f32("dRecurrentBias"), a.f32("dThr")};
   egru::Stats stats;
-  Ref dx_ref, dy0_ref, dk_ref, drk_ref, db_ref, drb_ref, dthr_ref;
-  void Execute() {
-    egru::Backward(in.d, in.w, in.opt, in.x, in.y0, in.zoneout_mask, y, c, cache, active, dy, dc, d_o,
-                   dtrace, dx, dx_active, dy0, g, &stats);
-  }
-  Napi::Value Result(Napi::Env env) {
-    Napi::Object r = Napi::Object::New(env);
-    r.Set("dx", ValueOrNull(env, dx_ref));
-    r.Set("dy0", ValueOrNull(env, dy0_ref));
-    r.Set("dKernel", dk_ref.Value());
-    r.Set("dRecurrentKernel", drk_ref.Value());
-    r.Set("dBias", db_ref.Value());
-    r.Set("dRecurrentBias", drb_ref.Value());
-    r.Set("dThr", dthr_ref.Value());
-    r.Set("stats", StatsObject(env, stats));
-    return r;
-  }
-};
-
-// An optional [T,N,H] upstream gradient.
-const float* Upstream(const Ctx& c, const Napi::Object& o, JobBase& job, const char* name, uint64_t n) {
-  Napi::Float32Array a = job.Keep(F32OrNull(c, Field(c, o, name), name));
-  if (a.IsEmpty()) return nullptr;
-  CheckLength(c, a, name, n, "T*N*H");
-  return a.Data();
-}
-
-BackwardJob MakeBackward(const Napi::CallbackInfo& info, const char* fn) {
-  const Ctx c{info.Env(), fn};
-  Napi::Env env = info.Env();
-  BackwardJob j;
-  Napi::Object o = ObjectArg(c, Arg(info, 0), "args");
-  j.in = ReadEgru(c, o, j);
-  if (!j.in.opt.training) ThrowRange(c, "training must be true: backward needs a forward pass in training mode");
-  const uint64_t T = j.in.d.T, N = j.in.d.N, C = j.in.d.C, H = j.in.d.H;
-  const uint64_t THN = T * N * H;
-  Napi::Float32Array y = j.Keep(F32(c, Field(c, o, "y"), "y"));
-  Napi::Float32Array cs = j.Keep(F32(c, Field(c, o, "c"), "c"));
-  Napi::Float32Array cache = j.Keep(F32(c, Field(c, o, "cache"), "cache"));
-  Napi::Uint8Array active = j.Keep(U8OrNull(c, Field(c, o, "active"), "active"));
-  if (active.IsEmpty()) ThrowType(c, "active must be the Uint8Array from egruForward with training: true");
-  CheckLength(c, y, "y", THN, "T*N*H");
-  CheckLength(c, cs, "c", THN, "T*N*H");
-  CheckLength(c, cache, "cache", egru::CacheSize(j.in.d), "the cache size of egruForward with training: true");
-  CheckLength(c, active, "active", THN, "T*N*H");
-  j.y = y.Data();
-  j.c = cs.Data();
-  j.cache = cache.Data();
-  j.active = active.Data();
-  j.dy = Upstream(c, o, j, "dy", THN);
-  j.dc = Upstream(c, o, j, "dc", THN);
-  j.d_o = Upstream(c, o, j, "do", THN);
-  j.dtrace = Upstream(c, o, j, "dtrace", THN);
-  const bool need_dx = Bool(c, Field(c, o, "needDx"), "needDx");
-  const bool need_dy0 = Bool(c, Field(c, o, "needDy0"), "needDy0");
-  Napi::Uint8Array dx_active = j.Keep(U8OrNull(c, Field(c, o, "dxActive"), "dxActive"));
-  if (!dx_active.IsEmpty()) CheckLength(c, dx_active, "dxActive", T * N * C, "T*N*C");
-  j.dx_active = DataOrNull(dx_active);
-  if (need_dx) j.dx_ref = NewOutput(env, T * N * C, &j.dx);
-  if (need_dy0) j.dy0_ref = NewOutput(env, N * H, &j.dy0);
-  j.dk_ref = NewOutput(env, C * 3 * H, &j.g.dkernel);
-  j.drk_ref = NewOutput(env, H * 3 * H, &j.g.drecurrent_kernel);
-  j.db_ref = NewOutput(env, 3 * H, &j.g.dbias);
-  j.drb_ref = NewOutput(env, 3 * H, &j.g.drecurrent_bias);
-  j.dthr_ref = NewOutput(env, H, &j.g.dthr);
-  return j;
+  egru::Backward(ctx, DimsOf(a), WeightsOf(a), o, a.f32("x"), a.f32("y0"), a.u8("zoneoutKeep"), a.u8("dropconnectKeep"),
+                 a.f32("y"), a.f32("c"), a.f32("cache"), a.u8("active"), a.f32("dy"), a.f32("dyN"), a.f32("dc"),
+                 a.f32("do"), a.f32("dtrace"), a.f32("dx"), a.u8("dxActive"), a.f32("dy0"), g, &stats);
+  Stats(a, stats, false);
 }
 
 }  // namespace
 
 void RegisterEgru(Napi::Env env, Napi::Object exports) {
-  ExportSyncAndAsync(env, exports, "egruForward", MakeForward);
-  ExportSyncAndAsync(env, exports, "egruBackward", MakeBackward);
+  ExportOp(env, exports, kForward, CheckForward, Forward);
+  ExportOp(env, exports, kBackward, CheckBackward, Backward);
 }
 
 }  // namespace binding

@@ -13,6 +13,9 @@ void RegisterEgru(Napi::Env env, Napi::Object exports);    // egruForward/Backwa
 void RegisterLoss(Napi::Env env, Napi::Object exports);    // softmaxCrossEntropy
 void RegisterOptim(Napi::Env env, Napi::Object exports);   // sgdStep, adamStep, globalNorm, clipGlobalNorm
 void RegisterRng(Napi::Env env, Napi::Object exports);     // philoxUniform, philoxBlock
+void RegisterTaps(Napi::Env env, Napi::Object exports);    // regularizers, dropout, keepMask
+void RegisterLstm(Napi::Env env, Napi::Object exports);    // lstmForward/Backward(+Async)
+void RegisterSaved(Napi::Env env, Napi::Object exports);   // the Saved handle class (op.cc)
 
 }  // namespace binding
 }  // namespace evnn

@@ -1,18 +1,25 @@
-// The `model:` section. rnn is a union on `type` so further layer types slot in.
+// The `model:` section. rnn is a union on `type`, one entry per family of src/layers/families.ts;
+// a family's own fields are its cell's options in snake_case (EvNN's and PyTorch's spelling).
 import { z } from 'zod';
-import { EGRU_DEFAULTS } from '../layers/egru.js';
+import { EGRU_DEFAULTS } from '../layers/egru-cell.js';
+import { FAMILIES } from '../layers/families.js';
 
-export const gruSchema = z.strictObject({
-  type: z.literal('gru'),
+const stackFields = {
   hidden_size: z.int().min(1),
   num_layers: z.int().min(1).default(1),
-});
+  /** dropout between layers (nn.GRU/nn.LSTM's dropout); optional, so existing configs keep their identity */
+  dropout: z.number().min(0).lt(1).optional(),
+};
+
+export const gruSchema = z.strictObject({ type: z.literal('gru'), ...stackFields });
+
+/** PyTorch nn.LSTM. */
+export const lstmSchema = z.strictObject({ type: z.literal('lstm'), ...stackFields });
 
 /** EGRU with EvNN's option names and defaults (evnn_pytorch.EGRU). */
 export const egruSchema = z.strictObject({
   type: z.literal('egru'),
-  hidden_size: z.int().min(1),
-  num_layers: z.int().min(1).default(1),
+  ...stackFields,
   /** mean of the Beta(3μ/(1−μ), 3) threshold initialisation */
   thr_mean: z.number().gt(0).lt(1).default(EGRU_DEFAULTS.thrMean),
   /** γ of the surrogate γ·max(0, 1 − ε|v|) */
@@ -27,7 +34,7 @@ export const egruSchema = z.strictObject({
   weight_init_gain: z.number().gt(0).default(EGRU_DEFAULTS.weightInitGain),
 });
 
-export const rnnSchema = z.discriminatedUnion('type', [gruSchema, egruSchema]);
+export const rnnSchema = z.discriminatedUnion('type', [gruSchema, lstmSchema, egruSchema]);
 
 export const modelSchema = z
   .strictObject({
@@ -42,7 +49,8 @@ export const modelSchema = z
     use_output_trace: z.boolean().optional(),
   })
   .superRefine((m, ctx) => {
-    if (m.use_output_trace && m.rnn.type !== 'egru') {
+    const taps: readonly string[] = FAMILIES[m.rnn.type].taps;
+    if (m.use_output_trace && !taps.includes('trace')) {
       ctx.addIssue({ code: 'custom', path: ['use_output_trace'], message: `needs rnn.type: egru (a ${m.rnn.type} has no output trace)` });
     }
   });

@@ -3,7 +3,9 @@
 // (library use), runAsync with the AsyncWorker variants (training loop, keeps the event loop free).
 import { native, type NativeAddon } from '../native/addon.js';
 
-type AsyncOp = 'linearForward' | 'linearBackward' | 'gruForward' | 'gruBackward' | 'egruForward' | 'egruBackward';
+type AsyncOp =
+  | 'linearForward' | 'linearBackward' | 'gruForward' | 'gruBackward' | 'egruForward' | 'egruBackward'
+  | 'lstmForward' | 'lstmBackward' | 'dropoutForward' | 'dropoutBackward';
 type ArgsOf<K extends AsyncOp> = Parameters<NativeAddon[K]>[0];
 type ResultOf<K extends AsyncOp> = ReturnType<NativeAddon[K]>;
 

@@ -1,7 +1,7 @@
 // Linear layer (PyTorch nn.Linear names and layout): y = x Wᵀ + b over the last dimension.
 import { Rng } from '../util/rng.js';
 import { call, runAsync, runSync, type LayerSteps } from './drive.js';
-import { fillUniform, loadStateInto, makeParameter, stateOf, type Parameter, type StateRecord } from './parameters.js';
+import { fillUniform, loadStateInto, makeParameter, stateOf, zeroGrads, type Parameter, type StateRecord } from './parameters.js';
 import { expectShape, type Tensor } from './tensor.js';
 
 export interface LinearOptions {
@@ -12,12 +12,24 @@ export interface LinearOptions {
   seed?: number;
   /** Prefix for parameter names inside a model, e.g. "readout." */
   prefix?: string;
+  /**
+   * Tie the weight to an existing parameter of shape [out, in] (a language model's decoder tied
+   * to its embedding): both uses add into its one gradient buffer.
+   */
+  weight?: Parameter;
+}
+
+export interface LinearBackwardOptions {
+  /** Compute the input's gradient (default true). */
+  needInputGrad?: boolean;
+  /** Add into the grad buffers as they are (a model zeroes them once per step). */
+  accumulate?: boolean;
 }
 
 export interface LinearGradients {
   /** Gradient of the input (null when not asked for). */
   input: Tensor | null;
-  /** One gradient per parameter name. */
+  /** This call's gradient per parameter name (copies of the grad buffers). */
   params: Record<string, Float32Array>;
 }
 
@@ -35,11 +47,14 @@ export class Linear {
     this.inFeatures = o.inFeatures;
     this.outFeatures = o.outFeatures;
     const prefix = o.prefix ?? '';
-    this.weight = makeParameter(`${prefix}weight`, [o.outFeatures, o.inFeatures]);
+    if (o.weight && (o.weight.shape.length !== 2 || o.weight.shape[0] !== o.outFeatures || o.weight.shape[1] !== o.inFeatures)) {
+      throw new RangeError(`Linear: a tied weight must have shape [${o.outFeatures}, ${o.inFeatures}], got [${o.weight.shape.join(', ')}]`);
+    }
+    this.weight = o.weight ?? makeParameter(`${prefix}weight`, [o.outFeatures, o.inFeatures]);
     this.bias = o.bias === false ? null : makeParameter(`${prefix}bias`, [o.outFeatures]);
     const rng = new Rng(o.seed ?? 0, 0x11ea);
     const bound = 1 / Math.sqrt(o.inFeatures);
-    fillUniform(this.weight, rng, bound);
+    if (!o.weight) fillUniform(this.weight, rng, bound);
     if (this.bias) fillUniform(this.bias, rng, bound);
   }
 
@@ -64,12 +79,18 @@ export class Linear {
     return runAsync(this.forwardSteps(x, opts.training ?? true));
   }
 
-  /** dy [..., out] → gradients of the input and of weight/bias. */
-  backward(dy: Tensor, opts: { needInputGrad?: boolean } = {}): LinearGradients {
+  /**
+   * dy [..., out] → gradients of the input and of weight/bias. The parameter gradients are added
+   * into each parameter's grad buffer; without `accumulate` the buffers are zeroed first, so the
+   * result is this call's gradient alone.
+   */
+  backward(dy: Tensor, opts: LinearBackwardOptions = {}): LinearGradients {
+    if (!opts.accumulate) zeroGrads(this.parameters());
     return runSync(this.backwardSteps(dy, opts.needInputGrad ?? true));
   }
 
-  backwardAsync(dy: Tensor, opts: { needInputGrad?: boolean } = {}): Promise<LinearGradients> {
+  backwardAsync(dy: Tensor, opts: LinearBackwardOptions = {}): Promise<LinearGradients> {
+    if (!opts.accumulate) zeroGrads(this.parameters());
     return runAsync(this.backwardSteps(dy, opts.needInputGrad ?? true));
   }
 
@@ -80,7 +101,7 @@ export class Linear {
 
   private *forwardSteps(x: Tensor, training: boolean): LayerSteps<Tensor> {
     const d = this.dims(x);
-    const y = yield* call('linearForward', { x: x.data, weight: this.weight.data, bias: this.bias?.data ?? null, ...d });
+    const { y } = yield* call('linearForward', { x: x.data, weight: this.weight.data, bias: this.bias?.data ?? null, ...d });
     this.saved = training ? x : null;
     return { data: y, shape: [...x.shape.slice(0, -1), this.outFeatures] };
   }
@@ -90,10 +111,10 @@ export class Linear {
     if (!x) throw new Error('Linear.backward: call forward in training mode first');
     expectShape('dy', dy, [...x.shape.slice(0, -1), this.outFeatures]);
     const r = yield* call('linearBackward', {
-      x: x.data, weight: this.weight.data, bias: this.bias?.data ?? null, ...this.dims(x), dy: dy.data, needDx,
+      x: x.data, weight: this.weight.data, ...this.dims(x), dy: dy.data, needDx,
+      dWeight: this.weight.grad, dBias: this.bias?.grad ?? null,
     });
-    const params: Record<string, Float32Array> = { [this.weight.name]: r.dWeight };
-    if (this.bias && r.dBias) params[this.bias.name] = r.dBias;
+    const params = Object.fromEntries(this.parameters().map((p) => [p.name, p.grad.slice()]));
     return { input: r.dx ? { data: r.dx, shape: [...x.shape] } : null, params };
   }
 }

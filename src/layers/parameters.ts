@@ -3,16 +3,28 @@
 import type { Rng } from '../util/rng.js';
 import { numel, type Tensor } from './tensor.js';
 
+/**
+ * A weight and its one gradient buffer. Every backward pass that uses the weight adds into
+ * `grad` (+=), so a weight used twice (a tied embedding and decoder) gets both contributions;
+ * models zero it before each step. Gradients are keyed by this object, never by the name.
+ */
 export interface Parameter {
   name: string;
   shape: readonly number[];
   data: Float32Array;
+  grad: Float32Array;
 }
 
 export type StateRecord = Record<string, Tensor>;
 
 export function makeParameter(name: string, shape: readonly number[]): Parameter {
-  return { name, shape: [...shape], data: new Float32Array(numel(shape)) };
+  const n = numel(shape);
+  return { name, shape: [...shape], data: new Float32Array(n), grad: new Float32Array(n) };
+}
+
+/** Zeroes every parameter's gradient buffer (before a training step). */
+export function zeroGrads(params: readonly Parameter[]): void {
+  for (const p of params) p.grad.fill(0);
 }
 
 export function fillUniform(p: Parameter, rng: Rng, bound: number): void {

@@ -1,47 +1,36 @@
-// SequenceClassifier: an RNN stack (GRU or EGRU) read out by a linear layer from the last time
-// step (sMNIST / psMNIST), as EvNN's sMNIST script: the EGRU may be read through its output trace,
-// and its regularisers join the differentiated loss. Parameter names: rnn.<layer names>
-// (PyTorch GRU or EvNN EGRU), readout.weight, readout.bias.
+// SequenceClassifier: a recurrent stack (any family) read out by a linear layer from the last
+// time step (sMNIST / psMNIST), as EvNN's sMNIST script. The readout may read a tap of the last
+// layer instead of its output (EvNN's output trace), and regularisers on the last layer's taps
+// join the differentiated loss. Parameter names: rnn.<reference names>, readout.weight,
+// readout.bias. Nothing here depends on the family: the stack's cells say what they offer.
 import { native } from '../native/addon.js';
-import { EGRU } from '../layers/egru.js';
-import { GRU } from '../layers/gru.js';
+import type { CellStats } from '../layers/cell.js';
+import { runAsync } from '../layers/drive.js';
+import { buildStack, type StackSpec } from '../layers/families.js';
 import { Linear } from '../layers/linear.js';
 import type { Parameter, StateRecord } from '../layers/parameters.js';
-import { loadStateInto, stateOf } from '../layers/parameters.js';
+import { loadStateInto, stateOf, zeroGrads } from '../layers/parameters.js';
+import type { RecurrentStack } from '../layers/stack.js';
 import type { Tensor } from '../layers/tensor.js';
-import { Rng } from '../util/rng.js';
-import { egruRegularizers, type Regularizer } from './egru-regularizers.js';
-import { SparsityMeter, type LayerSparsity } from './sparsity-meter.js';
+import { batchActivity, SparsityMeter, type LayerSparsity } from './sparsity-meter.js';
+import { addTapRegularizers, type TapRegularizer } from './tap-regularizers.js';
+import { accuracyMetric, type TaskMetric } from './task-metric.js';
 
 export type { LayerSparsity } from './sparsity-meter.js';
-
-export interface EgruSpec {
-  thrMean: number;
-  dampeningFactor: number;
-  pseudoDerivativeSupport: number;
-  zoneout: number;
-  dropconnect: number;
-  gradClip: number;
-  weightInitGain: number;
-}
-
-export type RnnSpec =
-  | { type: 'gru'; hiddenSize: number; numLayers: number }
-  | { type: 'egru'; hiddenSize: number; numLayers: number; egru: EgruSpec };
+export type { TapRegularizer } from './tap-regularizers.js';
 
 export interface SequenceClassifierOptions {
   inputSize: number;
   numClasses: number;
-  rnn: RnnSpec;
+  rnn: StackSpec;
   seed: number;
-  /** EGRU only: read out the output trace instead of y. */
-  useOutputTrace?: boolean;
-  /** EGRU only: EvNN's regularisers on the last layer. */
-  activityRegularization?: Regularizer;
-  voltageRegularization?: Regularizer;
+  /** Read out this tap of the last layer (EvNN's output trace: 'trace') instead of its output. */
+  readoutTap?: string;
+  /** Regularisers on the last layer's taps (EvNN's activity and voltage terms). */
+  regularizers?: readonly TapRegularizer[];
 }
 
-/** Which batch of which epoch: seeds the batch's zoneout/DropConnect masks, so a resumed run draws the same. */
+/** Which batch of which epoch: keys the batch's zoneout/DropConnect/dropout masks, so a resumed run draws the same. */
 export interface BatchKey {
   epoch: number;
   batch: number;
@@ -52,33 +41,36 @@ export interface BatchResult {
   loss: number;
   /** Correctly classified rows. */
   correct: number;
-  /** Mean event rate of the EGRU layers in this batch (absent for dense models). */
+  /** Mean event rate of the layers that emit events (absent for dense models). */
   activity?: number;
 }
 
-export interface TrainBatchResult extends BatchResult {
-  grads: Record<string, Float32Array>;
-}
-
 export class SequenceClassifier {
-  readonly rnn: GRU | EGRU;
+  readonly taskMetric: TaskMetric = accuracyMetric;
+  readonly rnn: RecurrentStack;
   readonly readout: Linear;
   readonly options: SequenceClassifierOptions;
-  private readonly meter: SparsityMeter | null;
+  private readonly meter: SparsityMeter;
+  private readonly lastTaps: ReadonlySet<string>;
 
   constructor(o: SequenceClassifierOptions) {
     this.options = o;
-    const common = { inputSize: o.inputSize, hiddenSize: o.rnn.hiddenSize, numLayers: o.rnn.numLayers, seed: o.seed, prefix: 'rnn.' };
-    this.rnn = o.rnn.type === 'egru' ? new EGRU({ ...common, ...o.rnn.egru }) : new GRU(common);
-    this.meter = o.rnn.type === 'egru' ? new SparsityMeter(Array.from({ length: o.rnn.numLayers }, (_, l) => `rnn.${l}`)) : null;
-    if (o.rnn.type !== 'egru' && (o.useOutputTrace || o.activityRegularization || o.voltageRegularization)) {
-      throw new RangeError('SequenceClassifier: the output trace and the regularisers need an EGRU');
+    this.rnn = buildStack(o.rnn, o.inputSize, o.seed, 'rnn.');
+    const cells = this.rnn.cells;
+    const last = cells[cells.length - 1];
+    const wanted = [...(o.readoutTap ? [o.readoutTap] : []), ...(o.regularizers ?? []).map((r) => r.tap)];
+    for (const tap of wanted) {
+      if (!last.tapNames.includes(tap)) {
+        throw new RangeError(`SequenceClassifier: a ${last.family} layer has no '${tap}' tap (it has: ${last.tapNames.join(', ') || 'none'})`);
+      }
     }
-    this.readout = new Linear({ inFeatures: o.rnn.hiddenSize, outFeatures: o.numClasses, seed: o.seed, prefix: 'readout.' });
+    this.lastTaps = new Set(wanted);
+    this.meter = new SparsityMeter(cells, cells.map((_, l) => `rnn.${l}`));
+    this.readout = new Linear({ inFeatures: this.rnn.outputSize, outFeatures: o.numClasses, seed: o.seed, prefix: 'readout.' });
   }
 
   parameters(): Parameter[] {
-    return [...this.rnn.parameters(), ...this.readout.parameters()];
+    return [...new Set([...this.rnn.parameters(), ...this.readout.parameters()])];
   }
 
   state(): StateRecord {
@@ -89,83 +81,69 @@ export class SequenceClassifier {
     loadStateInto(this.parameters(), record, 'SequenceClassifier');
   }
 
-  /** Forward, loss and backward on one batch; x is time-major [T, N, C]. */
-  async trainBatch(x: Tensor, labels: Int32Array, key: BatchKey = { epoch: 0, batch: 0 }): Promise<TrainBatchResult> {
-    return this.rnn instanceof EGRU ? this.trainEgru(this.rnn, x, labels, key) : this.trainGru(this.rnn, x, labels);
+  /** Zeroes the gradients, then forward, loss and backward on one batch; x is time-major [T, N, C]. */
+  async trainBatch(x: Tensor, labels: Int32Array, key: BatchKey = { epoch: 0, batch: 0 }): Promise<BatchResult> {
+    const [T, N] = x.shape;
+    const L = this.rnn.numLayers;
+    const H = this.rnn.outputSize;
+    zeroGrads(this.parameters());
+    const fwd = await runAsync(this.rnn.forward(x.data, T, N, {
+      training: true, noise: { seed: this.options.seed, epoch: key.epoch, batch: key.batch }, taps: this.tapsPerLayer(),
+    }));
+    const taps = fwd.taps[L - 1];
+    const tap = this.options.readoutTap;
+    const head = this.readoutLoss(tap ? taps[tap] : fwd.output, T, N, H, labels);
+    const tapGrads: Record<string, Float32Array> = tap ? { [tap]: head.dSeq } : {};
+    addTapRegularizers(this.options.regularizers ?? [], taps, tapGrads);
+    const bwd = await runAsync(this.rnn.backward(fwd.saved!, {
+      output: tap ? null : head.dSeq, taps: this.rnn.cells.map((_, l) => (l === L - 1 ? tapGrads : undefined)),
+    }, false));
+    this.meter.add(fwd.stats, bwd.stats, T, N);
+    return { loss: head.loss, correct: head.correct, activity: this.activity(fwd.stats, T, N) };
   }
 
   /** Loss and correct count without keeping anything for backward. */
   async evalBatch(x: Tensor, labels: Int32Array): Promise<BatchResult> {
     const [T, N] = x.shape;
-    const H = this.rnn.hiddenSize;
-    let seq: Float32Array;
-    let activity: number | undefined;
-    if (this.rnn instanceof EGRU) {
-      const useTrace = this.options.useOutputTrace ?? false;
-      const out = await this.rnn.forwardAsync(x, { training: false, outputs: { o: false, trace: useTrace } });
-      seq = useTrace ? out.trace!.data : out.output.data;
-      activity = meanActivity(out.stats, T * N * H);
-    } else {
-      seq = (await this.rnn.forwardAsync(x, { training: false })).output.data;
-    }
-    const logits = this.readout.forward(lastStep(seq, T, N, H), { training: false });
+    const tap = this.options.readoutTap;
+    const fwd = await runAsync(this.rnn.forward(x.data, T, N, {
+      training: false, taps: this.rnn.cells.map((_, l) => (l === this.rnn.numLayers - 1 && tap ? new Set([tap]) : undefined)),
+    }));
+    const seq = tap ? fwd.taps[this.rnn.numLayers - 1][tap] : fwd.output;
+    const logits = this.readout.forward(lastStep(seq, T, N, this.rnn.outputSize), { training: false });
     const ce = native().softmaxCrossEntropy(logits.data, labels, N, this.options.numClasses);
-    return { loss: ce.loss, correct: ce.correct, activity };
+    return { loss: ce.loss, correct: ce.correct, activity: this.activity(fwd.stats, T, N) };
   }
 
-  /** Sparsity of the training batches since the last call; a dense GRU has none. */
+  /** Sparsity of the training batches since the last call; dense layers report none. */
   sparsity(): LayerSparsity[] {
-    return this.meter ? this.meter.take() : [];
+    return this.meter.take();
   }
 
-  private async trainGru(rnn: GRU, x: Tensor, labels: Int32Array): Promise<TrainBatchResult> {
-    const [T, N] = x.shape;
-    const H = rnn.hiddenSize;
-    const { output } = await rnn.forwardAsync(x, { training: true });
-    const head = this.readoutLoss(output.data, T, N, H, labels);
-    const g = await rnn.backwardAsync({ output: head.dSeq }, { needInputGrad: false });
-    return { loss: head.loss, correct: head.correct, grads: { ...g.params, ...head.grads } };
+  private tapsPerLayer(): (ReadonlySet<string> | undefined)[] {
+    return this.rnn.cells.map((_, l) => (l === this.rnn.numLayers - 1 ? this.lastTaps : undefined));
   }
 
-  private async trainEgru(rnn: EGRU, x: Tensor, labels: Int32Array, key: BatchKey): Promise<TrainBatchResult> {
-    const [T, N] = x.shape;
-    const H = rnn.hiddenSize;
-    const noise = new Rng(this.options.seed, key.epoch, key.batch, 0xe6);
-    const o = this.options;
-    const useTrace = o.useOutputTrace ?? false;
-    const needO = (o.activityRegularization?.constant ?? 0) > 0;
-    const out = await rnn.forwardAsync(x, { training: true, noise, outputs: { o: needO, trace: useTrace } });
-    const head = this.readoutLoss(useTrace ? out.trace!.data : out.output.data, T, N, H, labels);
-    const seq = (data: Float32Array | null): Tensor | undefined => (data ? { data, shape: [T, N, H] } : undefined);
-    const reg = egruRegularizers(out.o?.data ?? null, out.c.data, o.activityRegularization, o.voltageRegularization);
-    const g = await rnn.backwardAsync(
-      { output: useTrace ? undefined : head.dSeq, trace: useTrace ? head.dSeq : undefined, o: seq(reg.dO), c: seq(reg.dC) },
-      { needInputGrad: false },
-    );
-    this.meter!.add(out.stats, g.stats, T * N * H, N);
-    return { loss: head.loss, correct: head.correct, activity: meanActivity(out.stats, T * N * H), grads: { ...g.params, ...head.grads } };
+  private activity(stats: readonly (CellStats | null)[], T: number, N: number): number | undefined {
+    return batchActivity(this.rnn.cells, stats, T, N);
   }
 
   /**
-   * Readout of a [T, N, H] sequence's last step, cross-entropy, and the readout's backward as the
-   * gradient of the whole sequence (zero before the last step).
+   * Readout of a [T, N, H] sequence's last step, cross-entropy, and the readout's backward (added
+   * into its gradients) as the gradient of the whole sequence (zero before the last step).
    */
   private readoutLoss(seq: Float32Array, T: number, N: number, H: number, labels: Int32Array) {
     const K = this.options.numClasses;
     const logits = this.readout.forward(lastStep(seq, T, N, H), { training: true });
     const ce = native().softmaxCrossEntropy(logits.data, labels, N, K);
-    const rg = this.readout.backward({ data: ce.dlogits, shape: [N, K] });
+    const rg = this.readout.backward({ data: ce.dlogits, shape: [N, K] }, { accumulate: true });
     const dSeq = new Float32Array(T * N * H);
     dSeq.set(rg.input!.data, (T - 1) * N * H);
-    return { loss: ce.loss, correct: ce.correct, dSeq: { data: dSeq, shape: [T, N, H] } as Tensor, grads: rg.params };
+    return { loss: ce.loss, correct: ce.correct, dSeq };
   }
 }
 
 /** The [N, H] slice of a [T, N, H] sequence at its last step. */
 function lastStep(seq: Float32Array, T: number, N: number, H: number): Tensor {
   return { data: seq.subarray((T - 1) * N * H), shape: [N, H] };
-}
-
-function meanActivity(stats: readonly { events: number }[], unitsPerLayer: number): number {
-  return stats.reduce((a, s) => a + s.events, 0) / (unitsPerLayer * stats.length);
 }

@@ -1,71 +1,54 @@
-// Accumulates an EGRU stack's event counts and work over an epoch's training batches and turns
-// them into the per-layer figures of sparsity.arrow (MACs per training sequence).
-import type { EgruStats } from '../native/addon.js';
+// Sums each layer's per-call stats over an epoch's training batches and turns them, through the
+// layer's own cell, into the rows of sparsity.arrow (one schema for every family; dense layers
+// report nothing and get no row).
+import type { CellStats, RecurrentCell, SparsityFigures, StatTotals } from '../layers/cell.js';
 
-/** Per-layer sparsity figures for one epoch (empty for dense layers). */
-export interface LayerSparsity {
+/** Per-layer sparsity figures for one epoch. */
+export interface LayerSparsity extends SparsityFigures {
   layer: string;
-  /** mean of o: fraction of (step, sample, unit) that emitted an event */
-  activity: number;
-  /** fraction of units outside both the event set and the surrogate support */
-  backwardSparsity: number;
-  /** multiply-accumulates per training sequence, event-driven and dense */
-  macsForward: number;
-  macsForwardDense: number;
-  macsBackward: number;
-  macsBackwardDense: number;
+  family: string;
 }
 
-interface Totals {
-  events: number;
-  active: number;
-  units: number;
-  macsF: number;
-  macsFDense: number;
-  macsB: number;
-  macsBDense: number;
-}
+const emptyTotals = (): StatTotals => ({ forward: {}, backward: {}, units: 0, samples: 0 });
 
-const empty = (): Totals => ({ events: 0, active: 0, units: 0, macsF: 0, macsFDense: 0, macsB: 0, macsBDense: 0 });
+function addInto(into: CellStats, s: CellStats | null): void {
+  if (!s) return;
+  for (const [k, v] of Object.entries(s)) into[k] = (into[k] ?? 0) + v;
+}
 
 export class SparsityMeter {
-  private totals: Totals[];
-  private samples = 0;
+  private totals: StatTotals[];
 
-  constructor(private readonly layerNames: readonly string[]) {
-    this.totals = layerNames.map(empty);
+  constructor(private readonly cells: readonly RecurrentCell[], private readonly layerNames: readonly string[]) {
+    this.totals = cells.map(emptyTotals);
   }
 
-  /** One training batch: forward and backward stats per layer, units = T·N·H, samples = N. */
-  add(forward: readonly EgruStats[], backward: readonly EgruStats[], units: number, samples: number): void {
-    forward.forEach((f, l) => {
-      const t = this.totals[l];
-      t.events += f.events;
-      t.active += f.backwardActive;
-      t.units += units;
-      t.macsF += f.macs;
-      t.macsFDense += f.macsDense;
-      t.macsB += backward[l].macs;
-      t.macsBDense += backward[l].macsDense;
+  /** One training batch: forward and backward stats per layer over T steps of N samples. */
+  add(forward: readonly (CellStats | null)[], backward: readonly (CellStats | null)[], T: number, N: number): void {
+    this.totals.forEach((t, l) => {
+      addInto(t.forward, forward[l]);
+      addInto(t.backward, backward[l]);
+      t.units += T * N * this.cells[l].hiddenSize;
+      t.samples += N;
     });
-    this.samples += samples;
   }
 
   /** The figures since the last call (none when no batch was added), then starts over. */
   take(): LayerSparsity[] {
-    if (this.samples === 0) return [];
-    const s = this.samples;
-    const rows = this.totals.map((t, l) => ({
-      layer: this.layerNames[l],
-      activity: t.events / t.units,
-      backwardSparsity: 1 - t.active / t.units,
-      macsForward: t.macsF / s,
-      macsForwardDense: t.macsFDense / s,
-      macsBackward: t.macsB / s,
-      macsBackwardDense: t.macsBDense / s,
-    }));
-    this.totals = this.layerNames.map(empty);
-    this.samples = 0;
+    const rows: LayerSparsity[] = [];
+    this.totals.forEach((t, l) => {
+      const f = this.cells[l].sparsity(t);
+      if (Object.keys(f).length > 0) rows.push({ layer: this.layerNames[l], family: this.cells[l].family, ...f });
+    });
+    this.totals = this.cells.map(emptyTotals);
     return rows;
   }
+}
+
+/** Mean activity over the layers that report one, for one batch's forward stats; undefined if none does. */
+export function batchActivity(cells: readonly RecurrentCell[], forward: readonly (CellStats | null)[], T: number, N: number): number | undefined {
+  const values = cells
+    .map((c, l) => c.sparsity({ forward: forward[l] ?? {}, backward: {}, units: T * N * c.hiddenSize, samples: N }).activity)
+    .filter((a): a is number => a !== undefined);
+  return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
 }

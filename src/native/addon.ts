@@ -20,6 +20,27 @@ export interface NativeInfo {
   cuda: { compiled: boolean; devices: { name: string; memoryBytes: number }[] };
 }
 
+/**
+ * Engine-owned state a forward keeps for its backward (an opaque handle: the cache, masks and
+ * event maps stay in the engine, so a GPU backend can keep them on the device). Freed when
+ * collected, or at once with release().
+ */
+export interface Saved {
+  /** bytes the engine holds for it (its own buffers, not the arrays it references) */
+  readonly bytes: number;
+  /** the forward that made it, e.g. "egruForward" */
+  readonly madeBy: string;
+  release(): void;
+}
+
+/** Keys the Philox masks drawn in a call: mask element i depends only on (key, purpose, i). */
+export interface NoiseKey {
+  seed: number;
+  epoch: number;
+  batch: number;
+  layer: number;
+}
+
 export interface LinearArgs {
   /** [M, I] */ x: Float32Array;
   /** [O, I] (PyTorch layout) */ weight: Float32Array;
@@ -28,14 +49,27 @@ export interface LinearArgs {
   I: number;
   O: number;
 }
-export interface LinearBackwardArgs extends LinearArgs {
+export interface LinearBackwardArgs {
+  x: Float32Array;
+  weight: Float32Array;
+  M: number;
+  I: number;
+  O: number;
   /** [M, O] */ dy: Float32Array;
+  /** gradients added into (+=) */ dWeight: Float32Array;
+  dBias: Float32Array | null;
   /** compute dx (false for a layer fed by data) */ needDx: boolean;
 }
-export interface LinearBackwardResult {
-  dx: Float32Array | null;
-  dWeight: Float32Array;
-  dBias: Float32Array | null;
+
+/** Scratch budget of a recurrent kernel in floats per time-chunk buffer; 0 = default (tests lower it). */
+interface Chunked {
+  chunkFloats: number;
+}
+interface SeqDims {
+  T: number;
+  N: number;
+  C: number;
+  H: number;
 }
 
 export interface GruWeights {
@@ -44,63 +78,90 @@ export interface GruWeights {
   /** [3H] */ biasIh: Float32Array;
   /** [3H] */ biasHh: Float32Array;
 }
-export interface GruForwardArgs extends GruWeights {
+export interface GruForwardArgs extends GruWeights, SeqDims, Chunked {
   /** [T, N, C] time-major */ x: Float32Array;
   /** [N, H] or null for zeros */ h0: Float32Array | null;
-  T: number;
-  N: number;
-  C: number;
-  H: number;
-  /** keep what backward needs */ training: boolean;
+  /** keep what backward needs (the saved handle) */ training: boolean;
 }
 export interface GruForwardResult {
   /** [T, N, H] */ y: Float32Array;
-  /** saved for backward (empty when not training) */ cache: Float32Array;
+  /** null when not training */ saved: Saved | null;
 }
-export interface GruBackwardArgs extends GruForwardArgs {
-  y: Float32Array;
-  cache: Float32Array;
-  /** [T, N, H] */ dy: Float32Array;
-  /** [N, H] or null */ dhT: Float32Array | null;
+export interface GruBackwardArgs extends GruWeights, SeqDims, Chunked {
+  saved: Saved;
+  /** [T, N, H] or null */ dy: Float32Array | null;
+  /** [N, H] or null: gradient of the last state */ dhT: Float32Array | null;
+  /** added into (+=) */ dWeightIh: Float32Array;
+  dWeightHh: Float32Array;
+  dBiasIh: Float32Array;
+  dBiasHh: Float32Array;
   needDx: boolean;
 }
 export interface GruBackwardResult {
   dx: Float32Array | null;
   dh0: Float32Array;
-  dWeightIh: Float32Array;
+}
+
+export interface LstmWeights {
+  /** [4H, C], gate blocks (i, f, g, o) */ weightIh: Float32Array;
+  /** [4H, H] */ weightHh: Float32Array;
+  /** [4H] */ biasIh: Float32Array;
+  /** [4H] */ biasHh: Float32Array;
+}
+export interface LstmForwardArgs extends LstmWeights, SeqDims, Chunked {
+  x: Float32Array;
+  h0: Float32Array | null;
+  c0: Float32Array | null;
+  training: boolean;
+}
+export interface LstmForwardResult {
+  /** [T, N, H] */ y: Float32Array;
+  /** [N, H] the last cell state */ cN: Float32Array;
+  saved: Saved | null;
+}
+export interface LstmBackwardArgs extends LstmWeights, SeqDims, Chunked {
+  saved: Saved;
+  dy: Float32Array | null;
+  dhN: Float32Array | null;
+  dcN: Float32Array | null;
+  /** added into (+=) */ dWeightIh: Float32Array;
   dWeightHh: Float32Array;
   dBiasIh: Float32Array;
   dBiasHh: Float32Array;
+  needDx: boolean;
+}
+export interface LstmBackwardResult {
+  dx: Float32Array | null;
+  dh0: Float32Array;
+  dc0: Float32Array;
 }
 
 export interface EgruParamsArgs {
   /** [C, 3H], gate column blocks (z, r, g) */ kernel: Float32Array;
-  /** [H, 3H] (DropConnect already applied) */ recurrentKernel: Float32Array;
+  /** [H, 3H], the parameter (DropConnect is applied in the engine) */ recurrentKernel: Float32Array;
   /** [3H] */ bias: Float32Array;
   /** [3H] */ recurrentBias: Float32Array;
-  /** [H], clamped to [0, 1] */ thr: Float32Array;
+  /** [H]; clamped to [0, 1] in place by the forward, as EvNN does */ thr: Float32Array;
 }
-export interface EgruForwardArgs extends EgruParamsArgs {
+export interface EgruForwardArgs extends EgruParamsArgs, SeqDims, Chunked {
   /** [T, N, C] time-major */ x: Float32Array;
   /** [N, H] initial event output, or null for zeros (c always starts at 0) */ y0: Float32Array | null;
-  /** [T, N, H] 0/1 bytes; required when training with zoneout > 0 */ zoneoutMask: Uint8Array | null;
-  T: number;
-  N: number;
-  C: number;
-  H: number;
+  /** [T, N, H] 0/1 keep-mask, used exactly; else drawn from noise (training with zoneout > 0) */ zoneoutMask: Uint8Array | null;
+  /** [H, 3H] 0/1 keep-mask of recurrent_kernel, used exactly; else drawn from noise */ dropconnectMask: Uint8Array | null;
+  /** keys the masks drawn in the engine; null when none are drawn */ noise: NoiseKey | null;
   /** keep what backward needs; zoneout uses the mask (training) or mixes with p (evaluation) */ training: boolean;
   /** zoneout probability p in [0, 1) */ zoneout: number;
+  /** DropConnect probability on recurrent_kernel (training only), scaled 1/(1 − p) */ dropconnect: number;
   /** surrogate γ·max(0, 1 − ε|v|): γ */ dampening: number;
   /** ε */ support: number;
   /** x is an event tensor (a lower EGRU's y): event-driven input projection */ sparseInput: boolean;
-  /** scratch budget in floats per time-chunk buffer; 0 = default */ chunkFloats: number;
   /** return the events o and the output trace [T, N, H] (null otherwise; backward needs neither) */ keepO: boolean;
   keepTrace: boolean;
 }
 /** Work and events counted by a native EGRU call. */
 export interface EgruStats {
-  /** Σ o */ events: number;
-  /** units that fired or lie inside the surrogate support (forward only; 0 in backward) */ backwardActive: number;
+  /** Σ o (forward only) */ events?: number;
+  /** units that fired or lie inside the surrogate support (forward only) */ backwardActive?: number;
   /** multiply-accumulates done */ macs: number;
   /** multiply-accumulates of dense products of the same shapes */ macsDense: number;
 }
@@ -109,32 +170,39 @@ export interface EgruForwardResult {
   c: Float32Array;
   /** null unless keepO */ o: Float32Array | null;
   /** null unless keepTrace */ trace: Float32Array | null;
-  /** saved for backward (empty when not training) */ cache: Float32Array;
-  /** [T, N, H]: bit 1 fired, bit 2 inside the surrogate support (empty when not training) */ active: Uint8Array;
-  stats: EgruStats;
+  /** null when not training */ saved: Saved | null;
+  stats: Required<EgruStats>;
 }
-export interface EgruBackwardArgs extends EgruForwardArgs {
-  y: Float32Array;
-  c: Float32Array;
-  cache: Float32Array;
-  active: Uint8Array;
+export interface EgruBackwardArgs extends EgruParamsArgs, SeqDims, Chunked {
+  saved: Saved;
+  /** the saved handle of the layer below: dx only at its active units (an EGRU's); null for all */ below: Saved | null;
+  /** or an explicit [T, N, C] map: dx only where nonzero (null: everywhere) */ dxActive?: Uint8Array | null;
   /** upstream gradients [T, N, H] or null (zero) */ dy: Float32Array | null;
+  /** [N, H] gradient of the last step's y (hN), or null */ dyN: Float32Array | null;
   dc: Float32Array | null;
   do: Float32Array | null;
   dtrace: Float32Array | null;
+  /** EvNN's per-layer clipping of this call's gradients; 0 = off */ gradClip: number;
+  /** added into (+=) */ dKernel: Float32Array;
+  dRecurrentKernel: Float32Array;
+  dBias: Float32Array;
+  dRecurrentBias: Float32Array;
+  dThr: Float32Array;
   needDx: boolean;
-  /** [T, N, C]: compute dx only where nonzero (the lower EGRU's active map), or null for all */ dxActive: Uint8Array | null;
   needDy0: boolean;
 }
 export interface EgruBackwardResult {
   dx: Float32Array | null;
   dy0: Float32Array | null;
-  dKernel: Float32Array;
-  dRecurrentKernel: Float32Array;
-  dBias: Float32Array;
-  dRecurrentBias: Float32Array;
-  dThr: Float32Array;
   stats: EgruStats;
+}
+
+export interface DropoutForwardArgs {
+  x: Float32Array;
+  n: number;
+  p: number;
+  training: boolean;
+  noise: NoiseKey | null;
 }
 
 export interface CrossEntropyResult {
@@ -174,10 +242,10 @@ export interface NativeAddon {
     A: Float32Array, B: Float32Array, beta: number, C: Float32Array | null,
   ): Float32Array;
 
-  linearForward(a: LinearArgs): Float32Array;
-  linearBackward(a: LinearBackwardArgs): LinearBackwardResult;
-  linearForwardAsync(a: LinearArgs): Promise<Float32Array>;
-  linearBackwardAsync(a: LinearBackwardArgs): Promise<LinearBackwardResult>;
+  linearForward(a: LinearArgs): { y: Float32Array };
+  linearBackward(a: LinearBackwardArgs): { dx: Float32Array | null };
+  linearForwardAsync(a: LinearArgs): Promise<{ y: Float32Array }>;
+  linearBackwardAsync(a: LinearBackwardArgs): Promise<{ dx: Float32Array | null }>;
 
   gruForward(a: GruForwardArgs): GruForwardResult;
   gruBackward(a: GruBackwardArgs): GruBackwardResult;
@@ -188,6 +256,23 @@ export interface NativeAddon {
   egruBackward(a: EgruBackwardArgs): EgruBackwardResult;
   egruForwardAsync(a: EgruForwardArgs): Promise<EgruForwardResult>;
   egruBackwardAsync(a: EgruBackwardArgs): Promise<EgruBackwardResult>;
+
+  lstmForward(a: LstmForwardArgs): LstmForwardResult;
+  lstmBackward(a: LstmBackwardArgs): LstmBackwardResult;
+  lstmForwardAsync(a: LstmForwardArgs): Promise<LstmForwardResult>;
+  lstmBackwardAsync(a: LstmBackwardArgs): Promise<LstmBackwardResult>;
+
+  /** Inverted dropout with a Philox keep-mask (kept in the saved handle). */
+  dropoutForward(a: DropoutForwardArgs): { y: Float32Array; saved: Saved | null };
+  dropoutBackward(a: { saved: Saved; dy: Float32Array; n: number }): { dx: Float32Array };
+  dropoutForwardAsync(a: DropoutForwardArgs): Promise<{ y: Float32Array; saved: Saved | null }>;
+  dropoutBackwardAsync(a: { saved: Saved; dy: Float32Array; n: number }): Promise<{ dx: Float32Array }>;
+  /** constant·(mean(x) − target)²; its gradient is added into grad. */
+  regularizeMeanTarget(a: { x: Float32Array; grad: Float32Array; n: number; constant: number; target: number }): { stats: { value: number } };
+  /** constant·mean((x − target)²); its gradient is added into grad. */
+  regularizeMeanSquare(a: { x: Float32Array; grad: Float32Array; n: number; constant: number; target: number }): { stats: { value: number } };
+  /** The keep-mask (1 with probability 1 − p) the engine draws for (noise, purpose: 1 zoneout, 2 DropConnect, 3 dropout). */
+  keepMask(a: { n: number; p: number; purpose: number; noise: NoiseKey }): { keep: Uint8Array };
 
   /** labels: Int32Array [N] in [0, K) */
   softmaxCrossEntropy(logits: Float32Array, labels: Int32Array, N: number, K: number): CrossEntropyResult;

@@ -1,30 +1,28 @@
 // Builds the model and optimizer a config describes.
 import type { Config } from '../config/index.js';
-import { SequenceClassifier } from '../models/sequence-classifier.js';
+import { SequenceClassifier, type TapRegularizer } from '../models/sequence-classifier.js';
 import { Optimizer, type OptimizerSpec } from '../train/optimizer.js';
 import type { ScheduleSpec } from '../train/schedule.js';
 
 export function buildModel(cfg: Config, inputSize: number, numClasses: number): SequenceClassifier {
-  const rnn = cfg.model.rnn;
+  const { type, hidden_size, num_layers, dropout, ...familyOptions } = cfg.model.rnn;
   const t = cfg.train;
+  const regularizers: TapRegularizer[] = [];
+  if (t.activity_regularization) regularizers.push({ tap: 'o', kind: 'mean-target', ...t.activity_regularization });
+  if (t.voltage_regularization) regularizers.push({ tap: 'c', kind: 'mean-square', ...t.voltage_regularization });
   return new SequenceClassifier({
     inputSize,
     numClasses,
-    rnn:
-      rnn.type === 'egru'
-        ? {
-            type: 'egru', hiddenSize: rnn.hidden_size, numLayers: rnn.num_layers,
-            egru: {
-              thrMean: rnn.thr_mean, dampeningFactor: rnn.dampening_factor, pseudoDerivativeSupport: rnn.pseudo_derivative_support,
-              zoneout: rnn.zoneout, dropconnect: rnn.dropconnect, gradClip: rnn.grad_clip, weightInitGain: rnn.weight_init_gain,
-            },
-          }
-        : { type: 'gru', hiddenSize: rnn.hidden_size, numLayers: rnn.num_layers },
+    rnn: { type, hiddenSizes: new Array<number>(num_layers).fill(hidden_size), options: camelCaseKeys(familyOptions), dropout },
     seed: cfg.seed,
-    useOutputTrace: cfg.model.use_output_trace ?? false,
-    activityRegularization: t.activity_regularization,
-    voltageRegularization: t.voltage_regularization,
+    readoutTap: cfg.model.use_output_trace ? 'trace' : undefined,
+    regularizers,
   });
+}
+
+/** A family's config options (snake_case, EvNN's and PyTorch's spelling) as its cell's options (camelCase). */
+function camelCaseKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
 }
 
 /** Parameters the thresholds' learning-rate multiplier applies to (EGRU's thr, any layer). */

@@ -1,13 +1,25 @@
-// sparsity.arrow: one row per epoch and sparse layer. Dense models write it with no rows, so
-// every run directory has the same files.
-import type { LayerSparsity } from '../models/sequence-classifier.js';
+// sparsity.arrow: one row per epoch and sparse layer, in one schema every family fills with what
+// it has (NaN in the others):
+//   epoch, layer (rnn.0, ...), family (egru, ...),
+//   activity            fraction of (step, sample, unit) emitting: EGRU events, LIF spike rate
+//   backward_sparsity   EGRU: fraction outside both the events and the surrogate support
+//   active_fraction     LIF/S3GD: fraction of (b, t, j) inside the surrogate band
+//   delta_x_zero, delta_h_zero   delta networks: fractions of zero Δx and Δh
+//   macs_forward, macs_forward_dense, macs_backward, macs_backward_dense
+//                       multiply-accumulates per training sequence, done vs a dense layer's
+// Dense models write it with no rows, so every run directory has the same files.
+import type { LayerSparsity } from '../models/sparsity-meter.js';
 import { RowTable } from './row-table.js';
 
 export type SparsityRow = {
   epoch: number;
   layer: string;
+  family: string;
   activity: number;
   backward_sparsity: number;
+  active_fraction: number;
+  delta_x_zero: number;
+  delta_h_zero: number;
   macs_forward: number;
   macs_forward_dense: number;
   macs_backward: number;
@@ -17,7 +29,8 @@ export type SparsityRow = {
 export class SparsityTable extends RowTable<SparsityRow> {
   constructor() {
     super({
-      epoch: 'int32', layer: 'utf8', activity: 'float64', backward_sparsity: 'float64', macs_forward: 'float64',
+      epoch: 'int32', layer: 'utf8', family: 'utf8', activity: 'float64', backward_sparsity: 'float64',
+      active_fraction: 'float64', delta_x_zero: 'float64', delta_h_zero: 'float64', macs_forward: 'float64',
       macs_forward_dense: 'float64', macs_backward: 'float64', macs_backward_dense: 'float64',
     });
   }
@@ -28,8 +41,11 @@ export class SparsityTable extends RowTable<SparsityRow> {
 }
 
 export function sparsityRow(epoch: number, s: LayerSparsity): SparsityRow {
+  const v = (x: number | undefined) => x ?? NaN;
   return {
-    epoch, layer: s.layer, activity: s.activity, backward_sparsity: s.backwardSparsity, macs_forward: s.macsForward,
-    macs_forward_dense: s.macsForwardDense, macs_backward: s.macsBackward, macs_backward_dense: s.macsBackwardDense,
+    epoch, layer: s.layer, family: s.family, activity: v(s.activity), backward_sparsity: v(s.backwardSparsity),
+    active_fraction: v(s.activeFraction), delta_x_zero: v(s.deltaXZero), delta_h_zero: v(s.deltaHZero),
+    macs_forward: v(s.macsForward), macs_forward_dense: v(s.macsForwardDense), macs_backward: v(s.macsBackward),
+    macs_backward_dense: v(s.macsBackwardDense),
   };
 }

@@ -8,11 +8,14 @@ import { NonFiniteLossError } from './errors.js';
 import type { Optimizer } from './optimizer.js';
 
 export interface TrainableModel {
+  /** Each parameter once (a tied weight is one Parameter); its `grad` holds the batch's gradient after trainBatch. */
   parameters(): Parameter[];
-  /** key seeds the batch's random masks (zoneout, DropConnect), so a resumed run draws the same ones. */
-  trainBatch(
-    x: Tensor, labels: Int32Array, key: { epoch: number; batch: number },
-  ): Promise<{ loss: number; correct: number; activity?: number; grads: Record<string, Float32Array> }>;
+  /**
+   * Zeroes the gradients, then forward, loss and backward on one batch, every use of a weight
+   * adding into its `grad`. key seeds the batch's random masks (zoneout, DropConnect), so a
+   * resumed run draws the same ones.
+   */
+  trainBatch(x: Tensor, labels: Int32Array, key: { epoch: number; batch: number }): Promise<{ loss: number; correct: number; activity?: number }>;
   evalBatch(x: Tensor, labels: Int32Array): Promise<{ loss: number; correct: number; activity?: number }>;
 }
 
@@ -69,12 +72,12 @@ export async function trainEpoch(model: TrainableModel, opt: Optimizer, source: 
   let correct = 0;
   let seen = 0;
   const activity = new ActivityMean();
+  const grads = model.parameters().map((p) => p.grad);
   await forEachBatch(source, parts, (batch, b) => model.trainBatch(batch.x, batch.labels, { epoch: o.epoch, batch: b }), (r, batch, b) => {
     if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(o.epoch, b, 'the loss');
-    const grads = Object.values(r.grads);
     const norm = o.gradClip > 0 ? addon.clipGlobalNorm(grads, o.gradClip) : addon.globalNorm(grads);
     if (!Number.isFinite(norm)) throw new NonFiniteLossError(o.epoch, b, 'the gradient norm');
-    opt.step(r.grads, o.lr);
+    opt.step(o.lr);
     const n = batch.labels.length;
     lossSum += r.loss * n;
     correct += r.correct;

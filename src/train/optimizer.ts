@@ -37,7 +37,8 @@ export class Optimizer {
 
   constructor(params: readonly Parameter[], readonly spec: OptimizerSpec, groups: readonly ParamGroupSpec[] = []) {
     const compiled = groups.map((g) => ({ ...g, re: new RegExp(g.match) }));
-    this.slots = params.map((param) => {
+    // A tied weight appears once: one slot, one update from its one (summed) gradient.
+    this.slots = [...new Set(params)].map((param) => {
       const g = compiled.find((c) => c.re.test(param.name));
       const needsM = spec.type !== 'sgd' || spec.momentum > 0;
       return {
@@ -50,13 +51,12 @@ export class Optimizer {
     });
   }
 
-  /** One update with learning rate lr (before group scaling). Every parameter needs a gradient. */
-  step(grads: Record<string, Float32Array>, lr: number): void {
+  /** One update with learning rate lr (before group scaling), from each parameter's `grad` buffer. */
+  step(lr: number): void {
     const addon = native();
     this.steps += 1;
     for (const s of this.slots) {
-      const g = grads[s.param.name];
-      if (!g) throw new Error(`optimizer: no gradient for parameter ${s.param.name}`);
+      const g = s.param.grad;
       const slotLr = lr * s.lrScale;
       if (this.spec.type === 'sgd') {
         addon.sgdStep(s.param.data, g, s.m, {

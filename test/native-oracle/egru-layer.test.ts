@@ -9,6 +9,7 @@ import type { StateRecord } from '../../src/layers/parameters.js';
 import { swapFirstTwo } from '../../src/layers/tensor.js';
 import { native } from '../../src/native/addon.js';
 import { Rng } from '../../src/util/rng.js';
+import { expectedKeep, PURPOSE } from '../native/masks.js';
 import { assertAllClose } from '../oracle/compare.js';
 import {
   egruBackward, egruForward, minDistanceToSupportEdge, minDistanceToThreshold, randomEgruParams,
@@ -109,21 +110,23 @@ describe('EGRU layer vs oracle', () => {
     throw new Error('no stable case');
   });
 
-  it('DropConnect: one mask per forward on recurrent_kernel (the caller\'s, or drawn from the noise generator in row-major order), scaled 1/(1−p)', () => {
+  it('DropConnect: one mask per forward on recurrent_kernel (the caller\'s, or drawn by the engine from Philox keyed by seed, epoch, batch, layer), scaled 1/(1−p)', () => {
     const d = { T: 6, N: 2, C: 4, H: 8 };
     const p = 0.4;
+    const key = { seed: 0, epoch: 3, batch: 5 };
     for (let seed = 1; seed < 100; seed++) {
       const rng = new Rng(seed, 79);
       const params = randomEgruParams(rng, d.C, d.H, 0.8, 0.05, 0.5);
       const x = randomNormal(rng, d.T * d.N * d.C);
-      const draw = new Rng(seed, 1234);
-      const m = Float64Array.from({ length: params.recurrentKernel.length }, () => (draw.uniform() < p ? 0 : 1 / (1 - p)));
-      const dropped = { ...params, recurrentKernel: params.recurrentKernel.map((w, i) => Math.fround(w * Math.fround(m[i]))) };
+      const noise = { ...key, seed };
+      const keep = expectedKeep({ ...noise, layer: 0 }, PURPOSE.dropconnect, p, params.recurrentKernel.length);
+      const m = Float64Array.from(keep, (k) => (k ? Math.fround(1 / (1 - p)) : 0));
+      const dropped = { ...params, recurrentKernel: params.recurrentKernel.map((w, i) => Math.fround(w * m[i])) };
       const ref = egruForward(dropped, x, null, d, opts());
       if (!stable(ref, dropped, d)) continue;
       const layer = new EGRU({ inputSize: d.C, hiddenSize: d.H, dropconnect: p, dampeningFactor: GAMMA, pseudoDerivativeSupport: EPS });
       layer.loadState(stateFrom(params));
-      const out = layer.forward({ data: toF32(x), shape: [d.T, d.N, d.C] }, { training: true, noise: new Rng(seed, 1234) });
+      const out = layer.forward({ data: toF32(x), shape: [d.T, d.N, d.C] }, { training: true, noise });
       assertAllClose(out.output.data, ref.y, F32_GEMM, 'y');
       const dy = randomNormal(rng, ref.y.length);
       const refG = egruBackward(dropped, x, null, ref, { dy, dc: null, do: null, dtrace: null }, d, opts());
@@ -133,11 +136,14 @@ describe('EGRU layer vs oracle', () => {
       // A caller's mask is used exactly: the same 0/1 pattern given explicitly gives the same numbers.
       const given = new EGRU({ inputSize: d.C, hiddenSize: d.H, dropconnect: p, dampeningFactor: GAMMA, pseudoDerivativeSupport: EPS });
       given.loadState(stateFrom(params));
-      const keep = Float32Array.from(m, (v) => (v > 0 ? 1 : 0));
-      const outGiven = given.forward({ data: toF32(x), shape: [d.T, d.N, d.C] }, { training: true, dropconnectMask: { data: keep, shape: [d.H, 3 * d.H] } });
+      const mask = Float32Array.from(keep);
+      const outGiven = given.forward({ data: toF32(x), shape: [d.T, d.N, d.C] }, { training: true, dropconnectMask: { data: mask, shape: [d.H, 3 * d.H] } });
       expect(Array.from(outGiven.output.data)).toEqual(Array.from(out.output.data));
-      keep[3] = 0.5;
-      expect(() => given.forward({ data: toF32(x), shape: [d.T, d.N, d.C] }, { dropconnectMask: { data: keep, shape: [d.H, 3 * d.H] } })).toThrow(
+      // Another batch key draws another mask.
+      const other = layer.forward({ data: toF32(x), shape: [d.T, d.N, d.C] }, { training: true, noise: { ...noise, batch: 6 } });
+      expect(Array.from(other.output.data)).not.toEqual(Array.from(out.output.data));
+      mask[3] = 0.5;
+      expect(() => given.forward({ data: toF32(x), shape: [d.T, d.N, d.C] }, { dropconnectMask: { data: mask, shape: [d.H, 3 * d.H] } })).toThrow(
         /dropconnectMask must hold only 0 and 1, got 0.5 at index 3/,
       );
       // Evaluation uses the whole kernel.
@@ -146,6 +152,43 @@ describe('EGRU layer vs oracle', () => {
       return;
     }
     throw new Error('no stable case');
+  });
+
+  it('zoneout masks drawn by the engine are the documented Philox masks, the same for any thread count', () => {
+    const d = { T: 5, N: 3, C: 4, H: 6 };
+    const p = 0.3;
+    const rng = new Rng(21, 80);
+    const params = randomEgruParams(rng, d.C, d.H, 0.8, 0.05, 0.5);
+    const x = toF32(randomNormal(rng, d.T * d.N * d.C));
+    const noise = { seed: 9, epoch: 2, batch: 11 };
+    const run = (o: { noise?: typeof noise; zoneoutMask?: { data: Float32Array; shape: number[] } }) => {
+      const layer = new EGRU({ inputSize: d.C, hiddenSize: d.H, zoneout: p, dampeningFactor: GAMMA, pseudoDerivativeSupport: EPS });
+      layer.loadState(stateFrom(params));
+      return Array.from(layer.forward({ data: x, shape: [d.T, d.N, d.C] }, { training: true, ...o }).c.data);
+    };
+    const keep = expectedKeep({ ...noise, layer: 0 }, PURPOSE.zoneout, p, d.T * d.N * d.H);
+    const drawn = run({ noise });
+    expect(drawn).toEqual(run({ zoneoutMask: { data: Float32Array.from(keep), shape: [d.T, d.N, d.H] } }));
+    const threads = native().info().threads;
+    try {
+      native().setThreads(1);
+      expect(run({ noise })).toEqual(drawn);
+      native().setThreads(2);
+      expect(run({ noise })).toEqual(drawn);
+      // A long mask, split over threads: the same bytes for 1 and 2 threads, and the documented ones.
+      const n = 3 * 65536 + 7;
+      const key = { seed: 123456789012, epoch: 7, batch: 8, layer: 1 };
+      native().setThreads(1);
+      const one = native().keepMask({ n, p, purpose: PURPOSE.zoneout, noise: key }).keep;
+      native().setThreads(2);
+      const two = native().keepMask({ n, p, purpose: PURPOSE.zoneout, noise: key }).keep;
+      expect(Buffer.from(two).equals(Buffer.from(one))).toBe(true);
+      expect(Buffer.from(one).equals(Buffer.from(expectedKeep(key, PURPOSE.zoneout, p, n)))).toBe(true);
+      const kept = one.reduce((a, b) => a + b, 0) / n;
+      expect(Math.abs(kept - (1 - p))).toBeLessThan(0.01);
+    } finally {
+      native().setThreads(threads);
+    }
   });
 
   it('clamps thresholds to [0, 1] in place before the forward pass (as EvNN)', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Field, Float64, Int32, Schema, Table, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { MetricsTable, type MetricRow } from '../../src/results/metrics.js';
-import { SparsityTable, type SparsityRow } from '../../src/results/sparsity.js';
+import { SparsityTable, sparsityRow, type SparsityRow } from '../../src/results/sparsity.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'evnn-res-'));
 const columns = (f: string) => tableFromIPC(readFileSync(f)).schema.fields.map((x) => `${x.name}:${String(x.type)}`);
@@ -59,14 +59,17 @@ describe('metrics.arrow', () => {
 
 describe('sparsity.arrow', () => {
   const sparsityColumns = [
-    'epoch:Int32', 'layer:Utf8', 'activity:Float64', 'backward_sparsity:Float64', 'macs_forward:Float64',
-    'macs_forward_dense:Float64', 'macs_backward:Float64', 'macs_backward_dense:Float64',
+    'epoch:Int32', 'layer:Utf8', 'family:Utf8', 'activity:Float64', 'backward_sparsity:Float64', 'active_fraction:Float64',
+    'delta_x_zero:Float64', 'delta_h_zero:Float64', 'macs_forward:Float64', 'macs_forward_dense:Float64',
+    'macs_backward:Float64', 'macs_backward_dense:Float64',
   ];
 
-  it('round-trips rows with the documented columns', () => {
+  it('round-trips rows with the documented columns; a family fills its own and leaves NaN in the others', () => {
+    const none = { active_fraction: NaN, delta_x_zero: NaN, delta_h_zero: NaN };
     const rows: SparsityRow[] = [
-      { epoch: 0, layer: 'rnn.0', activity: 0.12, backward_sparsity: 0.8, macs_forward: 1.5e9, macs_forward_dense: 6e9, macs_backward: 2e9, macs_backward_dense: 1.2e10 },
-      { epoch: 0, layer: 'rnn.1', activity: 0.05, backward_sparsity: 0.9, macs_forward: 3e8, macs_forward_dense: 6e9, macs_backward: 1e9, macs_backward_dense: 1.2e10 },
+      { epoch: 0, layer: 'rnn.0', family: 'egru', activity: 0.12, backward_sparsity: 0.8, ...none, macs_forward: 1.5e9, macs_forward_dense: 6e9, macs_backward: 2e9, macs_backward_dense: 1.2e10 },
+      { epoch: 0, layer: 'rnn.1', family: 'egru', activity: 0.05, backward_sparsity: 0.9, ...none, macs_forward: 3e8, macs_forward_dense: 6e9, macs_backward: 1e9, macs_backward_dense: 1.2e10 },
+      { epoch: 1, layer: 'rnn.0', family: 'deltagru', activity: NaN, backward_sparsity: NaN, active_fraction: NaN, delta_x_zero: 0.7, delta_h_zero: 0.9, macs_forward: 1e8, macs_forward_dense: 6e9, macs_backward: 6e9, macs_backward_dense: 6e9 },
     ];
     const t = new SparsityTable();
     t.appendAll(rows);

@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "evnn/context.h"
+
 namespace evnn {
 namespace egru {
 
@@ -31,7 +33,7 @@ constexpr uint8_t kInSupport = 2;  // |v| < 1/ε: the surrogate derivative is no
 
 struct Weights {
   const float* kernel;            // [C,3H]
-  const float* recurrent_kernel;  // [H,3H] (DropConnect already applied by the caller)
+  const float* recurrent_kernel;  // [H,3H] as used: after DropConnect (see DropConnect below)
   const float* bias;              // [3H]
   const float* recurrent_bias;    // [3H]
   const float* thr;               // [H], already clamped to [0,1]
@@ -43,6 +45,8 @@ struct Options {
   float dampening = 0.7f;     // γ of the surrogate γ·max(0, 1 − ε|v|)
   float support = 1.0f;       // ε
   bool sparse_input = false;  // x is an event tensor (mostly zeros): event-driven input projection
+  float dropconnect = 0.0f;   // p of DropConnect on recurrent_kernel (Backward masks dR with it)
+  float grad_clip = 0.0f;     // EvNN's per-layer clipping of this call's gradients; 0 = off
   // Scratch budget: time is processed in chunks whose per-step buffers ([steps, N, 3H] floats)
   // stay under this many floats (0 = 4 Mi). Tests lower it to cover multi-chunk paths.
   size_t chunk_floats = 0;
@@ -56,7 +60,7 @@ struct Stats {
   double macs_dense = 0;         // what dense products of the same shapes would do
 };
 
-struct Grads {  // written (not accumulated) by Backward
+struct Grads {  // accumulated (+=) by Backward
   float* dkernel;
   float* drecurrent_kernel;
   float* dbias;
@@ -74,17 +78,30 @@ size_t CacheSize(const Dims& d);
 // cache and active are both given (a backward pass follows) or both null (inference). active
 // [T,N,H] receives kFired | kInSupport bits per unit (0: outside both, where y does not depend on
 // c): the backward pass of this layer and of the layer above read it. stats may be null.
-void Forward(const Dims& d, const Weights& w, const Options& o, const float* x, const float* y0,
+// EvNN clamps the thresholds to [0, 1] in place before every forward pass.
+void ClampThresholds(const Context& ctx, float* thr, int H);
+
+// out = recurrent_kernel ⊙ keep / (1 − p) over n elements (keep: 0/1 bytes); out may alias the
+// input. The same map turns the gradient of the kernel as used into that of recurrent_kernel.
+void DropConnect(const Context& ctx, const float* recurrent_kernel, const uint8_t* keep, float p, size_t n,
+                 float* out);
+
+void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const float* x, const float* y0,
              const uint8_t* zoneout_mask, float* y, float* c, float* out_o, float* trace,
              float* cache, uint8_t* active, Stats* stats);
 
-// Upstream gradients dy, dc, d_o, dtrace ([T,N,H] each) may be null (zero). dx may be null (not
+// Upstream gradients dy, dc, d_o, dtrace ([T,N,H] each) may be null (zero); dyN [N,H] (may be
+// null) is the gradient of the last step's y (hN) and adds to dy there. dx may be null (not
 // wanted); dx_active [T,N,C] (may be null = all) limits dx to the entries marked 1 — the
 // `active` map of the EGRU layer below, whose other outputs do not reach its state. dy0 [N,H]
-// may be null. active is this layer's map from Forward.
-void Backward(const Dims& d, const Weights& w, const Options& o, const float* x, const float* y0,
-              const uint8_t* zoneout_mask, const float* y, const float* c, const float* cache,
-              const uint8_t* active, const float* dy, const float* dc, const float* d_o,
+// may be null. active is this layer's map from Forward. dropconnect_keep [H,3H] is the mask
+// Forward's kernel was made with (required when o.dropconnect > 0). dx and dy0 are written; the
+// parameter gradients of this call — masked by DropConnect and, with o.grad_clip, scaled together
+// with dy0 to that L2 norm (EvNN's per-layer clipping) — are added into g.
+void Backward(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const float* x,
+              const float* y0, const uint8_t* zoneout_mask, const uint8_t* dropconnect_keep,
+              const float* y, const float* c, const float* cache, const uint8_t* active,
+              const float* dy, const float* dyN, const float* dc, const float* d_o,
               const float* dtrace, float* dx, const uint8_t* dx_active, float* dy0,
               const Grads& g, Stats* stats);
 

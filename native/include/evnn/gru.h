@@ -6,6 +6,8 @@
 #pragma once
 #include <cstddef>
 
+#include "evnn/context.h"
+
 namespace evnn {
 namespace gru {
 
@@ -20,7 +22,13 @@ struct Weights {
   const float* b_hh;
 };
 
-struct Grads {  // written (not accumulated) by Backward
+struct Options {
+  // Time is processed in chunks whose scratch ([steps, N, 3H] floats per buffer) stays under this
+  // many floats, while each chunk's GEMMs still have steps·N rows (0 = 4 Mi). Tests lower it.
+  size_t chunk_floats = 0;
+};
+
+struct Grads {  // accumulated (+=) by Backward, so a shared weight gets every use
   float* dw_ih;
   float* dw_hh;
   float* db_ih;
@@ -31,14 +39,15 @@ struct Grads {  // written (not accumulated) by Backward
 size_t CacheSize(const Dims& d);
 
 // h0 may be null (zeros). cache may be null when no backward pass will follow (inference).
-void Forward(const Dims& d, const Weights& w, const float* x, const float* h0, float* y,
-             float* cache);
+void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const float* x,
+             const float* h0, float* y, float* cache);
 
-// dy [T,N,H] is dL/dy; dhT [N,H] (may be null) is an extra gradient on the last state.
-// dx may be null (first layer on data). dh0 [N,H] may be null.
-void Backward(const Dims& d, const Weights& w, const float* x, const float* h0, const float* y,
-              const float* cache, const float* dy, const float* dhT, float* dx, float* dh0,
-              const Grads& g);
+// dy [T,N,H] is dL/dy (may be null: zero); dhT [N,H] (may be null) is an extra gradient on the
+// last state. dx may be null (first layer on data). dh0 [N,H] may be null. dx and dh0 are
+// written; the weight gradients are added into g.
+void Backward(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const float* x,
+              const float* h0, const float* y, const float* cache, const float* dy, const float* dhT,
+              float* dx, float* dh0, const Grads& g);
 
 }  // namespace gru
 }  // namespace evnn

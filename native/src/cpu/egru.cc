@@ -14,6 +14,7 @@
 #include "column_sums.h"
 #include "event_matmul.h"
 #include "evnn/gemm.h"
+#include "evnn/optim.h"
 #include "evnn/parallel.h"
 #include "recurrent_common.h"
 #include "vec_math.h"
@@ -26,17 +27,12 @@ namespace {
 // and c' and v are recovered exactly from y, c and thr (see backward_segment), so none of them
 // needs storage.
 constexpr int kCacheGates = 4;
-constexpr size_t kDefaultChunkFloats = size_t(1) << 22;
 constexpr int64_t kPointwiseGrain = 4096;
-
-using recurrent::alloc;
-using recurrent::alloc_zeroed;
-using recurrent::Buffer;
 
 void check_dims(const Dims& d, const char* fn) { recurrent::check_dims("egru", fn, d.T, d.N, d.C, d.H); }
 void require(const void* p, const char* fn, const char* name) { recurrent::require("egru", p, fn, name); }
 int steps_per_chunk(const Dims& d, const Options& o) {
-  return recurrent::steps_per_chunk(d.T, d.N, d.H, o.chunk_floats > 0 ? o.chunk_floats : kDefaultChunkFloats);
+  return recurrent::steps_per_chunk(d.T, d.N, d.H, recurrent::chunk_budget(o.chunk_floats));
 }
 // The pointwise passes over [N, H], split over threads in flat pieces.
 template <typename Fn>
@@ -111,7 +107,18 @@ size_t CacheSize(const Dims& d) {
   return size_t(d.T) * d.N * kCacheGates * d.H;
 }
 
-void Forward(const Dims& d, const Weights& w, const Options& opt, const float* x, const float* y0,
+void ClampThresholds(const Context&, float* thr, int H) {
+  for (int j = 0; j < H; ++j) thr[j] = std::min(1.0f, std::max(0.0f, thr[j]));
+}
+
+void DropConnect(const Context&, const float* recurrent_kernel, const uint8_t* keep, float p, size_t n, float* out) {
+  const float scale = 1.0f / (1.0f - p);
+  parallel_for(0, int64_t(n), 1 << 16, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) out[i] = keep[i] ? recurrent_kernel[i] * scale : 0.0f;
+  });
+}
+
+void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options& opt, const float* x, const float* y0,
              const uint8_t* zoneout_mask, float* y, float* c, float* out_o, float* trace,
              float* cache, uint8_t* active, Stats* stats) {
   check_dims(d, "Forward");
@@ -135,13 +142,15 @@ void Forward(const Dims& d, const Weights& w, const Options& opt, const float* x
 
   const int S = steps_per_chunk(d, opt);
   const size_t NH = size_t(N) * H;
-  Buffer gx = alloc(size_t(S) * N * G);
-  Buffer gh = alloc(size_t(N) * G);
-  Buffer zeros = alloc_zeroed(NH);  // c_{−1} and trace_{−1}
+  Workspace& ws = recurrent::workspace_of(ctx, "egru");
+  Workspace::Scope scope(ws);
+  float* gx = ws.Floats(size_t(S) * N * G);
+  float* gh = ws.Floats(size_t(N) * G);
+  const float* zeros = ws.Zeros(NH);  // c_{−1} and trace_{−1}
   // Where the caller keeps no o or trace sequence, steps write to scratch: o of this step, and
   // the trace of this and the previous step (the recurrence needs it).
-  Buffer o_step = out_o ? nullptr : alloc(NH);
-  Buffer tr_steps = trace ? nullptr : alloc(2 * NH);
+  float* o_step = out_o ? nullptr : ws.Floats(NH);
+  float* tr_steps = trace ? nullptr : ws.Floats(2 * NH);
   EventRows x_events, y_events;
   double macs = 0, events = 0, backward_active = 0;
   double macs_dense = 0;
@@ -152,35 +161,35 @@ void Forward(const Dims& d, const Weights& w, const Options& opt, const float* x
     const float* x_chunk = x ? x + size_t(t0) * N * C : nullptr;
     macs_dense += double(rows) * C * G;
     if (C == 0) {
-      std::fill(gx.get(), gx.get() + size_t(rows) * G, 0.0f);
+      std::fill(gx, gx + size_t(rows) * G, 0.0f);
     } else if (opt.sparse_input) {
       find_events(x_chunk, rows, C, C, &x_events);
-      event_rows_times(x_events, w.kernel, G, gx.get(), false);
+      event_rows_times(x_events, w.kernel, G, gx, false);
       macs += double(x_events.count()) * G;
     } else {
-      gemm(Trans::No, Trans::No, rows, G, C, 1.0f, x_chunk, C, w.kernel, G, 0.0f, gx.get(), G);
+      gemm(Trans::No, Trans::No, rows, G, C, 1.0f, x_chunk, C, w.kernel, G, 0.0f, gx, G);
       macs += double(rows) * C * G;
     }
     for (int t = t0; t < t1; ++t) {
       const float* y_prev = t > 0 ? y + (t - 1) * NH : y0;
       if (y_prev) {
         find_events(y_prev, N, H, H, &y_events);
-        event_rows_times(y_events, w.recurrent_kernel, G, gh.get(), false);
+        event_rows_times(y_events, w.recurrent_kernel, G, gh, false);
         macs += double(y_events.count()) * G;
         macs_dense += double(N) * H * G;
       } else {
-        std::fill(gh.get(), gh.get() + size_t(N) * G, 0.0f);
+        std::fill(gh, gh + size_t(N) * G, 0.0f);
       }
       const size_t at = size_t(t) * NH;
-      const float* c_prev = t > 0 ? c + at - NH : zeros.get();
-      float* tr_t = trace ? trace + at : tr_steps.get() + size_t(t % 2) * NH;
-      const float* tr_prev = t == 0 ? zeros.get() : trace ? trace + at - NH : tr_steps.get() + size_t((t + 1) % 2) * NH;
-      float* o_t = out_o ? out_o + at : o_step.get();
-      const float* gx_t = gx.get() + size_t(t - t0) * N * G;
+      const float* c_prev = t > 0 ? c + at - NH : zeros;
+      float* tr_t = trace ? trace + at : tr_steps + size_t(t % 2) * NH;
+      const float* tr_prev = t == 0 ? zeros : trace ? trace + at - NH : tr_steps + size_t((t + 1) % 2) * NH;
+      float* o_t = out_o ? out_o + at : o_step;
+      const float* gx_t = gx + size_t(t - t0) * N * G;
       float* cache_t = cache ? cache + size_t(t) * N * kCacheGates * H : nullptr;
       for_each_segment(N, H, [&](int n, int j0, int j1) {
         const size_t gi = size_t(n) * G, hi = size_t(n) * H;
-        segment(H, j0, j1, opt, gx_t + gi, gh.get() + gi, w, c_prev + hi, tr_prev + hi,
+        segment(H, j0, j1, opt, gx_t + gi, gh + gi, w, c_prev + hi, tr_prev + hi,
                 zoneout_mask ? zoneout_mask + at + hi : nullptr, y + at + hi, c + at + hi,
                 o_t + hi, tr_t + hi, cache_t ? cache_t + size_t(n) * kCacheGates * H : nullptr,
                 active ? active + at + hi : nullptr);
@@ -281,10 +290,11 @@ void product_at_selected(int rows, int K, int G, const float* d, const float* b,
 
 }  // namespace
 
-void Backward(const Dims& d, const Weights& w, const Options& opt, const float* x, const float* y0,
-              const uint8_t* zoneout_mask, const float* y, const float* c, const float* cache,
-              const uint8_t* active, const float* dy, const float* dc, const float* d_o,
-              const float* dtrace, float* dx, const uint8_t* dx_active, float* dy0,
+void Backward(const Context& ctx, const Dims& d, const Weights& w, const Options& opt, const float* x,
+              const float* y0, const uint8_t* zoneout_mask, const uint8_t* dropconnect_keep,
+              const float* y, const float* c, const float* cache, const uint8_t* active,
+              const float* dy, const float* dyN, const float* dc, const float* d_o,
+              const float* dtrace, float* dx, const uint8_t* dx_active, float* dy0_out,
               const Grads& g, Stats* stats) {
   check_dims(d, "Backward");
   const int T = d.T, N = d.N, C = d.C, H = d.H, G = 3 * H;
@@ -296,16 +306,9 @@ void Backward(const Dims& d, const Weights& w, const Options& opt, const float* 
   if (!opt.training) throw std::invalid_argument("evnn::egru::Backward: needs a forward pass in training mode");
   if (stats) *stats = Stats{};
   const size_t NH = size_t(N) * H;
-  std::fill(g.dkernel, g.dkernel + size_t(C) * G, 0.0f);
-  std::fill(g.drecurrent_kernel, g.drecurrent_kernel + size_t(H) * G, 0.0f);
   if (dx) std::fill(dx, dx + size_t(T) * N * C, 0.0f);
-  if (dy0) std::fill(dy0, dy0 + NH, 0.0f);
-  if (T == 0 || N == 0 || H == 0) {
-    std::fill(g.dbias, g.dbias + G, 0.0f);
-    std::fill(g.drecurrent_bias, g.drecurrent_bias + G, 0.0f);
-    std::fill(g.dthr, g.dthr + H, 0.0f);
-    return;
-  }
+  if (dy0_out) std::fill(dy0_out, dy0_out + NH, 0.0f);
+  if (T == 0 || N == 0 || H == 0) return;  // nothing depends on the weights: nothing to add
   require(w.kernel, "Backward", "kernel");
   require(w.recurrent_kernel, "Backward", "recurrent_kernel");
   require(w.thr, "Backward", "thr");
@@ -316,13 +319,32 @@ void Backward(const Dims& d, const Weights& w, const Options& opt, const float* 
   if (C > 0) require(x, "Backward", "x");
   const Zoneout zo = zoneout_mode(opt);
   if (zo == Zoneout::TrainMask) require(zoneout_mask, "Backward", "zoneout_mask (training with zoneout > 0)");
+  const bool drop = opt.dropconnect > 0.0f;
+  if (drop) require(dropconnect_keep, "Backward", "dropconnect_keep (dropconnect > 0)");
 
   const int S = steps_per_chunk(d, opt);
-  Buffer dp = alloc(size_t(S) * N * G);
-  Buffer dq = alloc(size_t(S) * N * G);
-  Buffer dthr_rows = alloc(size_t(S) * NH);
-  Buffer dy_next = alloc_zeroed(NH), dc_carry = alloc_zeroed(NH), dtr_carry = alloc_zeroed(NH);
-  Buffer zeros = alloc_zeroed(NH);
+  Workspace& ws = recurrent::workspace_of(ctx, "egru");
+  Workspace::Scope scope(ws);
+  float* dp = ws.Floats(size_t(S) * N * G);
+  float* dq = ws.Floats(size_t(S) * N * G);
+  float* dthr_rows = ws.Floats(size_t(S) * NH);
+  float* dy_next = ws.Zeros(NH);
+  float* dc_carry = ws.Zeros(NH);
+  float* dtr_carry = ws.Zeros(NH);
+  const float* zeros = ws.Zeros(NH);
+  // This call's gradients of the weights (of the kernel as used, after DropConnect) and of y_0
+  // are formed apart and added into g at the end, after EvNN's per-layer clipping and the
+  // DropConnect mask; dy0 is needed for the clipping norm even when the caller does not want it.
+  const bool clip = opt.grad_clip > 0.0f;
+  float* local_k = ws.Zeros(size_t(C) * G);
+  float* local_rk = ws.Zeros(size_t(H) * G);
+  float* dy0 = dy0_out ? dy0_out : clip ? ws.Zeros(NH) : nullptr;
+  // The hN gradient (dL/dy at the last step) joins dy there.
+  float* dy_last = nullptr;
+  if (dyN) {
+    dy_last = ws.Floats(NH);
+    for (size_t i = 0; i < NH; ++i) dy_last[i] = (dy ? dy[size_t(T - 1) * NH + i] : 0.0f) + dyN[i];
+  }
   std::vector<double> sum_dp(G, 0.0), sum_dqg(H, 0.0), sum_dthr(H, 0.0);
   EventRows events;
   double macs = 0, macs_dense = 0;
@@ -331,13 +353,13 @@ void Backward(const Dims& d, const Weights& w, const Options& opt, const float* 
     const int t0 = std::max(0, t1 - S);
     for (int t = t1 - 1; t >= t0; --t) {
       const size_t at = size_t(t) * NH;
-      float* dp_t = dp.get() + size_t(t - t0) * N * G;
-      float* dq_t = dq.get() + size_t(t - t0) * N * G;
-      float* dthr_t = dthr_rows.get() + size_t(t - t0) * NH;
+      float* dp_t = dp + size_t(t - t0) * N * G;
+      float* dq_t = dq + size_t(t - t0) * N * G;
+      float* dthr_t = dthr_rows + size_t(t - t0) * NH;
       const float* cache_t = cache + size_t(t) * N * kCacheGates * H;
-      const float* c_prev = t > 0 ? c + at - NH : zeros.get();
-      const auto ext = [&](const float* a) { return a ? a + at : zeros.get(); };
-      const float *dy_t = ext(dy), *dc_t = ext(dc), *do_t = ext(d_o), *dtr_t = ext(dtrace);
+      const float* c_prev = t > 0 ? c + at - NH : zeros;
+      const auto ext = [&](const float* a) { return a ? a + at : zeros; };
+      const float *dy_t = dy_last && t == T - 1 ? dy_last : ext(dy), *dc_t = ext(dc), *do_t = ext(d_o), *dtr_t = ext(dtrace);
       for_each_segment(N, H, [&](int n, int j0, int j1) {
         const size_t hi = size_t(n) * H, gi = size_t(n) * G;
         const StepGrads out{dp_t + gi, dq_t + gi, dthr_t + hi};
@@ -345,14 +367,14 @@ void Backward(const Dims& d, const Weights& w, const Options& opt, const float* 
         (zo == Zoneout::TrainMask ? backward_segment<true> : backward_segment<false>)(
             H, j0, j1, opt, w.thr, y + at + hi, c + at + hi, c_prev + hi,
             cache_t + size_t(n) * kCacheGates * H, active + at + hi, mask_t, dy_t + hi, dc_t + hi,
-            do_t + hi, dtr_t + hi, dy_next.get() + hi, dc_carry.get() + hi, dtr_carry.get() + hi, out);
+            do_t + hi, dtr_t + hi, dy_next + hi, dc_carry + hi, dtr_carry + hi, out);
       });
       // dL/dy_{t−1} = dq_t Rᵀ, only where y_{t−1} depends on c_{t−1} (backward-active units).
       if (t > 0) {
         const uint8_t* sel = active + at - NH;
         int64_t n_sel = 0;
         for (size_t i = 0; i < NH; ++i) n_sel += sel[i] != 0;
-        product_at_selected(N, H, G, dq_t, w.recurrent_kernel, sel, n_sel, dy_next.get());
+        product_at_selected(N, H, G, dq_t, w.recurrent_kernel, sel, n_sel, dy_next);
         macs += double(n_sel) * G;
         macs_dense += double(NH) * G;
       } else if (dy0) {
@@ -369,10 +391,10 @@ void Backward(const Dims& d, const Weights& w, const Options& opt, const float* 
       macs_dense += double(rows) * C * G;
       if (opt.sparse_input) {
         find_events(x_chunk, rows, C, C, &events);
-        event_outer_add(events, C, dp.get(), G, g.dkernel, true);
+        event_outer_add(events, C, dp, G, local_k, true);
         macs += double(events.count()) * G;
       } else {
-        gemm(Trans::Yes, Trans::No, C, G, rows, 1.0f, x_chunk, C, dp.get(), G, 1.0f, g.dkernel, G);
+        gemm(Trans::Yes, Trans::No, C, G, rows, 1.0f, x_chunk, C, dp, G, 1.0f, local_k, G);
         macs += double(rows) * C * G;
       }
       if (dx) {
@@ -384,36 +406,56 @@ void Backward(const Dims& d, const Weights& w, const Options& opt, const float* 
           n_sel = 0;
           for (size_t i = 0; i < size_t(rows) * C; ++i) n_sel += sel[i] != 0;
         }
-        product_at_selected(rows, C, G, dp.get(), w.kernel, sel, n_sel, dx_chunk);
+        product_at_selected(rows, C, G, dp, w.kernel, sel, n_sel, dx_chunk);
         macs += double(n_sel) * G;
       }
     }
     // Recurrent side: dR += y_{t−1}ᵀ dq_t over the events of y_{t−1} (y0 for t = 0).
     if (t0 == 0 && y0) {
       find_events(y0, N, H, H, &events);
-      event_outer_add(events, H, dq.get(), G, g.drecurrent_kernel, true);
+      event_outer_add(events, H, dq, G, local_rk, true);
       macs += double(events.count()) * G;
       macs_dense += double(NH) * G;
     }
     const int first = std::max(t0, 1);
     if (first < t1) {
       find_events(y + size_t(first - 1) * NH, (t1 - first) * N, H, H, &events);
-      event_outer_add(events, H, dq.get() + size_t(first - t0) * N * G, G, g.drecurrent_kernel, true);
+      event_outer_add(events, H, dq + size_t(first - t0) * N * G, G, local_rk, true);
       macs += double(events.count()) * G;
       macs_dense += double(t1 - first) * NH * G;
     }
     // Biases and thresholds; dq's z and r blocks equal dp's, so only its g block is summed.
-    add_column_sums(dp.get(), rows, G, 0, G, sum_dp.data());
-    add_column_sums(dq.get(), rows, G, 2 * H, G, sum_dqg.data());
-    add_column_sums(dthr_rows.get(), rows, H, 0, H, sum_dthr.data());
+    add_column_sums(dp, rows, G, 0, G, sum_dp.data());
+    add_column_sums(dq, rows, G, 2 * H, G, sum_dqg.data());
+    add_column_sums(dthr_rows, rows, H, 0, H, sum_dthr.data());
     t1 = t0;
   }
 
+  float* local_b = ws.Floats(G);
+  float* local_rb = ws.Floats(G);
+  float* local_thr = ws.Floats(H);
   for (int k = 0; k < G; ++k) {
-    g.dbias[k] = float(sum_dp[size_t(k)]);
-    g.drecurrent_bias[k] = k < 2 * H ? float(sum_dp[size_t(k)]) : float(sum_dqg[size_t(k - 2 * H)]);
+    local_b[k] = float(sum_dp[size_t(k)]);
+    local_rb[k] = k < 2 * H ? float(sum_dp[size_t(k)]) : float(sum_dqg[size_t(k - 2 * H)]);
   }
-  for (int k = 0; k < H; ++k) g.dthr[k] = float(sum_dthr[size_t(k)]);
+  for (int k = 0; k < H; ++k) local_thr[k] = float(sum_dthr[size_t(k)]);
+  // DropConnect: the kernel used was R ⊙ m / (1 − p), so dR = dR_used ⊙ m / (1 − p).
+  if (drop) DropConnect(ctx, local_rk, dropconnect_keep, opt.dropconnect, size_t(H) * G, local_rk);
+  const size_t sizes[] = {size_t(C) * G, size_t(H) * G, size_t(G), size_t(G), size_t(H)};
+  float* locals[] = {local_k, local_rk, local_b, local_rb, local_thr};
+  float* targets[] = {g.dkernel, g.drecurrent_kernel, g.dbias, g.drecurrent_bias, g.dthr};
+  if (clip) {  // EvNN: one norm over this layer's initial-state and parameter gradients (not dx)
+    std::vector<optim::Span> spans{{dy0, NH}};
+    for (int i = 0; i < 5; ++i) spans.push_back({locals[i], sizes[i]});
+    optim::ClipGlobalNorm(spans.data(), spans.size(), opt.grad_clip);
+  }
+  for (int i = 0; i < 5; ++i) {
+    float* acc = targets[i];
+    const float* add = locals[i];
+    parallel_for(0, int64_t(sizes[i]), 1 << 16, [&](int64_t b, int64_t e) {
+      for (int64_t k = b; k < e; ++k) acc[k] += add[k];
+    });
+  }
   if (stats) {
     stats->macs = macs;
     stats->macs_dense = macs_dense;

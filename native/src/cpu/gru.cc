@@ -15,20 +15,11 @@
 #include "column_sums.h"
 #include "evnn/gemm.h"
 #include "evnn/parallel.h"
-#include "gru_detail.h"
 #include "recurrent_common.h"
 #include "vec_math.h"
 
 namespace evnn {
 namespace gru {
-
-namespace detail {
-namespace {
-size_t g_chunk_floats = size_t(1) << 22;  // 16 MiB per scratch buffer
-}
-size_t chunk_floats() { return g_chunk_floats; }
-void set_chunk_floats(size_t n) { g_chunk_floats = n; }
-}  // namespace detail
 
 namespace {
 
@@ -38,14 +29,13 @@ constexpr int kCacheGates = 4;
 constexpr int64_t kForwardGrain = 4096;
 constexpr int64_t kBackwardGrain = 8192;
 
-using recurrent::alloc;
-using recurrent::alloc_zeroed;
-using recurrent::Buffer;
 using recurrent::for_each_segment;
 
 void check_dims(const Dims& d, const char* fn) { recurrent::check_dims("gru", fn, d.T, d.N, d.C, d.H); }
 void require(const void* p, const char* fn, const char* name) { recurrent::require("gru", p, fn, name); }
-int steps_per_chunk(const Dims& d) { return recurrent::steps_per_chunk(d.T, d.N, d.H, detail::chunk_floats()); }
+int steps_per_chunk(const Dims& d, const Options& o) {
+  return recurrent::steps_per_chunk(d.T, d.N, d.H, recurrent::chunk_budget(o.chunk_floats));
+}
 
 // One step's gates for row segment [j0, j1): gx, gh are the raw GEMM outputs (no biases).
 template <bool kCache>
@@ -98,8 +88,8 @@ size_t CacheSize(const Dims& d) {
   return size_t(d.T) * d.N * kCacheGates * d.H;
 }
 
-void Forward(const Dims& d, const Weights& w, const float* x, const float* h0, float* y,
-             float* cache) {
+void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const float* x,
+             const float* h0, float* y, float* cache) {
   check_dims(d, "Forward");
   const int T = d.T, N = d.N, C = d.C, H = d.H, G = 3 * H;
   if (T == 0 || N == 0 || H == 0) return;
@@ -110,10 +100,12 @@ void Forward(const Dims& d, const Weights& w, const float* x, const float* h0, f
   require(y, "Forward", "y");
   if (C > 0) require(x, "Forward", "x");
 
-  const int S = steps_per_chunk(d);
-  Buffer gx = alloc(size_t(S) * N * G);
-  Buffer gh = alloc(size_t(N) * G);
-  Buffer zeros = h0 ? nullptr : alloc_zeroed(size_t(N) * H);
+  const int S = steps_per_chunk(d, o);
+  Workspace& ws = recurrent::workspace_of(ctx, "gru");
+  Workspace::Scope scope(ws);
+  float* gx = ws.Floats(size_t(S) * N * G);
+  float* gh = ws.Floats(size_t(N) * G);
+  const float* zeros = h0 ? nullptr : ws.Zeros(size_t(N) * H);
   const size_t NH = size_t(N) * H;
 
   for (int t0 = 0; t0 < T; t0 += S) {
@@ -121,28 +113,28 @@ void Forward(const Dims& d, const Weights& w, const float* x, const float* h0, f
     const int rows = (t1 - t0) * N;
     if (C > 0) {
       gemm(Trans::No, Trans::Yes, rows, G, C, 1.0f, x + size_t(t0) * N * C, C, w.w_ih, C, 0.0f,
-           gx.get(), G);
+           gx, G);
     } else {
-      std::fill(gx.get(), gx.get() + size_t(rows) * G, 0.0f);
+      std::fill(gx, gx + size_t(rows) * G, 0.0f);
     }
     for (int t = t0; t < t1; ++t) {
       const float* hprev = t > 0 ? y + (t - 1) * NH : h0;
       if (hprev) {
-        gemm(Trans::No, Trans::Yes, N, G, H, 1.0f, hprev, H, w.w_hh, H, 0.0f, gh.get(), G);
+        gemm(Trans::No, Trans::Yes, N, G, H, 1.0f, hprev, H, w.w_hh, H, 0.0f, gh, G);
       } else {
-        std::fill(gh.get(), gh.get() + size_t(N) * G, 0.0f);
-        hprev = zeros.get();
+        std::fill(gh, gh + size_t(N) * G, 0.0f);
+        hprev = zeros;
       }
-      const float* gx_t = gx.get() + size_t(t - t0) * N * G;
+      const float* gx_t = gx + size_t(t - t0) * N * G;
       float* y_t = y + t * NH;
       float* cache_t = cache ? cache + size_t(t) * N * kCacheGates * H : nullptr;
       for_each_segment(N, H, kForwardGrain, [&](int n, int j0, int j1) {
         const size_t gi = size_t(n) * G, hi = size_t(n) * H;
         if (cache_t) {
-          forward_segment<true>(H, j0, j1, gx_t + gi, gh.get() + gi, w.b_ih, w.b_hh, hprev + hi,
+          forward_segment<true>(H, j0, j1, gx_t + gi, gh + gi, w.b_ih, w.b_hh, hprev + hi,
                                 y_t + hi, cache_t + size_t(n) * kCacheGates * H);
         } else {
-          forward_segment<false>(H, j0, j1, gx_t + gi, gh.get() + gi, w.b_ih, w.b_hh, hprev + hi,
+          forward_segment<false>(H, j0, j1, gx_t + gi, gh + gi, w.b_ih, w.b_hh, hprev + hi,
                                  y_t + hi, nullptr);
         }
       });
@@ -150,9 +142,9 @@ void Forward(const Dims& d, const Weights& w, const float* x, const float* h0, f
   }
 }
 
-void Backward(const Dims& d, const Weights& w, const float* x, const float* h0, const float* y,
-              const float* cache, const float* dy, const float* dhT, float* dx, float* dh0,
-              const Grads& g) {
+void Backward(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const float* x,
+              const float* h0, const float* y, const float* cache, const float* dy, const float* dhT,
+              float* dx, float* dh0, const Grads& g) {
   check_dims(d, "Backward");
   const int T = d.T, N = d.N, C = d.C, H = d.H, G = 3 * H;
   require(g.dw_ih, "Backward", "dw_ih");
@@ -160,11 +152,7 @@ void Backward(const Dims& d, const Weights& w, const float* x, const float* h0, 
   require(g.db_ih, "Backward", "db_ih");
   require(g.db_hh, "Backward", "db_hh");
   const size_t NH = size_t(N) * H;
-  if (T == 0 || N == 0 || H == 0) {  // nothing depends on the weights
-    std::fill(g.dw_ih, g.dw_ih + size_t(G) * C, 0.0f);
-    std::fill(g.dw_hh, g.dw_hh + size_t(G) * H, 0.0f);
-    std::fill(g.db_ih, g.db_ih + G, 0.0f);
-    std::fill(g.db_hh, g.db_hh + G, 0.0f);
+  if (T == 0 || N == 0 || H == 0) {  // nothing depends on the weights: nothing to add
     if (dx) std::fill(dx, dx + size_t(T) * N * C, 0.0f);
     if (dh0) {
       if (dhT) std::copy(dhT, dhT + NH, dh0);
@@ -176,30 +164,33 @@ void Backward(const Dims& d, const Weights& w, const float* x, const float* h0, 
   require(w.w_hh, "Backward", "w_hh");
   require(y, "Backward", "y");
   require(cache, "Backward", "cache");
-  require(dy, "Backward", "dy");
   if (C > 0) require(x, "Backward", "x");
 
-  const int S = steps_per_chunk(d);
-  Buffer dgx = alloc(size_t(S) * N * G);
-  Buffer dgh = alloc(size_t(S) * N * G);
-  Buffer dh_a = alloc(NH), dh_b = alloc(NH);
-  Buffer zeros = h0 ? nullptr : alloc_zeroed(NH);
-  const float* h_init = h0 ? h0 : zeros.get();
-  if (dhT) std::copy(dhT, dhT + NH, dh_a.get());
-  else std::fill(dh_a.get(), dh_a.get() + NH, 0.0f);
+  const int S = steps_per_chunk(d, o);
+  Workspace& ws = recurrent::workspace_of(ctx, "gru");
+  Workspace::Scope scope(ws);
+  float* dgx = ws.Floats(size_t(S) * N * G);
+  float* dgh = ws.Floats(size_t(S) * N * G);
+  float* dh_a = ws.Floats(NH);
+  float* dh_b = ws.Floats(NH);
+  // A null dy is a zero upstream gradient (only dhT reaches the sequence).
+  const float* dy_all = dy ? dy : ws.Zeros(NH);
+  const size_t dy_step = dy ? NH : 0;
+  const float* h_init = h0 ? h0 : ws.Zeros(NH);
+  if (dhT) std::copy(dhT, dhT + NH, dh_a);
+  else std::fill(dh_a, dh_a + NH, 0.0f);
   std::vector<double> sum_dgh(G, 0.0), sum_dgx_n(H, 0.0);
-  bool ih_written = false, hh_written = false;
 
   for (int t1 = T; t1 > 0;) {
     const int t0 = std::max(0, t1 - S);
     for (int t = t1 - 1; t >= t0; --t) {
       const float* hprev = t > 0 ? y + (t - 1) * NH : h_init;
-      const float* dy_t = dy + t * NH;
+      const float* dy_t = dy_all + t * dy_step;
       const float* cache_t = cache + size_t(t) * N * kCacheGates * H;
-      float* dgx_t = dgx.get() + size_t(t - t0) * N * G;
-      float* dgh_t = dgh.get() + size_t(t - t0) * N * G;
-      const float* dh_next = dh_a.get();
-      float* dh_prev = dh_b.get();
+      float* dgx_t = dgx + size_t(t - t0) * N * G;
+      float* dgh_t = dgh + size_t(t - t0) * N * G;
+      const float* dh_next = dh_a;
+      float* dh_prev = dh_b;
       for_each_segment(N, H, kBackwardGrain, [&](int n, int j0, int j1) {
         const size_t gi = size_t(n) * G, hi = size_t(n) * H;
         backward_segment(H, j0, j1, dh_next + hi, dy_t + hi,
@@ -212,14 +203,12 @@ void Backward(const Dims& d, const Weights& w, const float* x, const float* h0, 
       std::swap(dh_a, dh_b);
     }
 
-    // Weight and input gradients of the whole chunk, rows = steps·N.
+    // Weight and input gradients of the whole chunk, rows = steps·N, added into the gradients.
     const int rows = (t1 - t0) * N;
     if (C > 0) {
-      gemm(Trans::Yes, Trans::No, G, C, rows, 1.0f, dgx.get(), G, x + size_t(t0) * N * C, C,
-           ih_written ? 1.0f : 0.0f, g.dw_ih, C);
-      ih_written = true;
+      gemm(Trans::Yes, Trans::No, G, C, rows, 1.0f, dgx, G, x + size_t(t0) * N * C, C, 1.0f, g.dw_ih, C);
       if (dx) {
-        gemm(Trans::No, Trans::No, rows, C, G, 1.0f, dgx.get(), G, w.w_ih, C, 0.0f,
+        gemm(Trans::No, Trans::No, rows, C, G, 1.0f, dgx, G, w.w_ih, C, 0.0f,
              dx + size_t(t0) * N * C, C);
       }
     }
@@ -227,31 +216,26 @@ void Backward(const Dims& d, const Weights& w, const float* x, const float* h0, 
     int first_y_step = t0;
     if (t0 == 0) {
       if (h0) {
-        gemm(Trans::Yes, Trans::No, G, H, N, 1.0f, dgh.get(), G, h0, H,
-             hh_written ? 1.0f : 0.0f, g.dw_hh, H);
-        hh_written = true;
+        gemm(Trans::Yes, Trans::No, G, H, N, 1.0f, dgh, G, h0, H, 1.0f, g.dw_hh, H);
       }
       first_y_step = 1;
     }
     if (first_y_step < t1) {
       const int yrows = (t1 - first_y_step) * N;
-      gemm(Trans::Yes, Trans::No, G, H, yrows, 1.0f, dgh.get() + size_t(first_y_step - t0) * N * G,
-           G, y + (first_y_step - 1) * NH, H, hh_written ? 1.0f : 0.0f, g.dw_hh, H);
-      hh_written = true;
+      gemm(Trans::Yes, Trans::No, G, H, yrows, 1.0f, dgh + size_t(first_y_step - t0) * N * G,
+           G, y + (first_y_step - 1) * NH, H, 1.0f, g.dw_hh, H);
     }
     // Bias gradients: the r and z blocks of dgx equal dgh's, so only dgx's n block is summed.
-    add_column_sums(dgh.get(), rows, G, 0, G, sum_dgh.data());
-    add_column_sums(dgx.get(), rows, G, 2 * H, G, sum_dgx_n.data());
+    add_column_sums(dgh, rows, G, 0, G, sum_dgh.data());
+    add_column_sums(dgx, rows, G, 2 * H, G, sum_dgx_n.data());
     t1 = t0;
   }
 
-  if (!ih_written) std::fill(g.dw_ih, g.dw_ih + size_t(G) * C, 0.0f);
-  if (!hh_written) std::fill(g.dw_hh, g.dw_hh + size_t(G) * H, 0.0f);
   for (int k = 0; k < G; ++k) {
-    g.db_hh[k] = float(sum_dgh[k]);
-    g.db_ih[k] = k < 2 * H ? float(sum_dgh[k]) : float(sum_dgx_n[k - 2 * H]);
+    g.db_hh[k] += float(sum_dgh[k]);
+    g.db_ih[k] += k < 2 * H ? float(sum_dgh[k]) : float(sum_dgx_n[k - 2 * H]);
   }
-  if (dh0) std::copy(dh_a.get(), dh_a.get() + NH, dh0);
+  if (dh0) std::copy(dh_a, dh_a + NH, dh0);
 }
 
 }  // namespace gru

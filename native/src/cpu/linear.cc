@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "column_sums.h"
 #include "evnn/gemm.h"
@@ -22,7 +23,7 @@ void check_dims(const Dims& d, const char* fn) {
 
 }  // namespace
 
-void Forward(const Dims& d, const float* x, const float* w, const float* b, float* y) {
+void Forward(const Context&, const Dims& d, const float* x, const float* w, const float* b, float* y) {
   check_dims(d, "Forward");
   const int M = d.M, I = d.I, O = d.O;
   if (M == 0 || O == 0) return;
@@ -34,12 +35,17 @@ void Forward(const Dims& d, const float* x, const float* w, const float* b, floa
   gemm(Trans::No, Trans::Yes, M, O, I, 1.0f, x, std::max(I, 1), w, std::max(I, 1), b ? 1.0f : 0.0f, y, O);
 }
 
-void Backward(const Dims& d, const float* x, const float* w, const float* dy, float* dx, float* dw, float* db) {
+void Backward(const Context&, const Dims& d, const float* x, const float* w, const float* dy, float* dx, float* dw,
+              float* db) {
   check_dims(d, "Backward");
   const int M = d.M, I = d.I, O = d.O;
   if (dx) gemm(Trans::No, Trans::No, M, I, O, 1.0f, dy, std::max(O, 1), w, std::max(I, 1), 0.0f, dx, std::max(I, 1));
-  gemm(Trans::Yes, Trans::No, O, I, M, 1.0f, dy, std::max(O, 1), x, std::max(I, 1), 0.0f, dw, std::max(I, 1));
-  if (db) column_sums(dy, M, O, db);
+  gemm(Trans::Yes, Trans::No, O, I, M, 1.0f, dy, std::max(O, 1), x, std::max(I, 1), 1.0f, dw, std::max(I, 1));
+  if (db) {
+    std::vector<double> sums(size_t(O), 0.0);
+    add_column_sums(dy, M, O, 0, O, sums.data());
+    for (int k = 0; k < O; ++k) db[k] += float(sums[size_t(k)]);
+  }
 }
 
 }  // namespace linear

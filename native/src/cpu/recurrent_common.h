@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "evnn/context.h"
 #include "evnn/parallel.h"
 
 namespace evnn {
@@ -32,6 +33,15 @@ inline void check_dims(const char* layer, const char* fn, int T, int N, int C, i
 inline void require(const char* layer, const void* p, const char* fn, const char* name) {
   if (p == nullptr) throw std::invalid_argument(std::string("evnn::") + layer + "::" + fn + ": " + name + " is null");
 }
+
+// The scratch workspace of a CPU call (std::invalid_argument when the context has none).
+inline Workspace& workspace_of(const Context& ctx, const char* layer) {
+  if (ctx.workspace == nullptr) throw std::invalid_argument(std::string("evnn::") + layer + ": the context has no workspace");
+  return *ctx.workspace;
+}
+
+// A layer's chunk budget in floats per scratch buffer: the caller's, or 4 Mi (16 MiB).
+inline size_t chunk_budget(size_t requested) { return requested > 0 ? requested : size_t(1) << 22; }
 
 // Steps per time chunk whose [steps, N, 3H] scratch fits `budget` floats: at least one, at most T.
 inline int steps_per_chunk(int T, int N, int H, size_t budget) {

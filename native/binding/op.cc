@@ -1,0 +1,283 @@
+// The generic marshaller behind every OpSpec table (see op.h).
+#include "op.h"
+
+#include <stdexcept>
+
+#include "job.h"
+
+namespace evnn {
+namespace binding {
+
+size_t SavedState::owned_bytes() const {
+  size_t n = 0;
+  for (const auto& [name, b] : buffers) n += b.owned ? b.bytes : 0;
+  return n;
+}
+
+namespace {
+
+size_t ElementBytes(DType t) { return t == DType::kF32 ? sizeof(float) : 1; }
+
+// The value of a shape rule such as "T*N*C" or "3*H" over the call's dims.
+uint64_t EvalShape(const Ctx& c, const std::string& rule, const std::map<std::string, int64_t>& dims) {
+  uint64_t p = 1;
+  size_t at = 0;
+  while (at <= rule.size()) {
+    const size_t star = rule.find('*', at);
+    const std::string term = rule.substr(at, star == std::string::npos ? std::string::npos : star - at);
+    uint64_t v = 0;
+    if (!term.empty() && term[0] >= '0' && term[0] <= '9') {
+      v = std::stoull(term);
+    } else {
+      const auto it = dims.find(term);
+      if (it == dims.end()) throw std::logic_error(std::string(c.fn) + ": shape rule names unknown dim " + term);
+      v = uint64_t(it->second);
+    }
+    p = Product(c, {p, v});
+    if (star == std::string::npos) break;
+    at = star + 1;
+  }
+  return p;
+}
+
+// The Saved class: an opaque JavaScript handle on a SavedState.
+class SavedHandle : public Napi::ObjectWrap<SavedHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Saved", {
+      InstanceMethod<&SavedHandle::Release>("release"),
+      InstanceAccessor<&SavedHandle::Bytes>("bytes"),
+      InstanceAccessor<&SavedHandle::MadeBy>("madeBy"),
+    });
+  }
+  explicit SavedHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SavedHandle>(info) {}
+  std::shared_ptr<SavedState> state;
+
+ private:
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    state.reset();
+    return info.Env().Undefined();
+  }
+  Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), state ? double(state->owned_bytes()) : 0.0); }
+  Napi::Value MadeBy(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), state ? state->made_by : ""); }
+};
+
+struct AddonData {
+  Napi::FunctionReference saved_class;
+};
+
+Napi::Object NewSavedHandle(Napi::Env env, std::shared_ptr<SavedState> state) {
+  Napi::Object obj = env.GetInstanceData<AddonData>()->saved_class.New({});
+  SavedHandle::Unwrap(obj)->state = std::move(state);
+  return obj;
+}
+
+}  // namespace
+
+std::shared_ptr<SavedState> ReadSaved(const Ctx& c, Napi::Value v, const char* made_by) {
+  const std::string what = std::string("saved must be the handle from ") + (made_by ? made_by : "a forward") + " with training: true";
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(c.env.GetInstanceData<AddonData>()->saved_class.Value())) {
+    ThrowType(c, what);
+  }
+  std::shared_ptr<SavedState> s = SavedHandle::Unwrap(v.As<Napi::Object>())->state;
+  if (!s) ThrowRange(c, "saved was released (a saved handle serves one backward pass after release())");
+  if (made_by && s->made_by != made_by) ThrowType(c, what + ", got one from " + s->made_by);
+  return s;
+}
+
+int64_t OpCall::dim(const char* name) const {
+  const auto it = dims_.find(name);
+  if (it == dims_.end()) throw std::logic_error(std::string("unknown dim ") + name);
+  return it->second;
+}
+
+double OpCall::num(const char* name) const {
+  const auto it = nums_.find(name);
+  if (it != nums_.end()) return it->second;
+  if (saved_) {
+    const auto s = saved_->nums.find(name);
+    if (s != saved_->nums.end()) return s->second;
+  }
+  throw std::logic_error(std::string("unknown scalar ") + name);
+}
+
+void* OpCall::ptr(const char* name) const {
+  const auto it = tensors_.find(name);
+  if (it != tensors_.end()) return it->second;
+  if (saved_) {
+    const auto s = saved_->buffers.find(name);
+    if (s != saved_->buffers.end()) return s->second.data;
+  }
+  return nullptr;
+}
+
+struct OpJob {
+  const OpSpec* spec = nullptr;
+  ExecuteFn execute = nullptr;
+  OpCall call;
+  std::vector<Ref> inputs;                           // kept alive while a worker runs
+  std::vector<std::pair<std::string, Ref>> returned;  // result fields (empty Ref: null)
+  bool made_handle = false;
+
+  void Execute() { execute(ThreadContext(), call); }
+
+  Napi::Value Result(Napi::Env env) {
+    Napi::Object r = Napi::Object::New(env);
+    for (const auto& [name, ref] : returned) r.Set(name, ValueOrNull(env, ref));
+    if (made_handle) r.Set("saved", NewSavedHandle(env, call.saved_));
+    else if (!spec->reads_saved && (!spec->keep.empty() || HasSavedOutputs())) r.Set("saved", env.Null());
+    if (!call.stats_.empty()) {
+      Napi::Object s = Napi::Object::New(env);
+      for (const auto& [name, v] : call.stats_) s.Set(name, v);
+      r.Set("stats", s);
+    }
+    return r;
+  }
+
+  bool HasSavedOutputs() const {
+    for (const OutputSpec& o : spec->outputs) if (o.saved) return true;
+    return false;
+  }
+};
+
+class Marshaller {
+ public:
+  static OpJob Read(const Napi::CallbackInfo& info, const char* fn, const OpSpec& spec, CheckFn check, ExecuteFn execute) {
+    const Ctx c{info.Env(), fn};
+    Napi::Env env = info.Env();
+    OpJob job;
+    job.spec = &spec;
+    job.execute = execute;
+    OpCall& call = job.call;
+    Napi::Object o = ObjectArg(c, Arg(info, 0), "args");
+    for (const char* d : spec.dims) call.dims_[d] = PositiveInt(c, Field(c, o, d), d);
+    for (const char* rule : spec.fit_int) CheckFitsInt(c, EvalShape(c, rule, call.dims_), rule);
+    for (const ScalarSpec& s : spec.scalars) {
+      Napi::Value v = Field(c, o, s.name);
+      double x = 0;
+      switch (s.kind) {
+        case ScalarKind::kBool: x = Bool(c, v, s.name) ? 1.0 : 0.0; break;
+        case ScalarKind::kNonNegative: x = FiniteAtLeast(c, v, s.name, 0.0); break;
+        case ScalarKind::kUnit: x = FiniteInUnit(c, v, s.name); break;
+        case ScalarKind::kCount: x = double(uint64_t(FiniteAtLeast(c, v, s.name, 0.0))); break;
+      }
+      call.nums_[s.name] = x;
+    }
+    if (spec.reads_saved) {
+      call.saved_ = ReadSaved(c, Field(c, o, "saved"), spec.reads_saved);
+      for (const auto& [d, v] : call.dims_) {
+        const auto it = call.saved_->dims.find(d);
+        if (it != call.saved_->dims.end() && it->second != v) {
+          ThrowRange(c, "saved was made with " + d + " = " + std::to_string(it->second) + ", got " + d + " = " + std::to_string(v));
+        }
+      }
+    }
+    if (spec.noise) ReadNoise(c, Field(c, o, "noise"), &call);
+    std::map<std::string, Napi::Value> arrays;  // for keep
+    for (const TensorSpec& t : spec.inputs) {
+      Napi::Value v = Field(c, o, t.name);
+      Napi::TypedArray a;
+      if (t.dtype == DType::kF32) {
+        a = t.optional ? F32OrNull(c, v, t.name) : F32(c, v, t.name);
+      } else {
+        a = U8OrNull(c, v, t.name);
+        if (a.IsEmpty() && !t.optional) ThrowType(c, std::string(t.name) + " must be a Uint8Array, got null");
+      }
+      if (a.IsEmpty()) {
+        call.tensors_[t.name] = nullptr;
+        continue;
+      }
+      CheckLength(c, a, t.name, EvalShape(c, t.shape, call.dims_), t.shape);
+      job.inputs.push_back(Hold(a));
+      call.tensors_[t.name] = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+      arrays[t.name] = a;
+    }
+    const bool training = !call.nums_.count("training") || call.nums_.at("training") != 0.0;
+    if (!spec.reads_saved && training && (!spec.keep.empty() || job.HasSavedOutputs())) {
+      call.saved_ = std::make_shared<SavedState>();
+      call.saved_->made_by = spec.name;
+      call.saved_->dims = call.dims_;
+      job.made_handle = true;
+    }
+    if (check) check(c, o, call);  // before allocating: it may reject the call or derive flags
+    if (job.made_handle) call.saved_->nums = call.nums_;
+    for (const OutputSpec& out : spec.outputs) {
+      const bool wanted = out.when == nullptr || call.flag(out.when);
+      if (out.saved) {
+        if (!wanted || !call.saved_ || spec.reads_saved) continue;
+        const size_t bytes = EvalShape(c, out.shape, call.dims_) * ElementBytes(out.dtype);
+        SavedState::Buffer b;
+        b.owned.reset(new uint8_t[bytes > 0 ? bytes : 1]());
+        b.data = b.owned.get();
+        b.bytes = bytes;
+        call.saved_->buffers[out.name] = std::move(b);
+        continue;
+      }
+      if (!wanted) {
+        call.tensors_[out.name] = nullptr;
+        job.returned.emplace_back(out.name, Ref());
+        continue;
+      }
+      const uint64_t n = EvalShape(c, out.shape, call.dims_);
+      Napi::TypedArray a;
+      if (out.dtype == DType::kF32) a = Napi::Float32Array::New(env, n);
+      else a = Napi::Uint8Array::New(env, n);
+      call.tensors_[out.name] = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+      job.returned.emplace_back(out.name, Hold(a));
+      arrays[out.name] = a;
+    }
+    if (job.made_handle) {
+      for (const char* k : spec.keep) {
+        const auto it = arrays.find(k);
+        if (it == arrays.end()) continue;  // an optional input given as null
+        SavedState::Buffer b;
+        b.ref = Napi::Persistent(it->second);
+        b.data = call.tensors_[k];
+        b.bytes = it->second.As<Napi::TypedArray>().ByteLength();
+        call.saved_->buffers[k] = std::move(b);
+      }
+    }
+    return job;
+  }
+
+ private:
+  static void ReadNoise(const Ctx& c, Napi::Value v, OpCall* call) {
+    if (v.IsNull()) return;
+    Napi::Object o = ObjectArg(c, v, "noise");
+    const auto part = [&](const char* name, double max) {
+      const double x = Finite(c, Field(c, o, name), std::string("noise.") + name);
+      if (x < 0 || x != double(uint64_t(x)) || x > max) {
+        ThrowRange(c, std::string("noise.") + name + " must be an integer in [0, " + std::to_string(uint64_t(max)) + "]");
+      }
+      return uint64_t(x);
+    };
+    call->noise_.seed = part("seed", 9007199254740991.0);
+    call->noise_.epoch = uint32_t(part("epoch", 4294967295.0));
+    call->noise_.batch = uint32_t(part("batch", 4294967295.0));
+    call->noise_.layer = uint32_t(part("layer", 4294967295.0));
+    call->has_noise_ = true;
+  }
+};
+
+void ExportOp(Napi::Env env, Napi::Object exports, const OpSpec& spec, CheckFn check, ExecuteFn execute) {
+  const std::string name = spec.name;
+  const std::string async = name + "Async";
+  const OpSpec* s = &spec;
+  exports.Set(name, Napi::Function::New(env, [s, check, execute, name](const Napi::CallbackInfo& info) {
+    return RunSync(info, [&](const Napi::CallbackInfo& i) { return Marshaller::Read(i, name.c_str(), *s, check, execute); });
+  }, name));
+  exports.Set(async, Napi::Function::New(env, [s, check, execute, async](const Napi::CallbackInfo& info) {
+    return RunAsync(info, [&](const Napi::CallbackInfo& i) { return Marshaller::Read(i, async.c_str(), *s, check, execute); });
+  }, async));
+}
+
+void RegisterSaved(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  Napi::Function cls = SavedHandle::Define(env);
+  data->saved_class = Napi::Persistent(cls);
+  env.SetInstanceData<AddonData>(data);
+  exports.Set("Saved", cls);
+}
+
+}  // namespace binding
+}  // namespace evnn
