@@ -1,6 +1,6 @@
 // Human-readable lines the commands print.
 import type { NativeInfo } from '../native/addon.js';
-import type { EvalOutcome, RunOutcome } from '../pipeline/index.js';
+import type { EvalOutcome, PipelineOutcome, RunOutcome } from '../pipeline/index.js';
 import type { Summary } from '../results/summary.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -21,26 +21,59 @@ function paperLine(s: Summary): string | undefined {
   return `paper: ${metric} ${value} (not measured by this run)`;
 }
 
+/** A task metric's value as people read it: accuracy in percent, perplexity as a number. */
+const metricText = (m: { name: string; value: number }) => (m.name === 'accuracy' ? pct(m.value) : m.value.toFixed(2));
+
 export function runReport(o: RunOutcome): string {
-  const s = o.summary;
+  return [o.skipped ? `already finished: ${o.runDir} (use --force to run it again)` : `finished: ${o.runDir}`, ...summaryLines(o.summary)].join('\n');
+}
+
+/** The summary's lines: the task metric on test first, then validation, the paper, the speed. */
+function summaryLines(s: Summary): string[] {
   const f = s.final;
-  const lines = [o.skipped ? `already finished: ${o.runDir} (use --force to run it again)` : `finished: ${o.runDir}`];
-  if (f.test_accuracy !== null) {
-    const loss = f.test_loss !== null ? ` (loss ${f.test_loss.toFixed(4)})` : '';
-    lines.push(`test accuracy ${pct(f.test_accuracy)}${loss}`);
+  const lines: string[] = [];
+  const loss = f.test_loss !== null ? ` (loss ${f.test_loss.toFixed(4)})` : '';
+  if (s.metric.value !== null) lines.push(`test ${s.metric.name} ${metricText({ name: s.metric.name, value: s.metric.value })}${loss}`);
+  if (s.metric.name !== 'accuracy' && f.test_accuracy !== null) lines.push(`test accuracy ${pct(f.test_accuracy)}`);
+  if (s.metric.best_valid !== null) {
+    lines.push(`best valid ${s.metric.name} ${metricText({ name: s.metric.name, value: s.metric.best_valid })} at epoch ${f.best_epoch + 1}`);
   }
-  if (f.best_valid_accuracy !== null) lines.push(`best valid accuracy ${pct(f.best_valid_accuracy)} at epoch ${f.best_epoch + 1}`);
   const paper = paperLine(s);
   if (paper) lines.push(paper);
   const b = s.backend;
   lines.push(
     `${s.epochs_run} epochs, ${s.wall_time_s.toFixed(1)} s, ${s.train_samples_per_s.toFixed(0)} train samples/s on ${b.device} (gemm ${b.gemm}, ${b.simd}, ${b.threads} threads)`,
   );
+  return lines;
+}
+
+/** What `evnn run` and `evnn <step>` print: a single-step run as before, else one block per step. */
+export function pipelineReport(o: PipelineOutcome): string {
+  if (o.flat) {
+    const train = o.steps.find((s) => s.train)?.train;
+    return train ? runReport(train) : `prepared the data of ${o.runDir}`;
+  }
+  const lines = [`run: ${o.runDir}`];
+  for (const s of o.steps) {
+    if (s.train) {
+      lines.push(`${s.step}: ${s.skipped ? 'already finished' : 'finished'}: ${s.dir}`, ...summaryLines(s.train.summary).map((l) => `  ${l}`));
+    } else if (s.eval) {
+      const r = s.eval;
+      lines.push(
+        `eval: ${s.skipped ? 'already done' : 'done'}: ${s.dir}`,
+        `  ${r.split} ${r.metric.name} ${metricText(r.metric)}, loss ${r.loss.toFixed(4)} (${r.of.step}'s best checkpoint, epoch ${r.of.epoch + 1})`,
+      );
+    } else {
+      lines.push(`${s.step}: data ready`);
+    }
+  }
+  if (o.steps.some((s) => s.skipped)) lines.push('(use --force to run finished steps again)');
   return lines.join('\n');
 }
 
 export function evalReport(r: EvalOutcome): string {
-  return `${r.split}: accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} (${r.checkpoint})`;
+  const head = r.metric.name === 'accuracy' ? `accuracy ${pct(r.accuracy)}` : `${r.metric.name} ${metricText(r.metric)}, accuracy ${pct(r.accuracy)}`;
+  return `${r.split}: ${head}, loss ${r.loss.toFixed(4)} (${r.checkpoint})`;
 }
 
 function cudaLine(cuda: NativeInfo['cuda']): string {

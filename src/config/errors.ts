@@ -31,6 +31,7 @@ const NOUNS: Record<string, string> = {
   object: 'a mapping',
   array: 'a list',
   tuple: 'a list',
+  record: 'a mapping',
 };
 
 export function describeValue(v: unknown): string {
@@ -101,7 +102,15 @@ export function toConfigIssues(schema: z.core.$ZodType, raw: unknown, issues: re
           const choices = u.options.map((v) => JSON.stringify(v)).join(', ');
           out.push({ path, message: got === undefined ? `required (one of ${choices})` : `must be one of ${choices}, got ${describeValue(got)}` });
         } else {
-          out.push({ path, message: issue.message });
+          // A plain union (a step name or a {step, map} mapping): when the value has the kind of
+          // exactly one option, that option's own problems are the useful ones.
+          const errors = (issue as unknown as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+          const near = errors.filter((errs) => errs.some((e) => e.path.length > 0));
+          if (near.length === 1) {
+            out.push(...toConfigIssues(schema, raw, near[0].map((e) => ({ ...e, path: [...issue.path, ...e.path] }) as z.core.$ZodIssue)));
+          } else {
+            out.push({ path, message: got === undefined ? `required (${issue.message.replace(/^must be /, '')})` : `${issue.message}, got ${describeValue(got)}` });
+          }
         }
         break;
       }

@@ -4,27 +4,43 @@ import { basename, extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue, toConfigIssues } from './errors.js';
 import { applyOverride, parseOverride } from './override.js';
+import { findDataset } from '../data/registry.js';
+import type { ModelConfig } from './model.js';
 import { configSchema, type Config } from './schema.js';
+import { resolveSteps, type StepConfig } from './steps.js';
+import type { TrainConfig } from './train.js';
 
 export { parseOverride } from './override.js';
 
-/** Validates an in-memory config object (used by loadConfig and by tests). */
+/** Validates an in-memory config object (used by loadConfig and by tests); resolves its steps. */
 export function validateConfig(raw: unknown, file: string): Config {
   const r = configSchema.safeParse(raw);
   if (!r.success) throw new ConfigError(file, toConfigIssues(configSchema, raw, r.error.issues));
-  const issues = crossSectionIssues(r.data);
+  const issues = crossSectionIssues(r.data.model, r.data.train);
+  const dataset = findDataset(r.data.data.dataset);
+  for (const i of dataset?.checkConfig?.(r.data.data) ?? []) issues.push({ ...i, path: `data.${i.path}` });
+  const { steps: written, ...base } = r.data;
+  let steps: StepConfig[] | undefined;
+  if (written) {
+    const resolved = resolveSteps(written, {
+      model: base.model, train: base.train, dataset: base.data.dataset, hasFeatureStep: dataset?.feature !== undefined, sectionIssues: crossSectionIssues,
+    });
+    issues.push(...resolved.issues);
+    steps = resolved.steps;
+  }
   if (issues.length > 0) throw new ConfigError(file, issues);
-  return r.data;
+  // Replacing the value in place keeps the schema's key order in the resolved YAML.
+  return steps ? { ...r.data, steps } : (base as Config);
 }
 
 /** Fields of one section that only make sense with a setting of another. */
-function crossSectionIssues(cfg: Config): ConfigIssue[] {
+function crossSectionIssues(model: ModelConfig, train: TrainConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  if (cfg.model.rnn.type !== 'egru') {
-    const why = `needs model.rnn.type: egru (this model is a ${cfg.model.rnn.type})`;
-    if (cfg.train.activity_regularization) issues.push({ path: 'train.activity_regularization', message: why });
-    if (cfg.train.voltage_regularization) issues.push({ path: 'train.voltage_regularization', message: why });
-    if (cfg.train.thr_lr_scale !== undefined) issues.push({ path: 'train.thr_lr_scale', message: why });
+  if (model.rnn.type !== 'egru') {
+    const why = `needs model.rnn.type: egru (this model is a ${model.rnn.type})`;
+    if (train.activity_regularization) issues.push({ path: 'train.activity_regularization', message: why });
+    if (train.voltage_regularization) issues.push({ path: 'train.voltage_regularization', message: why });
+    if (train.thr_lr_scale !== undefined) issues.push({ path: 'train.thr_lr_scale', message: why });
   }
   return issues;
 }

@@ -22,11 +22,19 @@ function unwrap(s: Schema): Schema {
   }
 }
 
-/** The option of a discriminated union the raw value selects, if its discriminator names one. */
+/**
+ * The option of a union the raw value selects: for a discriminated union, the one its
+ * discriminator names; for a plain one, the only mapping option when the value is a mapping.
+ */
 function unionOption(s: Schema, raw: unknown): Schema | undefined {
   const d = def(s);
   const key = d.discriminator as string | undefined;
-  if (!key || raw === null || typeof raw !== 'object') return undefined;
+  if (!key) {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+    const mappings = (d.options as Schema[]).filter((o) => def(unwrap(o)).type === 'object');
+    return mappings.length === 1 ? mappings[0] : undefined;
+  }
+  if (raw === null || typeof raw !== 'object') return undefined;
   const tag = (raw as Record<string, unknown>)[key];
   for (const option of d.options as Schema[]) {
     const values = option._zod.propValues?.[key];
@@ -47,6 +55,7 @@ export function schemaAt(root: Schema, path: readonly PropertyKey[], raw: unknow
     const d = def(s);
     if (d.type === 'object') s = (d.shape as Record<string, Schema>)[String(key)];
     else if (d.type === 'array') s = d.element as Schema;
+    else if (d.type === 'record') s = d.valueType as Schema;
     else if (d.type === 'tuple') s = (d.items as Schema[])[Number(key)];
     else return undefined;
     v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
@@ -70,12 +79,13 @@ export function expectedNoun(schema: Schema | undefined): string | undefined {
     case 'boolean':
       return 'true or false';
     case 'object':
+    case 'record':
       return 'a mapping';
     case 'array':
     case 'tuple':
       return 'a list';
     case 'union':
-      // The config's unions are all discriminated unions of sections.
+      // Discriminated unions of sections are mappings; a plain union says what it takes itself.
       return (d.options as Schema[]).every((o) => def(unwrap(o)).type === 'object') ? 'a mapping' : undefined;
     case 'enum':
     case 'literal':

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { dataSchema } from './data.js';
 import { modelSchema } from './model.js';
+import { stepSchema, type StepConfig } from './steps.js';
 import { trainSchema } from './train.js';
 
 const FRACTIONS = new Set(['test_accuracy', 'test_error']);
@@ -36,8 +37,14 @@ export const configSchema = z.strictObject({
   data: dataSchema,
   model: modelSchema,
   train: trainSchema,
+  /**
+   * The run's pipeline steps (prepare, feature, pretrain, retrain, eval). Absent: one training
+   * step (pretrain) whose files sit in the run directory itself, as before steps existed.
+   */
+  steps: z.array(stepSchema).min(1).optional(),
   paper: paperSchema.optional(),
 });
 
-export type Config = z.infer<typeof configSchema>;
+/** A validated config; its steps (when given) are resolved: every training step has complete sections. */
+export type Config = Omit<z.infer<typeof configSchema>, 'steps'> & { steps?: StepConfig[] };
 export type PaperConfig = z.infer<typeof paperSchema>;

@@ -14,7 +14,8 @@ import type { MnistSplit } from './types.js';
 
 const ARROW_MAGIC = 'ARROW1';
 
-function imageSchema(): Schema {
+/** The Arrow schema of a prepared image split: `label: Int8`, `pixels: FixedSizeList<Uint8>[784]`. */
+export function imageSchema(): Schema {
   const pixelsType = new FixedSizeList(MNIST_PIXELS, new Field('pixel', new Uint8(), false));
   return new Schema([new Field('label', new Int8(), false), new Field('pixels', pixelsType, false)]);
 }

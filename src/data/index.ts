@@ -11,3 +11,6 @@ export { splitTrainValid } from './split.js';
 export { bitReversalPermutation, randomPermutation, isPermutation, permutationKey, resolvePermutation } from './permutations.js';
 export { viewShape, makeBatch } from './views.js';
 export { prepareMnist, loadMnistSplit, DEFAULT_VALID_FRACTION, DEFAULT_SPLIT_SEED } from './mnist.js';
+export { getDataset, findDataset, datasetNames } from './registry.js';
+export type { DatasetModule, DatasetSplits, DatasetMetadata, FeatureExtraction, SplitName } from './registry.js';
+export { mnistDataset } from './mnist-dataset.js';

@@ -1,4 +1,5 @@
-// summary.json: the run's final numbers, next to the paper's when the config names one.
+// summary.json: a training step's final numbers, headed by the model's task metric on the test
+// split, next to the paper's when the config names one.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../util/atomic.js';
@@ -8,7 +9,18 @@ const fraction = z.number().min(0).max(1);
 export const summarySchema = z.object({
   config: z.string(),
   run_id: z.string(),
+  /** The step of a config with `steps:` (absent for a single-step config). */
+  step: z.string().optional(),
   status: z.enum(['finished', 'stopped-nonfinite']),
+  /**
+   * The headline: the model's task metric (accuracy for classifiers, perplexity for language
+   * models) on the test split, and on the validation split at the best epoch, which it selected.
+   */
+  metric: z.object({
+    name: z.enum(['accuracy', 'perplexity']),
+    value: z.number().min(0).nullable(),
+    best_valid: z.number().min(0).nullable(),
+  }),
   final: z.object({
     test_accuracy: fraction.nullable(),
     test_loss: z.number().nullable(),
@@ -34,6 +46,15 @@ export function writeSummary(file: string, s: Summary): void {
   writeJsonAtomic(file, s);
 }
 
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Summaries written before task metrics had no `metric`: every model then was a classifier. */
+function withMetric(json: unknown): unknown {
+  if (!isMapping(json) || json.metric !== undefined || !isMapping(json.final)) return json;
+  const { test_accuracy, best_valid_accuracy } = json.final;
+  return { ...json, metric: { name: 'accuracy', value: test_accuracy ?? null, best_valid: best_valid_accuracy ?? null } };
+}
+
 /** Reads a summary.json back, naming the file and the field when it is damaged or foreign. */
 export function readSummary(file: string): Summary {
   let json: unknown;
@@ -42,7 +63,7 @@ export function readSummary(file: string): Summary {
   } catch (err) {
     throw new Error(`${file}: not a readable summary (${(err as Error).message})`);
   }
-  const r = summarySchema.safeParse(json);
+  const r = summarySchema.safeParse(withMetric(json));
   if (!r.success) {
     const first = r.error.issues[0];
     throw new Error(`${file}: not a valid summary (${first.path.join('.') || '(root)'}: ${first.message})`);

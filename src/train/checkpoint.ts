@@ -11,7 +11,9 @@ export const CHECKPOINT_FORMAT = 'evnn-checkpoint-1';
 export interface LoopState {
   /** Epochs completed. */
   epochsDone: number;
-  bestValidAccuracy: number;
+  /** The validation value of the model's task metric at bestEpoch (NaN without a validation split). */
+  bestValidMetric: number;
+  /** 0-based epoch of best.safetensors; -1 before there is one. */
   bestEpoch: number;
 }
 
@@ -26,18 +28,29 @@ export function saveLast(file: string, params: readonly Parameter[], opt: Optimi
     config_hash: configHash,
     epochs_done: String(loop.epochsDone),
     optimizer_steps: String(opt.steps),
-    best_valid_accuracy: String(loop.bestValidAccuracy),
+    best_valid_metric: String(loop.bestValidMetric),
     best_epoch: String(loop.bestEpoch),
   });
 }
 
-export function saveBest(file: string, params: readonly Parameter[], epoch: number, validAccuracy: number, configHash: string): void {
+export function saveBest(
+  file: string, params: readonly Parameter[], epoch: number, validAccuracy: number, configHash: string, metric?: { name: string; value: number },
+): void {
   writeSafetensors(file, modelTensors(params), {
     format: CHECKPOINT_FORMAT,
     config_hash: configHash,
     epoch: String(epoch),
     valid_accuracy: String(validAccuracy),
+    ...(metric ? { task_metric: metric.name, valid_metric: String(metric.value) } : {}),
   });
+}
+
+/** A best checkpoint's weights and what it records: the config (step) it was written for, its epoch. */
+export function loadBestCheckpoint(file: string): { model: StateRecord; configHash: string | undefined; epoch: number } {
+  if (!existsSync(file)) throw new SafetensorsError(file, 'checkpoint does not exist');
+  const { tensors, metadata } = readSafetensors(file);
+  if (metadata.format !== CHECKPOINT_FORMAT) throw new SafetensorsError(file, `not an evnn checkpoint (format ${metadata.format ?? 'missing'})`);
+  return { model: modelStateOf(file, tensors), configHash: metadata.config_hash, epoch: Number(metadata.epoch) };
 }
 
 /** Model weights of a checkpoint as a state record (optimizer tensors left out). */
@@ -71,7 +84,8 @@ export function loadLast(file: string, opt: Optimizer, configHash: string): { mo
     model: modelStateOf(file, tensors),
     loop: {
       epochsDone: Number(metadata.epochs_done),
-      bestValidAccuracy: Number(metadata.best_valid_accuracy),
+      // Checkpoints written before task metrics kept the validation accuracy under this name.
+      bestValidMetric: Number(metadata.best_valid_metric ?? metadata.best_valid_accuracy),
       bestEpoch: Number(metadata.best_epoch),
     },
   };

@@ -50,7 +50,10 @@ describe('evnn CLI', () => {
     const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
     expect(summary.status).toBe('finished');
     expect(summary.epochs_run).toBe(2);
-    expect(summary.final.test_accuracy).toBeGreaterThan(0.3); // 10 classes: chance is 0.1
+    // Bar between learning and readout-only learning, measured on this config over seeds 0–9:
+    // clean 0.495–0.605 (seed 3: 0.57); recurrent layer frozen (param_groups ^rnn\. lr_scale 1e-9)
+    // 0.16–0.26; readout gradient put at t = 0 0.165–0.265. Margin 0.115 to each side.
+    expect(summary.final.test_accuracy).toBeGreaterThan(0.38);
     expect(summary.backend.device).toBe('cpu');
     const m = metricColumns(runDir);
     expect(m.split).toEqual(['train', 'valid', 'train', 'valid', 'test']);
@@ -82,7 +85,10 @@ describe('evnn CLI', () => {
       .replace('grad_clip: 1.0', 'grad_clip: 1.0\n  activity_regularization: { constant: 1, target: 0.1 }\n  thr_lr_scale: 0.5');
     const runDir = await expectResumeMatches('egru', body);
     const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
-    expect(summary.final.test_accuracy).toBeGreaterThan(0.3); // 10 classes: chance is 0.1
+    // Measured on this config over seeds 0–9: clean 0.535–0.70 (seed 3: 0.65); recurrent layers
+    // frozen (^rnn\. lr_scale 1e-9) 0.12–0.145; readout gradient at t = 0 0.12–0.255; activity
+    // regulariser's sign flipped 0.12–0.325. The bar leaves 0.105 to each side.
+    expect(summary.final.test_accuracy).toBeGreaterThan(0.43);
     const t = tableFromIPC(readFileSync(join(runDir, 'sparsity.arrow')));
     expect(t.numRows).toBe(3 * 2);
     expect(t.getChild('layer')!.toArray()).toEqual(['rnn.0', 'rnn.1', 'rnn.0', 'rnn.1', 'rnn.0', 'rnn.1']);

@@ -1,0 +1,31 @@
+// The dataset registry: one module per dataset; names the config and `evnn prepare` accept.
+import { describe, expect, it } from 'vitest';
+import { datasetNames, findDataset, getDataset } from '../../src/data/registry.js';
+import { dataSchema } from '../../src/config/data.js';
+import { prepareDatasetByName } from '../../src/pipeline/prepare.js';
+
+describe('dataset registry', () => {
+  it('knows MNIST: its Arrow schema, views and metadata', () => {
+    expect(datasetNames()).toContain('mnist');
+    const mnist = getDataset('mnist');
+    expect(mnist.arrowSchema().fields.map((f) => `${f.name}: ${String(f.type)}`)).toEqual(['label: Int8', 'pixels: FixedSizeList[784]<Uint8>']);
+    expect(mnist.metadata(dataSchema.parse({ dataset: 'mnist', view: 'smnist' }))).toMatchObject({ task: 'classification', numClasses: 10 });
+    // The views the module serves are the ones a config may name.
+    expect([...mnist.views]).toEqual(dataSchema.shape.view.options);
+    expect(mnist.feature).toBeUndefined();
+  });
+
+  it('an unknown dataset is an error listing the known ones', async () => {
+    expect(findDataset('cifar10')).toBeUndefined();
+    expect(() => getDataset('cifar10')).toThrow('unknown dataset "cifar10" (known datasets: mnist)');
+    await expect(prepareDatasetByName('cifar10', { dataDir: '/nonexistent', resultsDir: '/nonexistent', force: false, quiet: true })).rejects.toThrow(
+      'unknown dataset "cifar10" (known datasets: mnist)',
+    );
+  });
+
+  it('the config accepts the registered names only', () => {
+    const r = dataSchema.safeParse({ dataset: 'cifar10', view: 'smnist' });
+    expect(r.success).toBe(false);
+    expect(dataSchema.shape.dataset.options).toEqual(datasetNames());
+  });
+});
