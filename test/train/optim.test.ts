@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { native, type AdamOptions, type SgdOptions } from '../../src/native/addon.js';
 import { adamStep } from '../oracle/adam.js';
 import { clipGlobalNorm } from '../oracle/clip.js';
-import { assertAllClose } from '../oracle/compare.js';
+import { assertAllClose, assertRelClose } from '../oracle/compare.js';
 import { sgdStep } from '../oracle/sgd.js';
 import { F32_ELEMENTWISE } from '../native-oracle/tolerances.js';
 
@@ -166,6 +166,84 @@ describe('Adam / AdamW against hand-computed steps', () => {
         assertAllClose(p, want, F32_ELEMENTWISE, `step ${s + 1}`);
       });
     });
+  });
+});
+
+// Gradients far below eps, where eps sets the step: with |g| = 1e-9 and eps = 1e-8 the first
+// Adam step is lr·g/(|g| + eps) = lr/11 per element instead of lr (no eps), and lr·g/(|g| + eps/√bc2)
+// ≈ lr/317 with eps inside the bias correction (√v + eps)/√bc2. The usual O(1) gradients cannot
+// tell these apart: eps is then 1e-8 of the denominator.
+const TINY_G = [
+  [1e-9, -3e-9],
+  [2e-9, 1e-9],
+];
+const tinyCases: AdamCase[] = [
+  {
+    // lr 0.1, β = (0.9, 0.999), eps 1e-8; bc1 = 0.1, 0.19; bc2 = 0.001, 0.001999
+    // 1: m = [1e-10, −3e-10], v = [1e-21, 9e-21]; m/bc1 = [1e-9, −3e-9], √(v/bc2) = [1e-9, 3e-9]
+    //    update = 0.1·[1e-9/1.1e-8, −3e-9/1.3e-8] = [0.1/11, −0.3/13] = [0.00909090909091, −0.0230769230769]
+    //    p = [0.990909090909091, −1.976923076923077]      (without eps: [0.9, −1.9])
+    // 2: m = [0.9e-10 + 2e-10, −2.7e-10 + 1e-10] = [2.9e-10, −1.7e-10]
+    //    v = [0.999e-21 + 4e-21, 8.991e-21 + 1e-21] = [4.999e-21, 9.991e-21]
+    //    m/bc1 = [1.526315789e-9, −8.947368421e-10]; √(v/bc2) = [1.581376102e-9, 2.235620495e-9]
+    //    update = 0.1·[1.526315789/11.58137610, −0.8947368421/12.23562050] = [0.0131790538194, −0.0073125579732]
+    //    p = [0.977730037089718, −1.969610518949896]      (without eps: [0.803481797, −1.859978143])
+    name: 'Adam, |g| ~ 1e-9 < eps = 1e-8',
+    o: { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false },
+    expected: [[0.990909090909091, -1.976923076923077], [0.977730037089718, -1.969610518949896]],
+  },
+  {
+    // AdamW, weight decay 0.1: p ← 0.99·p, then the same updates as above
+    // 1: p = [0.99 − 0.00909090909091, −1.98 + 0.0230769230769] = [0.980909090909091, −1.956923076923077]
+    // 2: p = [0.9711 − 0.0131790538194, −1.937353846153846 + 0.0073125579732] = [0.957920946180627, −1.930041288180665]
+    name: 'AdamW, |g| ~ 1e-9 < eps = 1e-8',
+    o: { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, decoupled: true },
+    expected: [[0.980909090909091, -1.956923076923077], [0.957920946180627, -1.930041288180665]],
+  },
+];
+
+describe('Adam / AdamW with gradients below eps, against hand-computed steps', () => {
+  describe.each(tinyCases)('$name', ({ o, expected }) => {
+    it('oracle', () => {
+      const p = Float64Array.from(P0);
+      const m = new Float64Array(2);
+      const v = new Float64Array(2);
+      expected.forEach((want, s) => {
+        adamStep(p, Float64Array.from(TINY_G[s]), m, v, { ...o, step: s + 1 });
+        assertAllClose(p, want, ORACLE_TOL, `step ${s + 1}`);
+      });
+    });
+    it('native', () => {
+      const p = Float32Array.from(P0);
+      const m = new Float32Array(2);
+      const v = new Float32Array(2);
+      expected.forEach((want, s) => {
+        native().adamStep(p, Float32Array.from(TINY_G[s]), m, v, { ...o, step: s + 1 });
+        assertAllClose(p, want, F32_ELEMENTWISE, `step ${s + 1}`);
+      });
+    });
+  });
+
+  it('native matches the oracle over 5 steps of random gradients of 1e-10..1e-8, for eps 1e-8 and 1e-6', () => {
+    const n = 64;
+    // p starts at 0, so p is the displacement itself and its float32 rounding is relative to it;
+    // L2 decay is off (wd·p would swamp such gradients), decoupled decay on.
+    for (const [eps, weightDecay, decoupled] of [[1e-8, 0, false], [1e-6, 0.1, true]] as const) {
+      const o = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps, weightDecay, decoupled };
+      let seed = 12345;
+      const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const [p64, m64, v64] = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+      const [p32, m32, v32] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+      for (let step = 1; step <= 5; step++) {
+        // magnitudes spread over 1e-10..1e-8, both signs; the oracle gets the same float32 values
+        const g32 = Float32Array.from({ length: n }, () => (rand() < 0.5 ? -1 : 1) * 10 ** (-10 + 2 * rand()));
+        adamStep(p64, Float64Array.from(g32), m64, v64, { ...o, step });
+        native().adamStep(p32, g32, m32, v32, { ...o, step });
+        assertAllClose(p32, p64, F32_ELEMENTWISE, `eps ${eps}: param after step ${step}`);
+        assertRelClose(m32, m64, F32_ELEMENTWISE, `eps ${eps}: m after step ${step}`);
+        assertRelClose(v32, v64, F32_ELEMENTWISE, `eps ${eps}: v after step ${step}`);
+      }
+    }
   });
 });
 
