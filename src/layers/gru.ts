@@ -1,30 +1,13 @@
 // GRU layer (PyTorch nn.GRU names, layouts and initialisation), stacked layers supported: a
 // RecurrentStack of GRUCells. Parameters per layer l: weight_ih_l{l} [3H, C_l], weight_hh_l{l}
 // [3H, H], bias_ih_l{l} [3H], bias_hh_l{l} [3H]; gate order (r, z, n).
-import { Rng } from '../util/rng.js';
 import type { LayerSteps } from './drive.js';
 import { GRUCell } from './gru-cell.js';
-import { torchNaming } from './naming.js';
-import { RecurrentLayer } from './recurrent-layer.js';
-import { RecurrentStack } from './stack.js';
-import { checkLayerSizes } from './sizes.js';
+import { FAMILIES } from './families.js';
+import { TorchLayer, type TorchLayerOptions } from './torch-layer.js';
 import type { Tensor } from './tensor.js';
 
-export interface GRUOptions {
-  inputSize: number;
-  hiddenSize: number;
-  numLayers?: number;
-  /** Input/output as [N, T, C] instead of the engine's time-major [T, N, C]. */
-  batchFirst?: boolean;
-  /** Dropout between layers (on every layer's output but the last), as nn.GRU's dropout. */
-  dropout?: number;
-  /** Seed for PyTorch's default initialisation U(−1/√H, 1/√H) and the dropout masks. */
-  seed?: number;
-  /** Prefix for parameter names inside a model, e.g. "rnn." */
-  prefix?: string;
-  /** Scratch budget of the native kernels (floats per time-chunk buffer); 0 = default. For tests. */
-  chunkFloats?: number;
-}
+export type GRUOptions = TorchLayerOptions;
 
 export interface GRUForwardOptions {
   training?: boolean;
@@ -52,51 +35,20 @@ export interface GRUGradients {
   params: Record<string, Float32Array>;
 }
 
-export class GRU extends RecurrentLayer<GRUForwardOptions, GRUOutput, GRUGradientsIn, GRUGradients> {
+export class GRU extends TorchLayer<GRUForwardOptions, GRUOutput, GRUGradientsIn, GRUGradients> {
   protected readonly owner = 'GRU';
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly batchFirst: boolean;
-  protected readonly stack: RecurrentStack;
-  private readonly seed: number;
-  private calls = 0;
 
   constructor(o: GRUOptions) {
-    super();
-    this.numLayers = checkLayerSizes('GRU', o);
-    this.inputSize = o.inputSize;
-    this.hiddenSize = o.hiddenSize;
-    this.batchFirst = o.batchFirst ?? false;
-    this.seed = o.seed ?? 0;
-    const init = new Rng(this.seed, 0x6a0);
-    const name = torchNaming(o.prefix ?? '');
-    const cells = Array.from({ length: this.numLayers }, (_, l) => new GRUCell({
-      inputSize: l === 0 ? o.inputSize : o.hiddenSize, hiddenSize: o.hiddenSize, name: (k) => name(k, l, this.numLayers), init,
-      chunkFloats: o.chunkFloats,
-    }));
-    this.stack = new RecurrentStack(cells, { dropout: o.dropout });
+    super('GRU', o, FAMILIES.gru.initStream, (c) => new GRUCell(c));
   }
 
-  protected *forwardSteps(xIn: Tensor, opts: GRUForwardOptions): LayerSteps<GRUOutput> {
-    const { x, T, N } = this.timeMajorInput(xIn);
-    const r = yield* this.runStack(x, T, N, {
-      training: opts.training ?? true, state0: this.initialStates(N, { h: opts.h0 }),
-      noise: { seed: this.seed, epoch: 0, batch: this.calls++ },
-    });
-    return { output: this.callerLayout(r.output, T, N, this.hiddenSize), hN: this.stacked(r.states.map((s) => s.h), N) };
+  protected *forwardSteps(x: Tensor, opts: GRUForwardOptions): LayerSteps<GRUOutput> {
+    const r = yield* this.forwardStates(x, opts.training ?? true, { h: opts.h0 });
+    return { output: r.output, hN: r.states.h };
   }
 
   protected *backwardSteps(g: GRUGradientsIn, needInputGrad: boolean): LayerSteps<GRUGradients> {
-    const s = this.savedState();
-    const H = this.hiddenSize;
-    const dhN = this.perLayer('hN gradient', g.hN, s.N);
-    const r = yield* this.stack.backward(s, {
-      output: this.timeMajorGradient('output', g.output, s.T, s.N, H), states: dhN?.map((h) => ({ h })),
-    }, needInputGrad);
-    return {
-      input: r.input ? this.callerLayout(r.input, s.T, s.N, this.inputSize) : null,
-      h0: this.stacked(r.states.map((st) => st.h), s.N), params: this.gradientRecord(),
-    };
+    const r = yield* this.backwardStates(g.output, { h: g.hN }, needInputGrad);
+    return { input: r.input, h0: r.states.h, params: r.params };
   }
 }

@@ -1,0 +1,65 @@
+// What PyTorch-style gated cells (nn.GRU, nn.LSTM) share: weight_ih [G·H, C], weight_hh [G·H, H],
+// bias_ih, bias_hh with G gate blocks, PyTorch's initialisation U(−1/√H, 1/√H), and the
+// arguments every native call of theirs takes.
+import type { Rng } from '../util/rng.js';
+import { fillUniform, makeParameter, type Parameter } from './parameters.js';
+
+export interface TorchCellOptions {
+  inputSize: number;
+  hiddenSize: number;
+  /** Full parameter name of a local one (weight_ih, ...): the stack's naming adapter. */
+  name: (local: string) => string;
+  /** Draws the PyTorch initialisation U(−1/√H, 1/√H), in parameter order. */
+  init: Rng;
+  /** Scratch budget of the native kernels (floats per time-chunk buffer); 0 = default. */
+  chunkFloats?: number;
+}
+
+export abstract class TorchCell {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly primaryState = 'h';
+  readonly tapNames: readonly string[] = [];
+  readonly emitsEvents = false;
+  readonly maskShapes = {};
+  readonly weightIh: Parameter;
+  readonly weightHh: Parameter;
+  readonly biasIh: Parameter;
+  readonly biasHh: Parameter;
+  private readonly chunkFloats: number;
+
+  protected constructor(o: TorchCellOptions, gates: number) {
+    const C = o.inputSize;
+    const H = o.hiddenSize;
+    this.inputSize = C;
+    this.hiddenSize = H;
+    this.chunkFloats = o.chunkFloats ?? 0;
+    this.weightIh = makeParameter(o.name('weight_ih'), [gates * H, C]);
+    this.weightHh = makeParameter(o.name('weight_hh'), [gates * H, H]);
+    this.biasIh = makeParameter(o.name('bias_ih'), [gates * H]);
+    this.biasHh = makeParameter(o.name('bias_hh'), [gates * H]);
+    for (const p of this.parameters()) fillUniform(p, o.init, 1 / Math.sqrt(H));
+  }
+
+  parameters(): Parameter[] {
+    return [this.weightIh, this.weightHh, this.biasIh, this.biasHh];
+  }
+
+  /** Weights, sizes and chunk budget, as every native call of the family takes them. */
+  protected weightArgs() {
+    return {
+      weightIh: this.weightIh.data, weightHh: this.weightHh.data, biasIh: this.biasIh.data, biasHh: this.biasHh.data,
+      C: this.inputSize, H: this.hiddenSize, chunkFloats: this.chunkFloats,
+    };
+  }
+
+  /** The gradient buffers the backward adds into. */
+  protected gradArgs() {
+    return { dWeightIh: this.weightIh.grad, dWeightHh: this.weightHh.grad, dBiasIh: this.biasIh.grad, dBiasHh: this.biasHh.grad };
+  }
+
+  /** Dense families report no sparsity. */
+  sparsity(): Record<string, never> {
+    return {};
+  }
+}
