@@ -3,34 +3,73 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-/** A failer for one bench: prints "bench/<name>: message" and exits with code 2. */
+/**
+ * A failer for one bench: prints "bench/<name>: message" and exits with code 2. It also turns an
+ * uncaught TypeError/RangeError (the engine rejecting an argument, or a shape too large to
+ * allocate) into such a one-line message naming where it was thrown; other errors keep their stack.
+ */
 export function failer(name) {
-  return (message) => {
+  const fail = (message) => {
     console.error(`bench/${name}: ${message}`);
     process.exit(2);
   };
+  process.on('uncaughtException', (err) => {
+    if (!(err instanceof TypeError || err instanceof RangeError)) {
+      console.error(err);
+      process.exit(1);
+    }
+    const frames = (err.stack ?? '').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('at '));
+    const at = frames.find((l) => l.includes('/bench/')) ?? frames[0];
+    fail(`${err.name}: ${err.message}${at ? ` (${at.trim()})` : ''}`);
+  });
+  return fail;
 }
 
-/** The addon at `file`, after checking that it exports every function in `functions`. */
+/**
+ * The addon at `file`, after checking that it exports every function in `functions` and has the
+ * binding API these scripts are written for (forwards return an engine-owned `saved` handle).
+ */
 export function loadAddon(file, functions, fail) {
   if (!existsSync(file)) fail(`${file} does not exist; build it with \`npm run build:native\``);
-  const addon = createRequire(import.meta.url)(file);
+  let addon;
+  try {
+    addon = createRequire(import.meta.url)(file);
+  } catch (err) {
+    fail(`could not load ${file}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+  }
+  if (typeof addon.Saved !== 'function') {
+    fail(`the addon at ${file} has the older binding API (no saved handles: forwards return cache arrays); ` +
+      'time it with the bench scripts of the checkout it was built from');
+  }
   for (const fn of functions) {
     if (typeof addon[fn] !== 'function') fail(`the addon at ${file} has no ${fn}(); rebuild it`);
   }
   return addon;
 }
 
-/** Median milliseconds of `reps` calls of fn after `warmup` untimed ones. */
-export function medianMs(fn, warmup, reps) {
-  for (let i = 0; i < warmup; i++) fn();
+/**
+ * Median milliseconds of `reps` calls of fn after `warmup` untimed ones. When `after` is given,
+ * it gets what each call of fn returned and runs outside the timed region (e.g. to read sizes
+ * off a saved handle and release it, as the old cache arrays were freed by the GC, untimed).
+ */
+export function medianMs(fn, warmup, reps, after = null) {
+  for (let i = 0; i < warmup; i++) {
+    const r = fn();
+    if (after) after(r);
+  }
   const times = [];
   for (let i = 0; i < reps; i++) {
     const t0 = process.hrtime.bigint();
-    fn();
+    const r = fn();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (after) after(r);
   }
   times.sort((a, b) => a - b);
   const m = times.length >> 1;
   return times.length % 2 ? times[m] : (times[m - 1] + times[m]) / 2;
+}
+
+/** Zeroes every array of `buffers` (an object of Float32Arrays), as a training step does before backward. */
+export function zeroGrads(buffers) {
+  for (const b of Object.values(buffers)) b.fill(0);
 }

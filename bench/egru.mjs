@@ -16,15 +16,18 @@
 // is what makes the backward pass sparse; 0 skips those rows.
 // --inputs: dense-in feeds the EGRU the GRU's dense x (a first layer); event-in feeds it events at
 // the target activity (a layer inside a stack, whose input projection is event-driven too).
-// --addon times another build of the addon (default build/Release/evnn.node).
+// --addon times another build of the addon (default build/Release/evnn.node); it must have this
+// checkout's binding API (saved handles), so time an older build with its own checkout's scripts.
 // Without --kernel the addon's current GEMM kernel is used.
 // Thresholds are one uniform value per unit, found by bisection on the measured forward activity
 // (evaluation forwards on the real shape) to within ±2 percentage points of each target.
 // All times are medians of --reps runs after --warmup runs, with training: true (the forward keeps
-// what backward needs); forward+backward = that forward + backward with dy = ones, no dx.
+// what backward needs); forward+backward = that forward + backward with dy = ones, no dx, adding
+// the parameter gradients into buffers allocated once and zeroed in each timed step (as a training
+// step does). Each saved handle is released after its step, outside the timed region.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { failer, loadAddon, medianMs } from './common.mjs';
+import { failer, loadAddon, medianMs, zeroGrads } from './common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TARGETS = [0.10, 0.25];   // activity levels timed for each size
@@ -53,6 +56,7 @@ function parseArgs(argv) {
     if (!known) fail(`unknown argument "${arg}" (see --help)`);
     const value = argv[++i];
     if (value === undefined) fail(`${arg} needs a value`);
+    if (value.trim() === '') fail(`${arg} needs a value, got ""`);
     if (name === 'addon') {
       o.addon = resolve(value);
     } else if (name === 'kernel') {
@@ -107,25 +111,36 @@ function normalArray(n, std, seed) {
 const xavier = (rows, cols, seed) => normalArray(rows * cols, Math.sqrt(2 / (rows + cols)), seed);
 
 
-const mib = (...arrays) => arrays.reduce((s, a) => s + a.byteLength, 0) / (1 << 20);
+// What backward needs: the saved handle's engine-owned bytes plus the arrays it references.
+const savedMib = (saved, ...arrays) => (saved.bytes + arrays.reduce((s, a) => s + a.byteLength, 0)) / (1 << 20);
 
 function timeGru(addon, o, x, size) {
   const { T, N } = o;
   const C = size;
   const H = size;
-  const args = {
-    x, h0: null, T, N, C, H, training: true,
+  const weights = {
     weightIh: xavier(3 * H, C, 11), weightHh: xavier(3 * H, H, 12),
     biasIh: new Float32Array(3 * H), biasHh: new Float32Array(3 * H),
   };
+  const args = { x, h0: null, T, N, C, H, training: true, chunkFloats: 0, ...weights };
+  const grads = {
+    dWeightIh: new Float32Array(3 * H * C), dWeightHh: new Float32Array(3 * H * H),
+    dBiasIh: new Float32Array(3 * H), dBiasHh: new Float32Array(3 * H),
+  };
   const dy = new Float32Array(T * N * H).fill(1);  // d(sum of outputs)/dy
-  const forward = medianMs(() => addon.gruForward(args), o.warmup, o.reps);
+  const backArgs = { ...weights, ...grads, dy, dhT: null, T, N, C, H, needDx: false, chunkFloats: 0 };
   let saved = 0;
+  const release = (fwd) => {
+    saved = savedMib(fwd.saved, fwd.y);  // the handle references y (and x, the input)
+    fwd.saved.release();
+  };
+  const forward = medianMs(() => addon.gruForward(args), o.warmup, o.reps, release);
   const forwardBackward = medianMs(() => {
-    const { y, cache } = addon.gruForward(args);
-    saved = mib(cache, y);
-    addon.gruBackward({ ...args, y, cache, dy, dhT: null, needDx: false });
-  }, o.warmup, o.reps);
+    zeroGrads(grads);
+    const fwd = addon.gruForward(args);
+    addon.gruBackward({ ...backArgs, saved: fwd.saved });
+    return fwd;
+  }, o.warmup, o.reps, release);
   return { forward, forwardBackward, saved };
 }
 
@@ -158,8 +173,8 @@ function quantileAbsNormal(p) {
 function egruArgs(o, x, size, weights, thr, support, training, sparseInput) {
   const { T, N } = o;
   return {
-    x, y0: null, zoneoutMask: null, ...weights, thr: new Float32Array(size).fill(thr),
-    T, N, C: size, H: size, training, zoneout: 0, dampening: DAMPENING, support,
+    x, y0: null, zoneoutMask: null, dropconnectMask: null, noise: null, ...weights, thr: new Float32Array(size).fill(thr),
+    T, N, C: size, H: size, training, zoneout: 0, dropconnect: 0, dampening: DAMPENING, support,
     sparseInput, chunkFloats: 0, keepO: false, keepTrace: false,
   };
 }
@@ -182,25 +197,41 @@ function calibrate(addon, o, x, size, weights, target, lo, hi, sparseInput) {
 function timeEgru(addon, o, x, size, weights, thr, support, withForward, sparseInput) {
   const units = o.T * o.N * size;
   const args = egruArgs(o, x, size, weights, thr, support, true, sparseInput);
+  const C = size;
+  const H = size;
+  const grads = {
+    dKernel: new Float32Array(C * 3 * H), dRecurrentKernel: new Float32Array(H * 3 * H),
+    dBias: new Float32Array(3 * H), dRecurrentBias: new Float32Array(3 * H), dThr: new Float32Array(H),
+  };
   const dy = new Float32Array(units).fill(1);  // d(sum of event outputs)/dy
-  const forward = withForward ? medianMs(() => addon.egruForward(args), o.warmup, o.reps) : null;
+  // zoneout, dampening, support and sparseInput are read from the saved handle.
+  const backArgs = {
+    kernel: args.kernel, recurrentKernel: args.recurrentKernel, bias: args.bias, recurrentBias: args.recurrentBias,
+    thr: args.thr, ...grads, below: null, dxActive: null, dy, dyN: null, dc: null, do: null, dtrace: null,
+    gradClip: 0, T: o.T, N: o.N, C, H, needDx: false, needDy0: false, chunkFloats: 0,
+  };
   let fwd = null;
   let bwd = null;
+  let saved = 0;
+  const release = (f) => {
+    fwd = f;
+    saved = savedMib(f.saved, f.y, f.c);  // the handle references y and c (and x, the input)
+    f.saved.release();
+  };
+  const forward = withForward ? medianMs(() => addon.egruForward(args), o.warmup, o.reps, release) : null;
   const forwardBackward = medianMs(() => {
-    fwd = addon.egruForward(args);
-    const { y, c, cache, active } = fwd;
-    bwd = addon.egruBackward({
-      ...args, y, c, cache, active, dy, dc: null, do: null, dtrace: null,
-      needDx: false, dxActive: null, needDy0: false,
-    });
-  }, o.warmup, o.reps);
+    zeroGrads(grads);
+    const f = addon.egruForward(args);
+    bwd = addon.egruBackward({ ...backArgs, saved: f.saved });
+    return f;
+  }, o.warmup, o.reps, release);
   return {
     forward, forwardBackward,
     activity: fwd.stats.events / units,
     backwardSparsity: 1 - fwd.stats.backwardActive / units,
     macsForward: fwd.stats.macs / fwd.stats.macsDense,
     macsBackward: bwd.stats.macs / bwd.stats.macsDense,
-    saved: mib(fwd.cache, fwd.y, fwd.c, fwd.active),
+    saved,
   };
 }
 
@@ -241,7 +272,8 @@ console.log('data: x ~ N(0,1); Xavier-normal weights (std sqrt(2/(fan_in+fan_out
   `one uniform threshold per target activity, bisected to ±${100 * TOLERANCE} points`);
 console.log('activity = events/(T·N·H) of the forward; bwd sparsity = 1 − backwardActive/(T·N·H); ' +
   'MACs = stats.macs/stats.macsDense; speed-up = GRU ms / EGRU ms (> 1: EGRU faster)');
-console.log('saved MiB = what backward needs, as returned by the training forward: GRU cache + y; EGRU cache + y + c + active');
+console.log('saved MiB = what backward needs: the training forward\'s saved handle (its engine-owned bytes: GRU cache; ' +
+  'EGRU cache + active map) plus the arrays the handle references (GRU y; EGRU y + c; x, the input, not counted)');
 console.log('');
 
 const rows = [];

@@ -2,54 +2,11 @@
 shapes and thread count, and prints one JSON line with the median times in milliseconds.
 
 Forward is timed under no_grad; forward+backward back-propagates the sum of the outputs
-(dy = ones, as in the evnn run), with no gradient for the input (a first layer on data)."""
-import argparse
-import json
-import statistics
-import time
-
+(dy = ones, as in the evnn run), with no gradient for the input (a first layer on data).
+The timing code is bench/torch_rnn.py, shared with bench/torch_lstm.py."""
 import torch
 
-
-def median_ms(fn, warmup, reps):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    for name in ("T", "N", "C", "H", "threads", "reps", "warmup"):
-        ap.add_argument(f"--{name}", type=int, required=True)
-    a = ap.parse_args()
-
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    gru = torch.nn.GRU(a.C, a.H, num_layers=1, batch_first=False)
-    x = torch.randn(a.T, a.N, a.C)
-
-    def forward():
-        with torch.no_grad():
-            gru(x)
-
-    def forward_backward():
-        for p in gru.parameters():
-            p.grad = None
-        out, _ = gru(x)
-        out.sum().backward()
-
-    print(json.dumps({
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "forward_ms": median_ms(forward, a.warmup, a.reps),
-        "forward_backward_ms": median_ms(forward_backward, a.warmup, a.reps),
-    }))
-
+from torch_rnn import main
 
 if __name__ == "__main__":
-    main()
+    main(torch.nn.GRU)

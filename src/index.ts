@@ -2,7 +2,7 @@
 export { Linear, type LinearOptions, type LinearGradients } from './layers/linear.js';
 export { GRU, type GRUOptions, type GRUForwardOptions, type GRUOutput, type GRUGradients, type GRUGradientsIn } from './layers/gru.js';
 export {
-  EGRU, EGRU_DEFAULTS, type EGRUOptions, type EGRUForwardOptions, type EGRUOutput, type EGRUGradients, type EGRUGradientsIn,
+  EGRU, EGRU_DEFAULTS, type EGRUOptions, type MaskKey, type EGRUForwardOptions, type EGRUOutput, type EGRUGradients, type EGRUGradientsIn,
 } from './layers/egru.js';
 export {
   LSTM, type LSTMOptions, type LSTMForwardOptions, type LSTMOutput, type LSTMGradients, type LSTMGradientsIn,

@@ -106,14 +106,10 @@ export interface RecurrentCell {
   readonly hiddenSize: number;
   /** names of the state tensors, in order (h0 of a GRU is state 'h') */
   readonly stateNames: readonly string[];
-  /** the state a caller's initial hidden tensor sets (EvNN's EGRU: y) */
-  readonly primaryState: string;
   /** names of the taps the cell can return */
   readonly tapNames: readonly string[];
   /** its output is an event tensor (mostly zeros) */
   readonly emitsEvents: boolean;
-  /** masks a caller may give, with their per-layer shape */
-  readonly maskShapes: Readonly<Record<string, readonly number[]>>;
   parameters(): Parameter[];
   forward(x: CellInput, state0: Partial<CellState>, o: CellForwardOptions): CellSteps<CellForward>;
   /** Adds the parameter gradients into each parameter's grad buffer (+=). */

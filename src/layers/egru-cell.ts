@@ -67,10 +67,8 @@ export class EGRUCell implements RecurrentCell {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly stateNames = ['y'] as const;
-  readonly primaryState = 'y';
   readonly tapNames = ['c', 'o', 'trace'] as const;
   readonly emitsEvents = true;
-  readonly maskShapes: Readonly<Record<string, readonly number[]>>;
   readonly settings: EGRUCellSettings;
   readonly kernel: Parameter;
   readonly recurrentKernel: Parameter;
@@ -86,7 +84,6 @@ export class EGRUCell implements RecurrentCell {
     this.hiddenSize = H;
     this.settings = egruSettings(o);
     this.chunkFloats = o.chunkFloats ?? 0;
-    this.maskShapes = { zoneout: [-1, -1, H], dropconnect: [H, 3 * H] };
     this.kernel = makeParameter(o.name('kernel'), [C, 3 * H]);
     this.recurrentKernel = makeParameter(o.name('recurrent_kernel'), [H, 3 * H]);
     this.bias = makeParameter(o.name('bias'), [3 * H]);
@@ -107,7 +104,6 @@ export class EGRUCell implements RecurrentCell {
   }
 
   private args() {
-    const s = this.settings;
     return {
       kernel: this.kernel.data, recurrentKernel: this.recurrentKernel.data, bias: this.bias.data,
       recurrentBias: this.recurrentBias.data, thr: this.thr.data, C: this.inputSize, H: this.hiddenSize,

@@ -94,12 +94,8 @@ export class EGRU extends RecurrentLayer<EGRUForwardOptions, EGRUOutput, EGRUGra
   readonly hiddenSize: number;
   readonly numLayers: number;
   readonly batchFirst: boolean;
-  readonly thrMean: number;
-  readonly dampeningFactor: number;
-  readonly pseudoDerivativeSupport: number;
-  readonly zoneout: number;
-  readonly dropconnect: number;
-  readonly gradClip: number;
+  /** EvNN's options, defaults filled in. */
+  readonly settings: EGRUCellSettings;
   protected readonly stack: RecurrentStack;
   private readonly seed: number;
   private calls = 0;
@@ -108,15 +104,10 @@ export class EGRU extends RecurrentLayer<EGRUForwardOptions, EGRUOutput, EGRUGra
     super();
     this.numLayers = checkLayerSizes('EGRU', o);
     const s = egruSettings(o);
+    this.settings = s;
     this.inputSize = o.inputSize;
     this.hiddenSize = o.hiddenSize;
     this.batchFirst = o.batchFirst ?? false;
-    this.thrMean = s.thrMean;
-    this.dampeningFactor = s.dampeningFactor;
-    this.pseudoDerivativeSupport = s.pseudoDerivativeSupport;
-    this.zoneout = s.zoneout;
-    this.dropconnect = s.dropconnect;
-    this.gradClip = s.gradClip;
     this.seed = o.seed ?? 0;
     const init = new Rng(this.seed, 0xe6a0);
     const name = evnnNaming(o.prefix ?? '');
@@ -132,8 +123,8 @@ export class EGRU extends RecurrentLayer<EGRUForwardOptions, EGRUOutput, EGRUGra
     const H = this.hiddenSize;
     const L = this.numLayers;
     const training = opts.training ?? true;
-    const zo = training && this.zoneout > 0 && opts.zoneoutMask ? this.callerMasks('zoneoutMask', opts.zoneoutMask, [T, N, H]) : null;
-    const dc = training && this.dropconnect > 0 && opts.dropconnectMask ? this.callerMasks('dropconnectMask', opts.dropconnectMask, [H, 3 * H]) : null;
+    const zo = training && this.settings.zoneout > 0 && opts.zoneoutMask ? this.callerMasks('zoneoutMask', opts.zoneoutMask, [T, N, H]) : null;
+    const dc = training && this.settings.dropconnect > 0 && opts.dropconnectMask ? this.callerMasks('dropconnectMask', opts.dropconnectMask, [H, 3 * H]) : null;
     const masks = Array.from({ length: L }, (_, l) => ({ ...(zo ? { zoneout: zo[l] } : {}), ...(dc ? { dropconnect: dc[l] } : {}) }));
     const wantO = opts.outputs?.o ?? true;
     const wantTrace = opts.outputs?.trace ?? true;

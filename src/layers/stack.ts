@@ -95,7 +95,13 @@ export class RecurrentStack {
     for (let l = 0; l < L; l++) {
       const cell = this.cells[l];
       const noise = o.noise ? { ...o.noise, layer: l } : null;
-      const r = yield* cell.forward(input, o.state0?.[l] ?? {}, {
+      const state0 = o.state0?.[l] ?? {};
+      for (const k of Object.keys(state0)) {
+        if (state0[k] && !cell.stateNames.includes(k)) {
+          throw new RangeError(`RecurrentStack: layer ${l} (${cell.family}) has no state '${k}' (its states: ${cell.stateNames.join(', ')})`);
+        }
+      }
+      const r = yield* cell.forward(input, state0, {
         training: o.training, noise, masks: o.masks?.[l] ?? {}, taps: o.taps?.[l] ?? NO_TAPS,
       });
       out.states.push(r.state);

@@ -18,10 +18,8 @@ export interface TorchCellOptions {
 export abstract class TorchCell {
   readonly inputSize: number;
   readonly hiddenSize: number;
-  readonly primaryState = 'h';
   readonly tapNames: readonly string[] = [];
   readonly emitsEvents = false;
-  readonly maskShapes = {};
   readonly weightIh: Parameter;
   readonly weightHh: Parameter;
   readonly biasIh: Parameter;

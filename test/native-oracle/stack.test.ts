@@ -70,6 +70,10 @@ describe.each(compiledGemmKernels())('RecurrentStack vs composed oracles (gemm %
 
   it('refuses layers whose sizes do not chain, and a dropout outside [0, 1)', () => {
     expect(() => buildStack({ type: 'lstm', hiddenSizes: [4, 4], options: {}, dropout: 1 }, C, 0, '')).toThrow(/dropout must be in \[0, 1\), got 1/);
+    const lstm = buildStack({ type: 'lstm', hiddenSizes: [4], options: {} }, C, 0, '');
+    expect(() => runSync(lstm.forward(new Float32Array(T * N * C), T, N, { training: false, state0: [{ y: new Float32Array(N * 4) }] }))).toThrow(
+      /layer 0 \(lstm\) has no state 'y' \(its states: h, c\)/,
+    );
     const a = buildStack({ type: 'gru', hiddenSizes: [4], options: {} }, C, 0, '');
     const b = buildStack({ type: 'gru', hiddenSizes: [6], options: {} }, 5, 0, '');
     expect(() => new (a.constructor as typeof import('../../src/layers/stack.js').RecurrentStack)([a.cells[0], b.cells[0]])).toThrow(
