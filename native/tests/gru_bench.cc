@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "evnn/context.h"
 #include "evnn/gemm.h"
 #include "evnn/gru.h"
 #include "evnn/parallel.h"
@@ -88,20 +89,23 @@ int main(int argc, char** argv) {
   };
   fill(w_ih, k), fill(w_hh, k), fill(b_ih, k), fill(b_hh, k), fill(x, 1.0f);
   const evnn::gru::Weights w{w_ih.data(), w_hh.data(), b_ih.data(), b_hh.data()};
+  // Backward adds into the gradients; the bench lets them grow (the timing does not depend on it).
   const evnn::gru::Grads g{dw_ih.data(), dw_hh.data(), db_ih.data(), db_hh.data()};
+  const evnn::Context ctx = evnn::ThreadContext();
+  const evnn::gru::Options opt;
 
   std::printf("GRU T=%d N=%d C=%d H=%d, %d threads, median of %d after %d warm-up (simd %s)\n", T, N, C,
               H, threads, reps, warmup, EVNN_SIMD);
   for (evnn::GemmKernel kk : kernels) {
     evnn::set_gemm_kernel(kk);
     const double fwd = median_ms(warmup, reps, [&] {
-      evnn::gru::Forward(d, w, x.data(), nullptr, y.data(), nullptr);
+      evnn::gru::Forward(ctx, d, w, opt, x.data(), nullptr, y.data(), nullptr);
     });
     const double fwd_train = median_ms(warmup, reps, [&] {
-      evnn::gru::Forward(d, w, x.data(), nullptr, y.data(), cache.data());
+      evnn::gru::Forward(ctx, d, w, opt, x.data(), nullptr, y.data(), cache.data());
     });
     const double bwd = median_ms(warmup, reps, [&] {
-      evnn::gru::Backward(d, w, x.data(), nullptr, y.data(), cache.data(), dy.data(), nullptr, nullptr,
+      evnn::gru::Backward(ctx, d, w, opt, x.data(), nullptr, y.data(), cache.data(), dy.data(), nullptr, nullptr,
                           dh0.data(), g);
     });
     std::printf("%-8s forward %.1f ms, training forward %.1f ms, backward %.1f ms, forward+backward %.1f ms\n",

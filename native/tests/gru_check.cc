@@ -1,8 +1,11 @@
 // Standalone check of the CPU GRU (no Node): a float64 reference written from the equations,
 // itself verified by central finite differences, then the float32 engine compared against it on
 // small random shapes (T = 1, N = 1, odd C/H, saturated gates), for every GEMM kernel compiled
-// in, several thread counts and time-chunk sizes; plus determinism and the activation helpers.
+// in, several thread counts and time-chunk sizes (Options::chunk_floats); plus gradient
+// accumulation (+=), thread-count independence (bitwise, thread boundaries mid-row),
+// determinism, T = 0 and the activation helpers.
 // Exit status 0 only when every check passes.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -11,10 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "evnn/context.h"
 #include "evnn/gemm.h"
 #include "evnn/gru.h"
 #include "evnn/parallel.h"
-#include "gru_detail.h"
 #include "vec_math.h"
 
 namespace {
@@ -217,35 +220,57 @@ struct EngineOut {
   FVec y, cache, y_infer, dx, dh0, dw_ih, dw_hh, db_ih, db_hh;
 };
 
-EngineOut run_engine(const Problem& p, bool want_dx, bool want_dh0) {
+struct RunOpts {
+  size_t chunk_floats = 0;  // Options::chunk_floats (0: the default budget)
+  bool want_dx = true, want_dh0 = true;
+  int backward_calls = 1;
+  const FVec* preset = nullptr;  // initial value of every parameter-gradient entry (else 0)
+};
+
+EngineOut run_engine(const Problem& p, const RunOpts& ro = RunOpts()) {
   const auto& d = p.d;
+  const evnn::Context ctx = evnn::ThreadContext();
   const FVec w_ih = to_f(p.w_ih), w_hh = to_f(p.w_hh), b_ih = to_f(p.b_ih), b_hh = to_f(p.b_hh);
   const FVec x = to_f(p.x), h0 = to_f(p.h0), dy = to_f(p.dy), dhT = to_f(p.dhT);
   const evnn::gru::Weights w{w_ih.data(), w_hh.data(), b_ih.data(), b_hh.data()};
+  evnn::gru::Options opt;
+  opt.chunk_floats = ro.chunk_floats;
   EngineOut o;
   const size_t ysz = size_t(d.T) * d.N * d.H;
   o.y.assign(ysz, NAN);
   o.y_infer.assign(ysz, NAN);
   o.cache.assign(evnn::gru::CacheSize(d), NAN);
   const float* h0p = p.has_h0 ? h0.data() : nullptr;
-  evnn::gru::Forward(d, w, x.data(), h0p, o.y.data(), o.cache.data());
-  evnn::gru::Forward(d, w, x.data(), h0p, o.y_infer.data(), nullptr);
-  o.dx.assign(size_t(d.T) * d.N * d.C, NAN);
+  evnn::gru::Forward(ctx, d, w, opt, x.data(), h0p, o.y.data(), o.cache.data());
+  evnn::gru::Forward(ctx, d, w, opt, x.data(), h0p, o.y_infer.data(), nullptr);
+  o.dx.assign(size_t(d.T) * d.N * d.C, NAN);  // NaN-filled: Backward must write every entry
   o.dh0.assign(size_t(d.N) * d.H, NAN);
-  o.dw_ih.assign(size_t(3) * d.H * d.C, NAN);  // NaN-filled: Backward must write every entry
-  o.dw_hh.assign(size_t(3) * d.H * d.H, NAN);
-  o.db_ih.assign(size_t(3) * d.H, NAN);
-  o.db_hh.assign(size_t(3) * d.H, NAN);
+  // The parameter gradients are accumulated into: start from zeros or from the preset.
+  auto preset = [&](FVec& v, size_t n, size_t off) {
+    v.assign(n, 0.0f);
+    if (ro.preset)
+      for (size_t i = 0; i < n; ++i) v[i] = (*ro.preset)[(off + i) % ro.preset->size()];
+  };
+  const size_t G = size_t(3) * d.H;
+  preset(o.dw_ih, G * d.C, 0);
+  preset(o.dw_hh, G * d.H, 1);
+  preset(o.db_ih, G, 2);
+  preset(o.db_hh, G, 3);
   const evnn::gru::Grads g{o.dw_ih.data(), o.dw_hh.data(), o.db_ih.data(), o.db_hh.data()};
-  evnn::gru::Backward(d, w, x.data(), h0p, o.y.data(), o.cache.data(), dy.data(),
-                      p.has_dhT ? dhT.data() : nullptr, want_dx ? o.dx.data() : nullptr,
-                      want_dh0 ? o.dh0.data() : nullptr, g);
+  for (int call = 0; call < ro.backward_calls; ++call) {
+    evnn::gru::Backward(ctx, d, w, opt, x.data(), h0p, o.y.data(), o.cache.data(), dy.data(),
+                        p.has_dhT ? dhT.data() : nullptr, ro.want_dx ? o.dx.data() : nullptr,
+                        ro.want_dh0 ? o.dh0.data() : nullptr, g);
+  }
   return o;
 }
 
-// Largest |a - b| scaled by the reference tensor's largest magnitude (at least 1).
+// Largest |a - b| relative to the reference tensor's largest magnitude, floored at float32's unit
+// roundoff 2^-24 only so an exactly-zero reference does not demand bit-exact zeros (relative at
+// every scale, as in lstm_check: a tensor of small gradients is judged like any other).
 double scaled_err(const FVec& a, const Vec& b) {
-  double m = 1.0, e = 0.0;
+  if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
+  double m = 0x1.0p-24, e = 0.0;
   for (double v : b) m = std::max(m, std::fabs(v));
   for (size_t i = 0; i < a.size(); ++i) {
     const double diff = std::fabs(double(a[i]) - b[i]);
@@ -253,6 +278,7 @@ double scaled_err(const FVec& a, const Vec& b) {
   }
   return e / m;
 }
+double scaled_err(const FVec& a, const FVec& b) { return scaled_err(a, Vec(b.begin(), b.end())); }
 
 bool bitwise_equal(const FVec& a, const FVec& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
@@ -262,10 +288,11 @@ bool bitwise_equal(const FVec& a, const FVec& b) {
 constexpr double kForwardTol = 2e-6;
 constexpr double kGradTol = 5e-6;
 
-double compare(const Problem& p, const std::string& tag, bool want_dx = true, bool want_dh0 = true) {
+double compare(const Problem& p, const std::string& tag, const RunOpts& run = RunOpts()) {
   const RefOut ro = ref_forward(p);
   const RefGrads rg = ref_backward(p, ro);
-  const EngineOut eo = run_engine(p, want_dx, want_dh0);
+  const EngineOut eo = run_engine(p, run);
+  const bool want_dx = run.want_dx, want_dh0 = run.want_dh0;
   double worst_f = scaled_err(eo.y, ro.y);
   expect(bitwise_equal(eo.y, eo.y_infer), tag + ": inference y == training y");
   double worst_g = 0;
@@ -338,7 +365,8 @@ int main() {
     uint64_t seed = 100;
     for (const Shape& s : shapes) {
       if (s.H > 16 || s.T > 7) continue;
-      worst = std::max(worst, fd_check(make_problem(s.T, s.N, s.C, s.H, s.h0, s.dhT, seed++), seed * 7));
+      worst = std::max(worst, fd_check(make_problem(s.T, s.N, s.C, s.H, s.h0, s.dhT, seed), seed * 7));
+      ++seed;
     }
     // saturated gates too
     worst = std::max(worst, fd_check(make_problem(4, 2, 3, 5, true, true, 77, 6.0), 78));
@@ -349,7 +377,6 @@ int main() {
   // 2. Engine vs reference for each kernel, thread count and chunking.
   std::vector<evnn::GemmKernel> kernels{evnn::GemmKernel::Builtin};
   if (evnn::gemm_has_openblas()) kernels.push_back(evnn::GemmKernel::OpenBLAS);
-  const size_t default_chunk = evnn::gru::detail::chunk_floats();
   for (evnn::GemmKernel k : kernels) {
     evnn::set_gemm_kernel(k);
     for (int threads : {1, 2, 3}) {
@@ -360,34 +387,86 @@ int main() {
         double worst = 0;
         uint64_t seed = 1;
         for (const Shape& s : shapes) {
-          evnn::gru::detail::set_chunk_floats(
-              chunk_steps == 0 ? default_chunk : size_t(chunk_steps) * s.N * 3 * s.H);
+          RunOpts ro;
+          ro.chunk_floats = size_t(chunk_steps) * s.N * 3 * s.H;
           const std::string tag = std::string(evnn::gemm_kernel_name(k)) + " threads=" +
                                   std::to_string(threads) + " chunk_steps=" + std::to_string(chunk_steps) +
                                   " T=" + std::to_string(s.T) + " N=" + std::to_string(s.N) +
                                   " C=" + std::to_string(s.C) + " H=" + std::to_string(s.H);
-          worst = std::max(worst, compare(make_problem(s.T, s.N, s.C, s.H, s.h0, s.dhT, seed++), tag));
+          worst = std::max(worst, compare(make_problem(s.T, s.N, s.C, s.H, s.h0, s.dhT, seed++), tag, ro));
         }
         std::printf("engine vs reference [%s, %d threads, %s]: max scaled err %.2e\n",
                     evnn::gemm_kernel_name(k), threads,
                     chunk_steps == 0 ? "one time chunk" : (std::to_string(chunk_steps) + "-step chunks").c_str(),
                     worst);
       }
-      evnn::gru::detail::set_chunk_floats(default_chunk);
     }
   }
   evnn::set_num_threads(2);
 
-  // 3. Optional outputs, saturation, bigger shape, determinism, zero-length sequences.
+  // 3. Optional outputs, saturation, bigger shape, accumulation, determinism, null h0.
   for (evnn::GemmKernel k : kernels) {
     evnn::set_gemm_kernel(k);
     const std::string kn = evnn::gemm_kernel_name(k);
-    compare(make_problem(5, 3, 6, 9, true, true, 900), kn + " no dx/dh0", false, false);
+    {
+      RunOpts ro;
+      ro.want_dx = ro.want_dh0 = false;
+      compare(make_problem(5, 3, 6, 9, true, true, 900), kn + " no dx/dh0", ro);
+    }
     compare(make_problem(6, 4, 5, 8, true, true, 901, 30.0), kn + " saturated gates");
-    const double e = compare(make_problem(20, 16, 96, 128, true, true, 902), kn + " T=20 N=16 C=96 H=128");
-    std::printf("engine vs reference [%s, T=20 N=16 C=96 H=128]: max scaled err %.2e\n", kn.c_str(), e);
+    {
+      const Problem p = make_problem(20, 16, 96, 128, true, true, 902);
+      double e = compare(p, kn + " T=20 N=16 C=96 H=128");
+      RunOpts ro;
+      ro.chunk_floats = size_t(3) * 16 * 3 * 128;  // 3-step chunks: 7 chunks, the last of 2 steps
+      e = std::max(e, compare(p, kn + " 3-step chunks T=20 N=16 C=96 H=128", ro));
+      std::printf("engine vs reference [%s, T=20 N=16 C=96 H=128, 1 and 7 chunks]: max scaled err %.2e\n",
+                  kn.c_str(), e);
+    }
+    {
+      // Accumulation: gradients preset to R end as R + g; two Backward calls give 2g (in 2-step
+      // chunks, so every chunk's dW_ih/dW_hh GEMM must add, not overwrite).
+      const Problem p = make_problem(6, 3, 7, 10, true, true, 907);
+      Rng rng(908);
+      const FVec R = to_f(random_vec(rng, 1009, 2.0));  // a prime length: entries differ per tensor
+      const EngineOut once = run_engine(p);
+      RunOpts pre;
+      pre.preset = &R;
+      const EngineOut added = run_engine(p, pre);
+      RunOpts once_chunked;
+      once_chunked.chunk_floats = size_t(2) * 3 * 3 * 10;
+      const EngineOut once_c = run_engine(p, once_chunked);
+      RunOpts twice = once_chunked;
+      twice.backward_calls = 2;
+      const EngineOut doubled = run_engine(p, twice);
+      auto shifted = [&](const FVec& g, size_t off) {
+        FVec s(g);
+        for (size_t i = 0; i < s.size(); ++i) s[i] += R[(off + i) % R.size()];
+        return s;
+      };
+      auto times2 = [](const FVec& g) {
+        FVec s(g);
+        for (float& v : s) v *= 2.0f;
+        return s;
+      };
+      // Each chunk's GEMM adds into what is there, so R + g and g + g round a few times per entry.
+      const double e_add = std::max({scaled_err(added.dw_ih, shifted(once.dw_ih, 0)),
+                                     scaled_err(added.dw_hh, shifted(once.dw_hh, 1)),
+                                     scaled_err(added.db_ih, shifted(once.db_ih, 2)),
+                                     scaled_err(added.db_hh, shifted(once.db_hh, 3))});
+      const double e_dbl = std::max({scaled_err(doubled.dw_ih, times2(once_c.dw_ih)),
+                                     scaled_err(doubled.dw_hh, times2(once_c.dw_hh)),
+                                     scaled_err(doubled.db_ih, times2(once_c.db_ih)),
+                                     scaled_err(doubled.db_hh, times2(once_c.db_hh))});
+      expect(e_add <= 1e-6, kn + ": Backward adds to preset gradients (err " + std::to_string(e_add) + ")");
+      expect(e_dbl <= 1e-6, kn + ": two Backward calls double the gradients (err " + std::to_string(e_dbl) + ")");
+      expect(bitwise_equal(doubled.dx, once_c.dx) && bitwise_equal(doubled.dh0, once_c.dh0) &&
+                 bitwise_equal(added.dx, once.dx) && bitwise_equal(added.dh0, once.dh0),
+             kn + ": dx, dh0 are written, not accumulated");
+      std::printf("accumulation [%s]: preset + g err %.2e, two calls vs 2g err %.2e\n", kn.c_str(), e_add, e_dbl);
+    }
     const Problem p = make_problem(8, 5, 13, 21, true, true, 903);
-    const EngineOut a = run_engine(p, true, true), b = run_engine(p, true, true);
+    const EngineOut a = run_engine(p), b = run_engine(p);
     expect(bitwise_equal(a.y, b.y) && bitwise_equal(a.dw_ih, b.dw_ih) &&
                bitwise_equal(a.dw_hh, b.dw_hh) && bitwise_equal(a.db_ih, b.db_ih) &&
                bitwise_equal(a.dx, b.dx) && bitwise_equal(a.dh0, b.dh0),
@@ -396,20 +475,54 @@ int main() {
     Problem zz = z;
     zz.has_h0 = true;
     std::fill(zz.h0.begin(), zz.h0.end(), 0.0);
-    const EngineOut za = run_engine(z, true, true), zb = run_engine(zz, true, true);
+    const EngineOut za = run_engine(z), zb = run_engine(zz);
     expect(bitwise_equal(za.y, zb.y) && bitwise_equal(za.dh0, zb.dh0), kn + ": null h0 == zero h0");
     // dW_hh from a null h0 must equal the zero-h0 result up to rounding (terms are exact zeros).
-    expect(scaled_err(za.dw_hh, Vec(zb.dw_hh.begin(), zb.dw_hh.end())) < 1e-6, kn + ": null h0 dW_hh");
+    expect(scaled_err(za.dw_hh, zb.dw_hh) < 1e-6, kn + ": null h0 dW_hh");
   }
+
+  // 4. Thread-count independence (builtin GEMM): bitwise equal on 1 and 2 threads with
+  // N·H = 9003 above both pointwise grains (4096 forward, 8192 backward), so 2 threads split each
+  // step's pointwise pass, and with H = 3001 the boundary falls inside a row; one chunk and
+  // 1-step chunks.
+  {
+    evnn::set_gemm_kernel(evnn::GemmKernel::Builtin);
+    const Problem p = make_problem(3, 3, 5, 3001, true, true, 910);
+    for (size_t chunk : {size_t(0), size_t(1) * 3 * 3 * 3001}) {
+      RunOpts ro;
+      ro.chunk_floats = chunk;
+      evnn::set_num_threads(1);
+      const EngineOut a = run_engine(p, ro);
+      evnn::set_num_threads(2);
+      const EngineOut b = run_engine(p, ro);
+      const bool same = bitwise_equal(a.y, b.y) && bitwise_equal(a.y_infer, b.y_infer) &&
+                        bitwise_equal(a.cache, b.cache) && bitwise_equal(a.dx, b.dx) &&
+                        bitwise_equal(a.dh0, b.dh0) && bitwise_equal(a.dw_ih, b.dw_ih) &&
+                        bitwise_equal(a.dw_hh, b.dw_hh) && bitwise_equal(a.db_ih, b.db_ih) &&
+                        bitwise_equal(a.db_hh, b.db_hh);
+      expect(same, std::string("1 vs 2 threads bitwise equal, T=3 N=3 C=5 H=3001 (") +
+                       (chunk ? "1-step chunks" : "one chunk") + ")");
+      std::printf("threads 1 vs 2 [builtin, T=3 N=3 C=5 H=3001, %s]: %s\n", chunk ? "1-step chunks" : "one chunk",
+                  same ? "bitwise equal" : "DIFFER");
+    }
+    evnn::set_num_threads(2);
+  }
+
+  // 5. T = 0: the parameter gradients are left as they were (nothing to add), dh0 = dhT.
   {
     Problem p = make_problem(0, 3, 4, 5, true, true, 905);
-    const EngineOut o = run_engine(p, true, true);
+    Rng rng(906);
+    const FVec R = to_f(random_vec(rng, 97, 1.0));
+    RunOpts ro;
+    ro.preset = &R;
+    const EngineOut o = run_engine(p, ro);
     bool ok = true;
-    for (float v : o.dw_ih) ok = ok && v == 0.0f;
-    for (float v : o.dw_hh) ok = ok && v == 0.0f;
-    for (float v : o.db_ih) ok = ok && v == 0.0f;
+    for (size_t i = 0; i < o.dw_ih.size(); ++i) ok = ok && o.dw_ih[i] == R[i % R.size()];
+    for (size_t i = 0; i < o.dw_hh.size(); ++i) ok = ok && o.dw_hh[i] == R[(1 + i) % R.size()];
+    for (size_t i = 0; i < o.db_ih.size(); ++i) ok = ok && o.db_ih[i] == R[(2 + i) % R.size()];
+    for (size_t i = 0; i < o.db_hh.size(); ++i) ok = ok && o.db_hh[i] == R[(3 + i) % R.size()];
     for (size_t i = 0; i < o.dh0.size(); ++i) ok = ok && o.dh0[i] == float(p.dhT[i]);
-    expect(ok, "T=0: zero weight grads, dh0 = dhT");
+    expect(ok, "T=0: parameter gradients unchanged, dh0 = dhT");
   }
 
   std::printf("%d checks, %d failed\n", g_checks, g_failures);
