@@ -132,12 +132,15 @@ void CheckBackward(const Ctx& c, const Napi::Object& args, OpCall& a) {
   Napi::Value below = args.Get("below");
   if (below.IsUndefined() || below.IsNull()) return;
   if (a.has("dxActive")) ThrowType(c, "give below or dxActive, not both");
-  std::shared_ptr<SavedState> s = ReadSaved(c, below, nullptr);
+  std::shared_ptr<SavedState> s = ReadSaved(c, below, nullptr, "below");
   const auto it = s->buffers.find("active");
   if (it == s->buffers.end()) return;  // a dense layer below: every dx entry matters
-  if (it->second.bytes != uint64_t(a.dim("T")) * a.dim("N") * a.dim("C")) {
-    ThrowRange(c, "below has an active map of " + std::to_string(it->second.bytes) + " entries, expected T*N*C = " +
-                      std::to_string(uint64_t(a.dim("T")) * a.dim("N") * a.dim("C")));
+  // The layer below ran over the same steps and samples, and its width is this layer's input size.
+  const auto dim = [&](const char* d) { return s->dims.count(d) ? s->dims.at(d) : int64_t(-1); };
+  if (dim("T") != a.dim("T") || dim("N") != a.dim("N") || dim("H") != a.dim("C")) {
+    ThrowRange(c, "below was made with T = " + std::to_string(dim("T")) + ", N = " + std::to_string(dim("N")) + ", H = " +
+                      std::to_string(dim("H")) + "; this layer needs T = " + std::to_string(a.dim("T")) + ", N = " +
+                      std::to_string(a.dim("N")) + ", H = C = " + std::to_string(a.dim("C")));
   }
   a.set_tensor("dxActive", it->second.data);
   a.hold(std::move(s));

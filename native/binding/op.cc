@@ -50,8 +50,11 @@ class SavedHandle : public Napi::ObjectWrap<SavedHandle> {
       InstanceAccessor<&SavedHandle::MadeBy>("madeBy"),
     });
   }
-  explicit SavedHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SavedHandle>(info) {}
+  explicit SavedHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SavedHandle>(info) {
+    if (!constructing) throw Napi::TypeError::New(info.Env(), "Saved handles are made by the forward operations, not by new Saved()");
+  }
   std::shared_ptr<SavedState> state;
+  static inline bool constructing = false;  // set while NewSavedHandle makes one
 
  private:
   Napi::Value Release(const Napi::CallbackInfo& info) {
@@ -67,20 +70,35 @@ struct AddonData {
 };
 
 Napi::Object NewSavedHandle(Napi::Env env, std::shared_ptr<SavedState> state) {
-  Napi::Object obj = env.GetInstanceData<AddonData>()->saved_class.New({});
+  SavedHandle::constructing = true;
+  Napi::Object obj;
+  try {
+    obj = env.GetInstanceData<AddonData>()->saved_class.New({});
+  } catch (...) {
+    SavedHandle::constructing = false;
+    throw;
+  }
+  SavedHandle::constructing = false;
   SavedHandle::Unwrap(obj)->state = std::move(state);
   return obj;
 }
 
 }  // namespace
 
-std::shared_ptr<SavedState> ReadSaved(const Ctx& c, Napi::Value v, const char* made_by) {
-  const std::string what = std::string("saved must be the handle from ") + (made_by ? made_by : "a forward") + " with training: true";
+std::shared_ptr<SavedState> ReadSaved(const Ctx& c, Napi::Value v, const char* made_by, const char* name) {
+  const std::string what = std::string(name) + " must be the handle from " + (made_by ? made_by : "a forward") + " with training: true";
   if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(c.env.GetInstanceData<AddonData>()->saved_class.Value())) {
     ThrowType(c, what);
   }
-  std::shared_ptr<SavedState> s = SavedHandle::Unwrap(v.As<Napi::Object>())->state;
-  if (!s) ThrowRange(c, "saved was released (a saved handle serves one backward pass after release())");
+  SavedHandle* h = nullptr;
+  try {
+    h = SavedHandle::Unwrap(v.As<Napi::Object>());
+  } catch (const Napi::Error&) {
+    h = nullptr;  // the class's prototype without a native object behind it
+  }
+  if (h == nullptr) ThrowType(c, what + " (got an object with no engine state)");
+  std::shared_ptr<SavedState> s = h->state;
+  if (!s) ThrowRange(c, std::string(name) + " was released (a saved handle serves its backward until release())");
   if (made_by && s->made_by != made_by) ThrowType(c, what + ", got one from " + s->made_by);
   return s;
 }
@@ -164,7 +182,7 @@ class Marshaller {
       call.nums_[s.name] = x;
     }
     if (spec.reads_saved) {
-      call.saved_ = ReadSaved(c, Field(c, o, "saved"), spec.reads_saved);
+      call.saved_ = ReadSaved(c, Field(c, o, "saved"), spec.reads_saved, "saved");
       for (const auto& [d, v] : call.dims_) {
         const auto it = call.saved_->dims.find(d);
         if (it != call.saved_->dims.end() && it->second != v) {
@@ -245,7 +263,9 @@ class Marshaller {
     if (v.IsNull()) return;
     Napi::Object o = ObjectArg(c, v, "noise");
     const auto part = [&](const char* name, double max) {
-      const double x = Finite(c, Field(c, o, name), std::string("noise.") + name);
+      Napi::Value field = o.Get(name);
+      if (field.IsUndefined()) ThrowType(c, std::string("noise.") + name + " is missing (undefined)");
+      const double x = Finite(c, field, std::string("noise.") + name);
       if (x < 0 || x != double(uint64_t(x)) || x > max) {
         ThrowRange(c, std::string("noise.") + name + " must be an integer in [0, " + std::to_string(uint64_t(max)) + "]");
       }

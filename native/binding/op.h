@@ -134,9 +134,9 @@ class OpCall {
 // via ThrowType/ThrowRange); args is the call's argument object.
 using CheckFn = void (*)(const Ctx& c, const Napi::Object& args, OpCall& call);
 
-// The state behind a Saved handle (TypeError unless v is one made by `made_by`, or by any
-// operation when made_by is null; RangeError when released).
-std::shared_ptr<SavedState> ReadSaved(const Ctx& c, Napi::Value v, const char* made_by);
+// The state behind a Saved handle given as argument `name` (TypeError unless v is one made by
+// `made_by`, or by any operation when made_by is null; RangeError when released).
+std::shared_ptr<SavedState> ReadSaved(const Ctx& c, Napi::Value v, const char* made_by, const char* name);
 // The engine work; runs on a worker thread for the Async variant. Exceptions become JS errors.
 using ExecuteFn = void (*)(const Context& ctx, OpCall& call);
 
