@@ -53,14 +53,29 @@ class SavedHandle : public Napi::ObjectWrap<SavedHandle> {
   explicit SavedHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SavedHandle>(info) {
     if (!constructing) throw Napi::TypeError::New(info.Env(), "Saved handles are made by the forward operations, not by new Saved()");
   }
+  ~SavedHandle() override { Drop(Env()); }
+
+  // Takes the state, and tells the JavaScript collector how much memory hangs on this small
+  // object, so a training loop that never calls release() still gets its handles collected.
+  void Adopt(Napi::Env env, std::shared_ptr<SavedState> s) {
+    state = std::move(s);
+    accounted_ = int64_t(state->owned_bytes());
+    Napi::MemoryManagement::AdjustExternalMemory(env, accounted_);
+  }
   std::shared_ptr<SavedState> state;
   static inline bool constructing = false;  // set while NewSavedHandle makes one
 
  private:
-  Napi::Value Release(const Napi::CallbackInfo& info) {
+  void Drop(Napi::Env env) {
     state.reset();
+    if (accounted_ != 0) Napi::MemoryManagement::AdjustExternalMemory(env, -accounted_);
+    accounted_ = 0;
+  }
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    Drop(info.Env());
     return info.Env().Undefined();
   }
+  int64_t accounted_ = 0;
   Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), state ? double(state->owned_bytes()) : 0.0); }
   Napi::Value MadeBy(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), state ? state->made_by : ""); }
 };
@@ -79,7 +94,7 @@ Napi::Object NewSavedHandle(Napi::Env env, std::shared_ptr<SavedState> state) {
     throw;
   }
   SavedHandle::constructing = false;
-  SavedHandle::Unwrap(obj)->state = std::move(state);
+  SavedHandle::Unwrap(obj)->Adopt(env, std::move(state));
   return obj;
 }
 

@@ -123,8 +123,12 @@ export class RecurrentStack {
     return out;
   }
 
-  /** Adds every parameter gradient into its grad buffer; returns dL/dx (when asked) and the initial-state gradients. */
-  *backward(saved: StackSaved, g: StackGradients, needInputGrad: boolean): LayerSteps<StackBackward> {
+  /**
+   * Adds every parameter gradient into its grad buffer; returns dL/dx (when asked) and the
+   * initial-state gradients. With `release`, each layer's engine-held state is freed as soon as
+   * its backward is done (a training step; a library caller may run backward again instead).
+   */
+  *backward(saved: StackSaved, g: StackGradients, needInputGrad: boolean, release = false): LayerSteps<StackBackward> {
     const L = this.cells.length;
     const states: CellState[] = new Array<CellState>(L);
     const stats: (CellStats | null)[] = new Array<CellStats | null>(L);
@@ -138,6 +142,11 @@ export class RecurrentStack {
       dx = r.input;
       const drop = l > 0 ? saved.drops[l - 1] : null;
       if (drop && dx) dx = (yield* call('dropoutBackward', { saved: drop, dy: dx, n: dx.length })).dx;
+      // Layer l's handle was the `below` of layer l + 1, whose backward has run.
+      if (release) {
+        saved.layers[l].handle.release();
+        drop?.release();
+      }
       dy = dx;
     }
     return { input: needInputGrad ? dx : null, states, stats };

@@ -97,7 +97,7 @@ export class SequenceClassifier {
     addTapRegularizers(this.options.regularizers ?? [], taps, tapGrads);
     const bwd = await runAsync(this.rnn.backward(fwd.saved!, {
       output: tap ? null : head.dSeq, taps: this.rnn.cells.map((_, l) => (l === L - 1 ? tapGrads : undefined)),
-    }, false));
+    }, false, true));
     this.meter.add(fwd.stats, bwd.stats, T, N);
     return { loss: head.loss, correct: head.correct, activity: this.activity(fwd.stats, T, N) };
   }

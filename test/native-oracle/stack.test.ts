@@ -61,6 +61,13 @@ describe.each(compiledGemmKernels())('RecurrentStack vs composed oracles (gemm %
       assertAllClose(byName['rnn.weight_ih_l1'].grad, g1.dWeightIh, F32_GEMM, 'weight_ih_l1');
       assertAllClose(byName['rnn.weight_hh_l0'].grad, g0.dWeightHh, F32_GEMM, 'weight_hh_l0');
       assertAllClose(byName['rnn.bias_ih_l0'].grad, g0.dBiasIh, F32_GEMM, 'bias_ih_l0');
+      // A training step frees each layer's engine state as soon as its backward has run.
+      const again = runSync(stack.forward(toF32(x), T, N, { training: true, noise }));
+      expect(again.saved!.layers.every((s) => s.handle.bytes > 0)).toBe(true);
+      runSync(stack.backward(again.saved!, { output: toF32(dy) }, false, true));
+      expect(again.saved!.layers.map((s) => s.handle.bytes)).toEqual([0, 0]);
+      if (dropout > 0) expect(again.saved!.drops[0]!.bytes).toBe(0);
+      expect(() => runSync(stack.backward(again.saved!, { output: toF32(dy) }, false))).toThrow(/saved was released/);
       // Evaluation applies no dropout.
       const ev = runSync(stack.forward(toF32(x), T, N, { training: false, state0: [{ h: toF32(h0[0]) }, { h: toF32(h0[1]) }] }));
       assertAllClose(ev.output, gruForward(layer(1), f0.y, h0[1], { T, N, C: 7, H: 3 }).y, F32_GEMM, 'eval y');
