@@ -240,7 +240,8 @@ class Marshaller {
         if (!wanted || !call.saved_ || spec.reads_saved) continue;
         const size_t bytes = EvalShape(c, out.shape, call.dims_) * ElementBytes(out.dtype);
         SavedState::Buffer b;
-        b.owned.reset(new uint8_t[bytes > 0 ? bytes : 1]());
+        // Not zero-filled: the forward writes every element of what it saves.
+        b.owned.reset(new uint8_t[bytes > 0 ? bytes : 1]);
         b.data = b.owned.get();
         b.bytes = bytes;
         call.saved_->buffers[out.name] = std::move(b);

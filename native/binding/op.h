@@ -46,8 +46,9 @@ struct ScalarSpec {
   ScalarKind kind;
 };
 
-// An output the operation allocates (zero-filled). `when` names a boolean scalar that asks for
-// it (null: always). A saved output lives in the saved-for-backward handle instead of the result.
+// An output the operation allocates. `when` names a boolean scalar that asks for it (null:
+// always). A returned output is a new (zero-filled) typed array; a saved output lives in the
+// saved-for-backward handle instead, uninitialised: the forward must write all of it.
 struct OutputSpec {
   const char* name;
   DType dtype;

@@ -22,53 +22,23 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <limits>
-#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "check_util.h"
 #include "evnn/context.h"
 #include "evnn/egru.h"
 #include "evnn/gemm.h"
 #include "evnn/parallel.h"
 
+using namespace evnn::check;
+
 namespace {
 
-using Vec = std::vector<double>;
-using FVec = std::vector<float>;
 using Bytes = std::vector<uint8_t>;
 namespace egru = evnn::egru;
-
-int g_failures = 0;
-int g_checks = 0;
-
-void expect(bool ok, const std::string& what) {
-  ++g_checks;
-  if (!ok) {
-    ++g_failures;
-    std::printf("FAIL %s\n", what.c_str());
-  }
-}
-
-struct Rng {  // splitmix64: reproducible without <random>'s implementation-defined distributions
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed) {}
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double u01() { return double(next() >> 11) * 0x1.0p-53; }
-  double uniform(double a) { return (u01() * 2.0 - 1.0) * a; }
-};
-
-Vec random_vec(Rng& rng, size_t n, double a) {
-  Vec v(n);
-  for (auto& e : v) e = double(float(rng.uniform(a)));  // exactly representable in float
-  return v;
-}
 
 // ---- problems --------------------------------------------------------------------------------
 
@@ -342,24 +312,7 @@ double ref_loss(const Problem& p, bool smooth) {
 // to 40 entries of each tensor. Returns the largest relative error.
 double fd_check(Problem p, uint64_t seed) {
   const RefGrads g = ref_backward(p, ref_forward(p, true), true);
-  Rng rng(seed);
-  double worst = 0;
-  auto probe = [&](Vec& param, const Vec& grad, const char* name) {
-    const size_t n = param.size(), limit = 40;
-    for (size_t s = 0; s < std::min(n, limit); ++s) {
-      const size_t i = n <= limit ? s : size_t(rng.next() % n);
-      const double keep = param[i], h = 1e-6;
-      param[i] = keep + h;
-      const double lp = ref_loss(p, true);
-      param[i] = keep - h;
-      const double lm = ref_loss(p, true);
-      param[i] = keep;
-      const double fd = (lp - lm) / (2 * h);
-      const double err = std::fabs(fd - grad[i]) / std::max(1.0, std::fabs(fd));
-      worst = std::max(worst, err);
-      if (err > 1e-7) std::printf("  fd %s[%zu]: fd=%.10g ref=%.10g\n", name, i, fd, grad[i]);
-    }
-  };
+  auto probe = fd_probe(seed, [&] { return ref_loss(p, true); });
   probe(p.kernel, g.dk, "kernel");
   probe(p.rk, g.drk, "recurrent_kernel");
   probe(p.bias, g.db, "bias");
@@ -367,7 +320,7 @@ double fd_check(Problem p, uint64_t seed) {
   probe(p.thr, g.dthr, "thr");
   probe(p.x, g.dx, "x");
   if (p.v.y0) probe(p.y0, g.dy0, "y0");
-  return worst;
+  return probe.worst;
 }
 
 // min |c' − ϑ| and min ||v| − 1/ε| over every (t, n, j).
@@ -413,8 +366,6 @@ Case find_stable_case(uint64_t seed, const egru::Dims& d, const Variant& v) {
 }
 
 // ---- the engine under test -------------------------------------------------------------------
-
-FVec to_f(const Vec& v) { return FVec(v.begin(), v.end()); }
 
 struct RunOpts {
   size_t chunk_floats = 0;
@@ -478,16 +429,11 @@ EngineOut run_engine(const Problem& p, const RunOpts& ro = RunOpts()) {
   if (!keep) return o;
   o.dx.assign(size_t(T) * N * C, NAN);  // NaN-filled: Backward must write every entry
   o.dy0.assign(NH, NAN);
-  auto preset = [&](FVec& v, size_t n, size_t off) {
-    v.assign(n, 0.0f);
-    if (ro.preset)
-      for (size_t i = 0; i < n; ++i) v[i] = (*ro.preset)[(off + i) % ro.preset->size()];
-  };
-  preset(o.dk, size_t(C) * G, 0);
-  preset(o.drk, size_t(H) * G, 1);
-  preset(o.db, G, 2);
-  preset(o.drb, G, 3);
-  preset(o.dthr, H, 4);
+  preset_grad(o.dk, size_t(C) * G, 0, ro.preset);
+  preset_grad(o.drk, size_t(H) * G, 1, ro.preset);
+  preset_grad(o.db, G, 2, ro.preset);
+  preset_grad(o.drb, G, 3, ro.preset);
+  preset_grad(o.dthr, H, 4, ro.preset);
   static float no_dkernel[1];  // C = 0: a valid pointer to nothing
   const egru::Grads g{C > 0 ? o.dk.data() : no_dkernel, o.drk.data(), o.db.data(), o.drb.data(), o.dthr.data()};
   for (int call = 0; call < ro.backward_calls; ++call) {
@@ -499,25 +445,6 @@ EngineOut run_engine(const Problem& p, const RunOpts& ro = RunOpts()) {
                    nullptr);
   }
   return o;
-}
-
-// Largest |a − b| relative to the reference tensor's largest magnitude, floored at float32's unit
-// roundoff 2^-24 only so an exactly-zero reference does not demand bit-exact zeros.
-double scaled_err(const FVec& a, const Vec& b) {
-  if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
-  double m = 0x1.0p-24, e = 0.0;
-  for (double v : b) m = std::max(m, std::fabs(v));
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double diff = std::fabs(double(a[i]) - b[i]);
-    e = std::max(e, std::isfinite(diff) ? diff : std::numeric_limits<double>::infinity());
-  }
-  return e / m;
-}
-double scaled_err(const FVec& a, const FVec& b) { return scaled_err(a, Vec(b.begin(), b.end())); }
-
-template <typename V>
-bool bitwise_equal(const V& a, const V& b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0);
 }
 
 // Tolerances, relative to each tensor's max |ref| (floored at 2^-24), fixed by reasoning rather
@@ -552,9 +479,7 @@ Worst compare(const Case& cs, const std::string& tag, const RunOpts& ro = RunOpt
   const EngineOut eo = run_engine(p, ro);
   Worst w;
   auto fwd = [&](const FVec& a, const Vec& b, const char* name) {
-    const double e = scaled_err(a, b);
-    w.fwd = std::max(w.fwd, e);
-    expect(e <= kForwardTol, tag + ": " + name + " err " + std::to_string(e));
+    w.fwd = std::max(w.fwd, expect_close(a, b, kForwardTol, tag + ": " + name));
   };
   fwd(eo.y, f.y, "y");
   fwd(eo.c, f.c, "c");
@@ -593,9 +518,7 @@ Worst compare(const Case& cs, const std::string& tag, const RunOpts& ro = RunOpt
   expect(eo.fstats.backward_active == kept, tag + ": stats.backward_active");
 
   auto grad = [&](const FVec& a, const Vec& b, const char* name) {
-    const double e = scaled_err(a, b);
-    w.grad = std::max(w.grad, e);
-    expect(e <= kGradTol, tag + ": " + name + " err " + std::to_string(e));
+    w.grad = std::max(w.grad, expect_close(a, b, kGradTol, tag + ": " + name));
   };
   if (ro.want_dx) {
     Vec dx = cs.g.dx;
@@ -610,17 +533,6 @@ Worst compare(const Case& cs, const std::string& tag, const RunOpts& ro = RunOpt
   grad(eo.drb, cs.g.drb, "drecurrent_bias");
   grad(eo.dthr, cs.g.dthr, "dthr");
   return w;
-}
-
-template <typename Fn>
-void expect_throws(const Fn& fn, const std::string& needle, const std::string& what) {
-  try {
-    fn();
-    expect(false, what + ": no exception");
-  } catch (const std::invalid_argument& e) {
-    expect(std::string(e.what()).find(needle) != std::string::npos,
-           what + ": message '" + e.what() + "' lacks '" + needle + "'");
-  }
 }
 
 double firing_rate(const RefFwd& f) {
@@ -674,8 +586,7 @@ int main() {
       worst = std::max(worst, fd_check(make_problem(seed + 1, d, v), seed * 11));
       seed += 2;
     }
-    std::printf("reference vs finite differences (smooth firing): max rel err %.2e\n", worst);
-    expect(worst < 1e-7, "float64 reference gradient matches finite differences");
+    expect_fd_agrees(worst, " (smooth firing)");
   }
 
   // 2. Engine vs reference: every shape × variant, for each kernel, thread count and chunking.
@@ -727,32 +638,19 @@ int main() {
   std::printf("%zu stable cases; plain cases fire %.0f%% of units\n", cases.size(), 100 * plain_firing);
   expect(plain_firing > 0.1 && plain_firing < 0.9, "the random cases see both events and silence");
 
-  std::vector<evnn::GemmKernel> kernels{evnn::GemmKernel::Builtin};
-  if (evnn::gemm_has_openblas()) kernels.push_back(evnn::GemmKernel::OpenBLAS);
-  for (evnn::GemmKernel k : kernels) {
-    evnn::set_gemm_kernel(k);
-    for (int threads : {1, 2, 3}) {
-      evnn::set_num_threads(threads);
-      // Time chunks of every step count (0: the default budget, one chunk for these shapes).
-      for (int chunk_steps : {0, 1, 2, 3}) {
-        Worst worst;
-        for (size_t i = 0; i < cases.size(); ++i) {
-          const Case& c = cases[i];
-          RunOpts ro;
-          ro.chunk_floats = size_t(chunk_steps) * c.p.d.N * 3 * c.p.d.H;
-          const std::string tag = std::string(evnn::gemm_kernel_name(k)) + " threads=" + std::to_string(threads) +
-                                  " chunk_steps=" + std::to_string(chunk_steps) + " " + case_tags[i];
-          const Worst w = compare(c, tag, ro);
-          worst.fwd = std::max(worst.fwd, w.fwd), worst.grad = std::max(worst.grad, w.grad);
-        }
-        std::printf("engine vs reference [%s, %d threads, %s]: max scaled err forward %.2e, gradients %.2e\n",
-                    evnn::gemm_kernel_name(k), threads,
-                    chunk_steps == 0 ? "one time chunk" : (std::to_string(chunk_steps) + "-step chunks").c_str(),
-                    worst.fwd, worst.grad);
-      }
+  for_each_config([&](evnn::GemmKernel k, int threads, int chunk_steps) {
+    Worst worst;
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const Case& c = cases[i];
+      RunOpts ro;
+      ro.chunk_floats = size_t(chunk_steps) * c.p.d.N * 3 * c.p.d.H;
+      const Worst w = compare(c, config_tag(k, threads, chunk_steps) + " " + case_tags[i], ro);
+      worst.fwd = std::max(worst.fwd, w.fwd), worst.grad = std::max(worst.grad, w.grad);
     }
-  }
-  evnn::set_num_threads(2);
+    std::printf("engine vs reference [%s]: max scaled err forward %.2e, gradients %.2e\n",
+                config_label(k, threads, chunk_steps).c_str(), worst.fwd, worst.grad);
+  });
+  const std::vector<evnn::GemmKernel> kernels = gemm_kernels();
 
   // 3. Edge cases, evaluation mode, optional outputs, accumulation.
   for (evnn::GemmKernel k : kernels) {
@@ -846,31 +744,21 @@ int main() {
       RunOpts twice = once_chunked;
       twice.backward_calls = 2;
       const EngineOut doubled = run_engine(c.p, twice);
-      auto shifted = [&](const FVec& g, size_t off) {
-        FVec s(g);
-        for (size_t i = 0; i < s.size(); ++i) s[i] += R[(off + i) % R.size()];
-        return s;
-      };
-      auto times2 = [](const FVec& g) {
-        FVec s(g);
-        for (float& e : s) e *= 2.0f;
-        return s;
-      };
       // this call's g is formed apart and added once: R + g rounds once, g + g is exact
-      const double e_add = std::max({scaled_err(added.dk, shifted(once.dk, 0)), scaled_err(added.drk, shifted(once.drk, 1)),
-                                     scaled_err(added.db, shifted(once.db, 2)), scaled_err(added.drb, shifted(once.drb, 3)),
-                                     scaled_err(added.dthr, shifted(once.dthr, 4))});
+      const double e_add = std::max({scaled_err(added.dk, shifted(once.dk, R, 0)),
+                                     scaled_err(added.drk, shifted(once.drk, R, 1)),
+                                     scaled_err(added.db, shifted(once.db, R, 2)),
+                                     scaled_err(added.drb, shifted(once.drb, R, 3)),
+                                     scaled_err(added.dthr, shifted(once.dthr, R, 4))});
       const double e_dbl = std::max({scaled_err(doubled.dk, times2(once_c.dk)), scaled_err(doubled.drk, times2(once_c.drk)),
                                      scaled_err(doubled.db, times2(once_c.db)), scaled_err(doubled.drb, times2(once_c.drb)),
                                      scaled_err(doubled.dthr, times2(once_c.dthr))});
-      expect(e_add <= 1e-6, kn + ": Backward adds to preset gradients (err " + std::to_string(e_add) + ")");
-      expect(e_dbl <= 1e-6, kn + ": two Backward calls double the gradients (err " + std::to_string(e_dbl) + ")");
       expect(bitwise_equal(doubled.dx, once_c.dx) && bitwise_equal(doubled.dy0, once_c.dy0) &&
                  bitwise_equal(added.dx, once.dx) && bitwise_equal(added.dy0, once.dy0),
              kn + ": dx, dy0 are written, not accumulated");
       // and the single call is the clipped reference
       compare(c, kn + " accumulation case");
-      std::printf("accumulation [%s]: preset + g err %.2e, two calls vs 2g err %.2e\n", kn.c_str(), e_add, e_dbl);
+      expect_accumulates(kn, e_add, e_dbl);
     }
     {  // repeated calls are bitwise identical; null y0 == zero y0
       const Case& c = cases[3 * variants.size() + 7];  // T=12 N=5 C=17 H=33, everything on
@@ -905,10 +793,7 @@ int main() {
       p.grad_clip = 1e-3f;  // active at these sizes (checked below)
       RunOpts ro;
       ro.chunk_floats = config == 1 ? size_t(1) * 3 * 3 * 3001 : 0;
-      evnn::set_num_threads(1);
-      const EngineOut a = run_engine(p, ro);
-      evnn::set_num_threads(2);
-      const EngineOut b = run_engine(p, ro);
+      const auto [a, b] = on_1_and_2_threads([&] { return run_engine(p, ro); });
       const bool same = bitwise_equal(a.y, b.y) && bitwise_equal(a.c, b.c) && bitwise_equal(a.o, b.o) &&
                         bitwise_equal(a.tr, b.tr) && bitwise_equal(a.cache, b.cache) &&
                         bitwise_equal(a.active, b.active) && bitwise_equal(a.dx, b.dx) &&
@@ -932,7 +817,6 @@ int main() {
       std::printf("threads 1 vs 2 [builtin, %s, %s; %.0f%% fire, %.0f%% backward-active]: %s\n", dims_tag(d).c_str(),
                   what.c_str(), 100 * rate, 100 * active, same ? "bitwise equal" : "DIFFER");
     }
-    evnn::set_num_threads(2);
   }
 
   // 5. T = 0: parameter gradients untouched; dy0 = 0 (nothing reaches it), dyN ignored.
@@ -945,14 +829,10 @@ int main() {
     RunOpts ro;
     ro.preset = &R;
     const EngineOut o = run_engine(p, ro);
-    bool ok = true;
-    for (size_t i = 0; i < o.dk.size(); ++i) ok = ok && o.dk[i] == R[i % R.size()];
-    for (size_t i = 0; i < o.drk.size(); ++i) ok = ok && o.drk[i] == R[(1 + i) % R.size()];
-    for (size_t i = 0; i < o.dthr.size(); ++i) ok = ok && o.dthr[i] == R[(4 + i) % R.size()];
+    bool ok = equals_preset(o.dk, R, 0) && equals_preset(o.drk, R, 1) && equals_preset(o.dthr, R, 4);
     for (float e : o.dy0) ok = ok && e == 0.0f;
     expect(ok, "T=0: parameter gradients unchanged, dy0 = 0");
   }
 
-  std::printf("%d checks, %d failed\n", g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
+  return summary();
 }

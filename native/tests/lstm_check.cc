@@ -9,56 +9,24 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
-#include <limits>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "check_util.h"
 #include "evnn/context.h"
 #include "evnn/gemm.h"
 #include "evnn/lstm.h"
 #include "evnn/parallel.h"
 
+using namespace evnn::check;
+
 namespace {
-
-using Vec = std::vector<double>;
-using FVec = std::vector<float>;
-
-int g_failures = 0;
-int g_checks = 0;
-
-void expect(bool ok, const std::string& what) {
-  ++g_checks;
-  if (!ok) {
-    ++g_failures;
-    std::printf("FAIL %s\n", what.c_str());
-  }
-}
-
-struct Rng {  // splitmix64: reproducible without <random>'s implementation-defined distributions
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed) {}
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double uniform(double a) { return (double(next() >> 11) * 0x1.0p-53 * 2.0 - 1.0) * a; }
-};
 
 struct Problem {
   evnn::lstm::Dims d;
   Vec w_ih, w_hh, b_ih, b_hh, x, h0, c0, dy, dhN, dcN;  // float-representable values
   bool has_h0, has_c0, has_dy, has_dhN, has_dcN;
 };
-
-Vec random_vec(Rng& rng, size_t n, double a) {
-  Vec v(n);
-  for (auto& e : v) e = double(float(rng.uniform(a)));  // exactly representable in float
-  return v;
-}
 
 struct Shape {
   int T, N, C, H;
@@ -204,31 +172,13 @@ double ref_loss(const Problem& p) {
 // entries of each tensor. Returns the largest relative error.
 double fd_check(Problem p, uint64_t seed) {
   const RefGrads g = ref_backward(p, ref_forward(p));
-  Rng rng(seed);
-  double worst = 0;
-  auto probe = [&](Vec& param, const Vec& grad, const char* name) {
-    const size_t n = param.size();
-    const size_t limit = 40;
-    for (size_t s = 0; s < std::min(n, limit); ++s) {
-      const size_t i = n <= limit ? s : size_t(rng.next() % n);
-      const double keep = param[i], eps = 1e-6;
-      param[i] = keep + eps;
-      const double lp = ref_loss(p);
-      param[i] = keep - eps;
-      const double lm = ref_loss(p);
-      param[i] = keep;
-      const double fd = (lp - lm) / (2 * eps);
-      const double err = std::fabs(fd - grad[i]) / std::max(1.0, std::fabs(fd));
-      if (err > worst) worst = err;
-      if (err > 1e-7) std::printf("  fd %s[%zu]: fd=%.10g ref=%.10g\n", name, i, fd, grad[i]);
-    }
-  };
+  auto probe = fd_probe(seed, [&] { return ref_loss(p); });
   probe(p.w_ih, g.dw_ih, "w_ih");
   probe(p.w_hh, g.dw_hh, "w_hh");
   probe(p.b_ih, g.db_ih, "b_ih");
   probe(p.b_hh, g.db_hh, "b_hh");
   probe(p.x, g.dx, "x");
-  return worst;
+  return probe.worst;
 }
 
 double fd_check_state(Problem p, uint64_t seed) {
@@ -237,31 +187,13 @@ double fd_check_state(Problem p, uint64_t seed) {
   if (!p.has_c0) std::fill(p.c0.begin(), p.c0.end(), 0.0);
   p.has_h0 = p.has_c0 = true;
   const RefGrads g = ref_backward(p, ref_forward(p));
-  Rng rng(seed);
-  double worst = 0;
-  auto probe = [&](Vec& param, const Vec& grad, const char* name) {
-    for (size_t s = 0; s < std::min<size_t>(param.size(), 40); ++s) {
-      const size_t i = param.size() <= 40 ? s : size_t(rng.next() % param.size());
-      const double keep = param[i], eps = 1e-6;
-      param[i] = keep + eps;
-      const double lp = ref_loss(p);
-      param[i] = keep - eps;
-      const double lm = ref_loss(p);
-      param[i] = keep;
-      const double fd = (lp - lm) / (2 * eps);
-      const double err = std::fabs(fd - grad[i]) / std::max(1.0, std::fabs(fd));
-      if (err > worst) worst = err;
-      if (err > 1e-7) std::printf("  fd %s[%zu]: fd=%.10g ref=%.10g\n", name, i, fd, grad[i]);
-    }
-  };
+  auto probe = fd_probe(seed, [&] { return ref_loss(p); });
   probe(p.h0, g.dh0, "h0");
   probe(p.c0, g.dc0, "c0");
-  return worst;
+  return probe.worst;
 }
 
 // ---- the engine under test ---------------------------------------------------------------
-
-FVec to_f(const Vec& v) { return FVec(v.begin(), v.end()); }
 
 struct EngineOut {
   FVec y, cN, cache, y_infer, cN_infer, dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh;
@@ -297,16 +229,11 @@ EngineOut run_engine(const Problem& p, const RunOpts& ro = RunOpts()) {
   o.dx.assign(size_t(d.T) * d.N * d.C, NAN);  // NaN-filled: Backward must write every entry
   o.dh0.assign(NH, NAN);
   o.dc0.assign(NH, NAN);
-  auto preset = [&](FVec& v, size_t n, size_t off) {
-    v.assign(n, 0.0f);
-    if (ro.preset)
-      for (size_t i = 0; i < n; ++i) v[i] = (*ro.preset)[(off + i) % ro.preset->size()];
-  };
   const size_t G = size_t(4) * d.H;
-  preset(o.dw_ih, G * d.C, 0);
-  preset(o.dw_hh, G * d.H, 1);
-  preset(o.db_ih, G, 2);
-  preset(o.db_hh, G, 3);
+  preset_grad(o.dw_ih, G * d.C, 0, ro.preset);
+  preset_grad(o.dw_hh, G * d.H, 1, ro.preset);
+  preset_grad(o.db_ih, G, 2, ro.preset);
+  preset_grad(o.db_hh, G, 3, ro.preset);
   const evnn::lstm::Grads g{o.dw_ih.data(), o.dw_hh.data(), o.db_ih.data(), o.db_hh.data()};
   for (int call = 0; call < ro.backward_calls; ++call) {
     evnn::lstm::Backward(ctx, d, w, opt, x.data(), h0p, c0p, o.y.data(), o.cache.data(),
@@ -315,25 +242,6 @@ EngineOut run_engine(const Problem& p, const RunOpts& ro = RunOpts()) {
                          ro.want_dh0 ? o.dh0.data() : nullptr, ro.want_dc0 ? o.dc0.data() : nullptr, g);
   }
   return o;
-}
-
-// Largest |a - b| relative to the reference tensor's largest magnitude, floored at float32's unit
-// roundoff 2^-24 only so an exactly-zero reference does not demand bit-exact zeros. Relative at
-// every scale: a tensor of small gradients is judged like any other (no "1 +" absolute floor).
-double scaled_err(const FVec& a, const Vec& b) {
-  if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
-  double m = 0x1.0p-24, e = 0.0;
-  for (double v : b) m = std::max(m, std::fabs(v));
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double diff = std::fabs(double(a[i]) - b[i]);
-    e = std::max(e, std::isfinite(diff) ? diff : std::numeric_limits<double>::infinity());
-  }
-  return e / m;
-}
-double scaled_err(const FVec& a, const FVec& b) { return scaled_err(a, Vec(b.begin(), b.end())); }
-
-bool bitwise_equal(const FVec& a, const FVec& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 // float32 engine vs float64 reference: forward ~ a few ulp per step, gradients sum many terms.
@@ -351,16 +259,13 @@ double compare(const Problem& p, const std::string& tag, const RunOpts& ro = Run
   const RefOut rf = ref_forward(p);
   const RefGrads rg = ref_backward(p, rf);
   const EngineOut eo = run_engine(p, ro);
-  const double ey = scaled_err(eo.y, rf.y), ec = scaled_err(eo.cN, rf.cN);
   expect(bitwise_equal(eo.y, eo.y_infer) && bitwise_equal(eo.cN, eo.cN_infer),
          tag + ": inference y, cN == training y, cN");
-  expect(ey <= kForwardTol, tag + ": y err " + std::to_string(ey));
-  expect(ec <= kForwardTol, tag + ": cN err " + std::to_string(ec));
+  const double ey = expect_close(eo.y, rf.y, kForwardTol, tag + ": y");
+  const double ec = expect_close(eo.cN, rf.cN, kForwardTol, tag + ": cN");
   double worst = std::max(ey, ec);
   auto grad = [&](const FVec& a, const Vec& b, const char* name) {
-    const double e = scaled_err(a, b);
-    worst = std::max(worst, e);
-    expect(e <= kGradTol, tag + ": " + name + " err " + std::to_string(e));
+    worst = std::max(worst, expect_close(a, b, kGradTol, tag + ": " + name));
   };
   grad(eo.dw_ih, rg.dw_ih, "dw_ih");
   grad(eo.dw_hh, rg.dw_hh, "dw_hh");
@@ -370,17 +275,6 @@ double compare(const Problem& p, const std::string& tag, const RunOpts& ro = Run
   if (ro.want_dh0) grad(eo.dh0, rg.dh0, "dh0");
   if (ro.want_dc0) grad(eo.dc0, rg.dc0, "dc0");
   return worst;
-}
-
-template <typename Fn>
-void expect_throws(const Fn& fn, const std::string& needle, const std::string& what) {
-  try {
-    fn();
-    expect(false, what + ": no exception");
-  } catch (const std::invalid_argument& e) {
-    expect(std::string(e.what()).find(needle) != std::string::npos,
-           what + ": message '" + e.what() + "' lacks '" + needle + "'");
-  }
 }
 
 }  // namespace
@@ -408,37 +302,23 @@ int main() {
     const Shape sat{4, 2, 3, 5, true, true, true, true, true};
     worst = std::max(worst, fd_check(make_problem(sat, 77, 6.0), 78));
     worst = std::max(worst, fd_check_state(make_problem(sat, 77, 6.0), 79));
-    std::printf("reference vs finite differences: max rel err %.2e\n", worst);
-    expect(worst < 1e-7, "float64 reference gradient matches finite differences");
+    expect_fd_agrees(worst);
   }
 
   // 2. Engine vs reference for each kernel, thread count and chunking.
-  std::vector<evnn::GemmKernel> kernels{evnn::GemmKernel::Builtin};
-  if (evnn::gemm_has_openblas()) kernels.push_back(evnn::GemmKernel::OpenBLAS);
-  for (evnn::GemmKernel k : kernels) {
-    evnn::set_gemm_kernel(k);
-    for (int threads : {1, 2, 3}) {
-      evnn::set_num_threads(threads);
-      // Time chunks of every step count (0: the default budget, one chunk for these shapes),
-      // so uneven last chunks and the t = 0 chunk boundary are exercised.
-      for (int chunk_steps : {0, 1, 2, 3}) {
-        double worst = 0;
-        uint64_t seed = 1;
-        for (const Shape& s : shapes) {
-          RunOpts ro;
-          ro.chunk_floats = size_t(chunk_steps) * s.N * 4 * s.H;
-          const std::string tag = std::string(evnn::gemm_kernel_name(k)) + " threads=" + std::to_string(threads) +
-                                  " chunk_steps=" + std::to_string(chunk_steps) + " " + shape_tag(s);
-          worst = std::max(worst, compare(make_problem(s, seed++), tag, ro));
-        }
-        std::printf("engine vs reference [%s, %d threads, %s]: max scaled err %.2e\n", evnn::gemm_kernel_name(k),
-                    threads,
-                    chunk_steps == 0 ? "one time chunk" : (std::to_string(chunk_steps) + "-step chunks").c_str(),
-                    worst);
-      }
+  for_each_config([&](evnn::GemmKernel k, int threads, int chunk_steps) {
+    double worst = 0;
+    uint64_t seed = 1;
+    for (const Shape& s : shapes) {
+      RunOpts ro;
+      ro.chunk_floats = size_t(chunk_steps) * s.N * 4 * s.H;
+      const std::string tag = config_tag(k, threads, chunk_steps) + " " + shape_tag(s);
+      worst = std::max(worst, compare(make_problem(s, seed++), tag, ro));
     }
-  }
-  evnn::set_num_threads(2);
+    std::printf("engine vs reference [%s]: max scaled err %.2e\n", config_label(k, threads, chunk_steps).c_str(),
+                worst);
+  });
+  const std::vector<evnn::GemmKernel> kernels = gemm_kernels();
 
   // 3. Optional outputs, saturation, a bigger shape, accumulation, null == zero, T = 0.
   for (evnn::GemmKernel k : kernels) {
@@ -478,28 +358,17 @@ int main() {
       RunOpts once_chunked;
       once_chunked.chunk_floats = twice.chunk_floats;
       const EngineOut once_c = run_engine(p, once_chunked);
-      auto shifted = [&](const FVec& g, size_t off) {
-        FVec s(g);
-        for (size_t i = 0; i < s.size(); ++i) s[i] += R[(off + i) % R.size()];
-        return s;
-      };
-      auto times2 = [](const FVec& g) {
-        FVec s(g);
-        for (float& v : s) v *= 2.0f;
-        return s;
-      };
-      double e_add = 0, e_dbl = 0;
-      e_add = std::max({scaled_err(added.dw_ih, shifted(once.dw_ih, 0)), scaled_err(added.dw_hh, shifted(once.dw_hh, 1)),
-                        scaled_err(added.db_ih, shifted(once.db_ih, 2)), scaled_err(added.db_hh, shifted(once.db_hh, 3))});
-      e_dbl = std::max({scaled_err(doubled.dw_ih, times2(once_c.dw_ih)), scaled_err(doubled.dw_hh, times2(once_c.dw_hh)),
-                        scaled_err(doubled.db_ih, times2(once_c.db_ih)), scaled_err(doubled.db_hh, times2(once_c.db_hh))});
-      expect(e_add <= 1e-6, kn + ": Backward adds to preset gradients (err " + std::to_string(e_add) + ")");
-      expect(e_dbl <= 1e-6, kn + ": two Backward calls double the gradients (err " + std::to_string(e_dbl) + ")");
+      const double e_add =
+          std::max({scaled_err(added.dw_ih, shifted(once.dw_ih, R, 0)), scaled_err(added.dw_hh, shifted(once.dw_hh, R, 1)),
+                    scaled_err(added.db_ih, shifted(once.db_ih, R, 2)), scaled_err(added.db_hh, shifted(once.db_hh, R, 3))});
+      const double e_dbl =
+          std::max({scaled_err(doubled.dw_ih, times2(once_c.dw_ih)), scaled_err(doubled.dw_hh, times2(once_c.dw_hh)),
+                    scaled_err(doubled.db_ih, times2(once_c.db_ih)), scaled_err(doubled.db_hh, times2(once_c.db_hh))});
       // ...while dx, dh0, dc0 are overwritten, not accumulated.
       expect(bitwise_equal(doubled.dx, once_c.dx) && bitwise_equal(doubled.dh0, once_c.dh0) &&
                  bitwise_equal(doubled.dc0, once_c.dc0) && bitwise_equal(added.dx, once.dx),
              kn + ": dx, dh0, dc0 are written, not accumulated");
-      std::printf("accumulation [%s]: preset + g err %.2e, two calls vs 2g err %.2e\n", kn.c_str(), e_add, e_dbl);
+      expect_accumulates(kn, e_add, e_dbl);
     }
     {
       const Problem p = make_problem({8, 5, 13, 21, true, true, true, true, true}, 903);
@@ -541,10 +410,7 @@ int main() {
     for (size_t chunk : {size_t(0), size_t(2) * 32 * 4 * 384}) {
       RunOpts ro;
       ro.chunk_floats = chunk;
-      evnn::set_num_threads(1);
-      const EngineOut a = run_engine(p, ro);
-      evnn::set_num_threads(2);
-      const EngineOut b = run_engine(p, ro);
+      const auto [a, b] = on_1_and_2_threads([&] { return run_engine(p, ro); });
       const bool same = bitwise_equal(a.y, b.y) && bitwise_equal(a.cN, b.cN) && bitwise_equal(a.cache, b.cache) &&
                         bitwise_equal(a.dx, b.dx) && bitwise_equal(a.dh0, b.dh0) && bitwise_equal(a.dc0, b.dc0) &&
                         bitwise_equal(a.dw_ih, b.dw_ih) && bitwise_equal(a.dw_hh, b.dw_hh) &&
@@ -563,9 +429,7 @@ int main() {
     RunOpts ro;
     ro.preset = &R;
     const EngineOut o = run_engine(p, ro);
-    bool ok = true;
-    for (size_t i = 0; i < o.dw_ih.size(); ++i) ok = ok && o.dw_ih[i] == R[i % R.size()];
-    for (size_t i = 0; i < o.db_hh.size(); ++i) ok = ok && o.db_hh[i] == R[(3 + i) % R.size()];
+    bool ok = equals_preset(o.dw_ih, R, 0) && equals_preset(o.db_hh, R, 3);
     for (size_t i = 0; i < o.dh0.size(); ++i) ok = ok && o.dh0[i] == float(p.dhN[i]) && o.dc0[i] == float(p.dcN[i]);
     for (size_t i = 0; i < o.cN.size(); ++i) ok = ok && o.cN[i] == float(p.c0[i]);
     expect(ok, "T=0: cN = c0, gradients unchanged, dh0 = dhN, dc0 = dcN");
@@ -608,6 +472,5 @@ int main() {
     }, "evnn::lstm::Backward: db_ih is null", "Backward null db_ih");
   }
 
-  std::printf("%d checks, %d failed\n", g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
+  return summary();
 }
