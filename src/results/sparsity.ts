@@ -8,6 +8,8 @@
 //   macs_forward, macs_forward_dense, macs_backward, macs_backward_dense
 //                       multiply-accumulates per training sequence, done vs a dense layer's
 // Dense models write it with no rows, so every run directory has the same files.
+import { readFileSync } from 'node:fs';
+import { tableFromIPC } from 'apache-arrow';
 import type { LayerSparsity } from '../models/sparsity-meter.js';
 import { RowTable } from './row-table.js';
 
@@ -35,8 +37,29 @@ export class SparsityTable extends RowTable<SparsityRow> {
     });
   }
 
+  /** Reads a sparsity.arrow; one written before the schema had family and the other families' columns reads with NaN there. */
   static read(file: string): SparsityTable {
-    return new SparsityTable().load(file);
+    const t = new SparsityTable();
+    if (!isLegacy(file)) return t.load(file);
+    t.appendAll(new RowTable<LegacySparsityRow>(LEGACY_COLUMNS).load(file).rows.map((r) => ({
+      ...r, family: 'egru', active_fraction: NaN, delta_x_zero: NaN, delta_h_zero: NaN,
+    })));
+    return t;
+  }
+}
+
+// The EGRU-only schema of evnn 0.1.0 before the layer-design change (only EGRUs wrote rows then).
+type LegacySparsityRow = Omit<SparsityRow, 'family' | 'active_fraction' | 'delta_x_zero' | 'delta_h_zero'>;
+const LEGACY_COLUMNS = {
+  epoch: 'int32', layer: 'utf8', activity: 'float64', backward_sparsity: 'float64', macs_forward: 'float64',
+  macs_forward_dense: 'float64', macs_backward: 'float64', macs_backward_dense: 'float64',
+} as const;
+
+function isLegacy(file: string): boolean {
+  try {
+    return !tableFromIPC(readFileSync(file)).schema.fields.some((f) => f.name === 'family');
+  } catch {
+    return false; // unreadable: the strict reader reports it
   }
 }
 

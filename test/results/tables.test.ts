@@ -2,10 +2,10 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Field, Float64, Int32, Schema, Table, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { Field, Float64, Int32, Schema, Table, Utf8, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { MetricsTable, type MetricRow } from '../../src/results/metrics.js';
-import { SparsityTable, sparsityRow, type SparsityRow } from '../../src/results/sparsity.js';
+import { SparsityTable, type SparsityRow } from '../../src/results/sparsity.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'evnn-res-'));
 const columns = (f: string) => tableFromIPC(readFileSync(f)).schema.fields.map((x) => `${x.name}:${String(x.type)}`);
@@ -77,6 +77,20 @@ describe('sparsity.arrow', () => {
     t.write(f);
     expect(SparsityTable.read(f).rows).toEqual(rows);
     expect(columns(f)).toEqual(sparsityColumns);
+  });
+
+  it('a file of the earlier EGRU-only schema (an interrupted run of evnn before the layer design) reads back with NaN in the new columns', () => {
+    const legacy = new Schema(['epoch', 'layer', 'activity', 'backward_sparsity', 'macs_forward', 'macs_forward_dense', 'macs_backward', 'macs_backward_dense']
+      .map((n) => new Field(n, n === 'epoch' ? new Int32() : n === 'layer' ? new Utf8() : new Float64(), false)));
+    const values: Record<string, unknown[]> = {
+      epoch: [0], layer: ['rnn.0'], activity: [0.2], backward_sparsity: [0.4], macs_forward: [1], macs_forward_dense: [2], macs_backward: [3], macs_backward_dense: [4],
+    };
+    const f = join(dir, 'sparsity-legacy.arrow');
+    writeFileSync(f, tableToIPC(new Table(Object.fromEntries(legacy.fields.map((fl) => [fl.name, vectorFromArray(values[fl.name], fl.type)]))), 'file'));
+    expect(SparsityTable.read(f).rows).toEqual([{
+      epoch: 0, layer: 'rnn.0', family: 'egru', activity: 0.2, backward_sparsity: 0.4, active_fraction: NaN, delta_x_zero: NaN,
+      delta_h_zero: NaN, macs_forward: 1, macs_forward_dense: 2, macs_backward: 3, macs_backward_dense: 4,
+    }]);
   });
 
   it('an empty table is still written with its schema and reads back empty', () => {
