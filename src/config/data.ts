@@ -1,6 +1,6 @@
 // The `data:` section: which dataset, its source, the sequence view and the validation split.
 import { z } from 'zod';
-import { datasetNames } from '../data/registry.js';
+import { datasetNames, type DataConfig as DatasetReads } from '../data/registry.js';
 
 export const limitSchema = z.strictObject({
   train: z.int().min(1).optional(),
@@ -23,4 +23,8 @@ export const dataSchema = z.strictObject({
 });
 
 export type DataConfig = z.infer<typeof dataSchema>;
+
+// The datasets read the section through their own type; this fails to compile if the two drift apart.
+type Conforms<T extends true> = T;
+export type DataSectionConforms = Conforms<DataConfig extends DatasetReads ? true : false>;
 export type LimitConfig = z.infer<typeof limitSchema>;

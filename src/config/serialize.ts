@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { stringify } from 'yaml';
 import { configSchema, nameSchema, type Config } from './schema.js';
-import { isTrainingStepConfig, stepConfig, stepsOf, type TrainingStepConfig, type TrainingStepName } from './steps.js';
+import { stepConfig, stepsOf } from './config-steps.js';
+import { isTrainingStepConfig, type TrainingStepConfig, type TrainingStepName } from './steps.js';
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);

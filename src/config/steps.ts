@@ -8,7 +8,6 @@
 import { z } from 'zod';
 import { toConfigIssues, type ConfigIssue } from './errors.js';
 import { modelSchema, type ModelConfig } from './model.js';
-import type { Config } from './schema.js';
 import { trainSchema, type TrainConfig } from './train.js';
 
 export const STEP_NAMES = ['prepare', 'feature', 'pretrain', 'retrain', 'eval'] as const;
@@ -159,15 +158,4 @@ export function resolveSteps(steps: readonly StepInput[], ctx: StepContext): { s
     out.push(initFrom ? { name: step.name, init_from: initFrom, model: step.model, train: step.train } : step);
   });
   return { steps: out, issues };
-}
-
-/** The steps a config runs: its own, or for a config without `steps:` prepare then pretrain. */
-export function stepsOf(cfg: Config): StepConfig[] {
-  return cfg.steps ?? [{ name: 'prepare' }, { name: 'pretrain', model: cfg.model, train: cfg.train }];
-}
-
-/** A training step's config as a single-step config: the base with the step's sections, no steps. */
-export function stepConfig(cfg: Config, step: TrainingStepConfig): Config {
-  const { steps: _s, ...base } = cfg;
-  return { ...base, model: step.model, train: step.train };
 }

@@ -1,16 +1,22 @@
 // MNIST in the dataset registry: the official idx files → Arrow (mnist.ts), the sequence views
 // sMNIST (784×1), row-wise sMNIST (28×28) and psMNIST (784×1, permuted), 10 classes.
-import type { DataConfig } from '../config/data.js';
 import type { BatchSource } from '../train/batches.js';
 import { imageSchema } from './arrow-images.js';
 import { MNIST_CLASSES } from './idx.js';
 import { loadMnistSplit, prepareMnist } from './mnist.js';
 import { resolvePermutation } from './permutations.js';
-import type { DatasetModule, DatasetSplits, SplitName } from './registry.js';
-import type { MnistSplit } from './types.js';
-import { makeBatch, viewShape } from './views.js';
+import type { DataConfig, DatasetModule, DatasetSplits, SplitName } from './dataset-module.js';
+import { checkView, makeBatch, viewShape } from './views.js';
+import type { MnistSplit, SequenceView } from './types.js';
 
 const permutationOf = (data: DataConfig) => ({ permutation: data.permutation, seed: data.permutation_seed });
+
+/** The config's view (validated by the config schema; checked again at this boundary). */
+function viewOf(data: DataConfig): SequenceView {
+  const view = data.view;
+  checkView(view);
+  return view;
+}
 
 export const mnistDataset: DatasetModule = {
   name: 'mnist',
@@ -22,7 +28,7 @@ export const mnistDataset: DatasetModule = {
   async prepare({ dataDir, data, force, log }) {
     await prepareMnist({ dataDir, source: data.source, validFraction: data.valid_fraction, splitSeed: data.split_seed, force, log });
     // Records the permutation a psMNIST config uses in meta.json.
-    resolvePermutation(dataDir, data.view, permutationOf(data));
+    resolvePermutation(dataDir, viewOf(data), permutationOf(data));
   },
 
   async prepareByName({ dataDir, source, validFraction, splitSeed, force, log }) {
@@ -30,7 +36,7 @@ export const mnistDataset: DatasetModule = {
   },
 
   open(dataDir, data): DatasetSplits {
-    const view = data.view;
+    const view = viewOf(data);
     const { T, C } = viewShape(view);
     const permutation = resolvePermutation(dataDir, view, permutationOf(data));
     const cache = new Map<SplitName, BatchSource>();

@@ -1,0 +1,89 @@
+// What a dataset module provides (the registry, registry.ts, lists the modules): preparation,
+// the Arrow schema of its prepared splits, its sequence views, its metadata and, for datasets that
+// have one, a feature-extraction step.
+import type { Schema } from 'apache-arrow';
+import type { BatchSource } from '../train/batches.js';
+
+export type SplitName = 'train' | 'valid' | 'test';
+
+/**
+ * A config's data section as the datasets read it. src/config/data.ts validates it (its zod
+ * schema's type must conform to this one, which it checks), so the datasets need nothing from the
+ * config layer above them.
+ */
+export interface DataConfig {
+  dataset: string;
+  source: string;
+  view: string;
+  permutation: 'bit-reversal' | 'random';
+  permutation_seed: number;
+  valid_fraction: number;
+  split_seed: number;
+  limit?: { train?: number; valid?: number; test?: number };
+}
+
+/** The prepared splits of a dataset as a model sees them, through the config's view. */
+export interface DatasetSplits {
+  /** Channels per time step. */
+  inputSize: number;
+  /** Sequence length. */
+  steps: number;
+  numClasses: number;
+  /** Opens a split (once; later calls return the same source). */
+  split(name: SplitName): BatchSource;
+}
+
+export interface DatasetMetadata {
+  /** What a model predicts: one class per sequence, or the next token. */
+  task: 'classification' | 'language-model';
+  /** Classes of a classifier (the vocabulary size of a language model). */
+  numClasses: number;
+  /** Class names, when the dataset has them. */
+  classes?: readonly string[];
+  /** Tokens of a language-model dataset, by id (read from the prepared meta.json). */
+  vocabulary?: readonly string[];
+}
+
+/** `evnn prepare <name>`: the options a dataset name takes on the command line. */
+export interface PrepareByNameOptions {
+  dataDir: string;
+  source?: string;
+  validFraction?: number;
+  splitSeed?: number;
+  force: boolean;
+  log: (msg: string) => void;
+}
+
+/** Preparing (or checking) what a config's data section needs. */
+export interface PrepareForConfigOptions {
+  dataDir: string;
+  data: DataConfig;
+  force: boolean;
+  log: (msg: string) => void;
+}
+
+/** A feature-extraction step (log-mel filterbanks, spike encodings) run after prepare. */
+export interface FeatureExtraction {
+  description: string;
+  run(o: PrepareForConfigOptions): Promise<void>;
+}
+
+export interface DatasetModule {
+  readonly name: string;
+  readonly description: string;
+  /** Sequence views a config's data.view may name. */
+  readonly views: readonly string[];
+  /** The Arrow schema of each prepared split file. */
+  arrowSchema(): Schema;
+  metadata(data: DataConfig): DatasetMetadata;
+  /** Prepares `<dataDir>/<name>/` for a config (reusing a prepared directory unless forced). */
+  prepare(o: PrepareForConfigOptions): Promise<void>;
+  prepareByName(o: PrepareByNameOptions): Promise<void>;
+  /** The prepared splits through the config's view; fails naming the file when one is damaged. */
+  open(dataDir: string, data: DataConfig): DatasetSplits;
+  /** Absent when the dataset has no feature-extraction step (a `feature` step is then a config error). */
+  readonly feature?: FeatureExtraction;
+  /** Dataset-specific checks of the data section; paths are relative to `data`. */
+  checkConfig?(data: DataConfig): { path: string; message: string }[];
+}
+
