@@ -9,6 +9,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace evnn::binding;
   RegisterSaved(env, exports);
+  RegisterTensor(env, exports);
   RegisterInfo(env, exports);
   RegisterGemm(env, exports);
   RegisterLinear(env, exports);

@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "addon_data.h"
+#include "engine_tensor.h"
 #include "job.h"
 
 namespace evnn {
@@ -80,15 +82,11 @@ class SavedHandle : public Napi::ObjectWrap<SavedHandle> {
   Napi::Value MadeBy(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), state ? state->made_by : ""); }
 };
 
-struct AddonData {
-  Napi::FunctionReference saved_class;
-};
-
 Napi::Object NewSavedHandle(Napi::Env env, std::shared_ptr<SavedState> state) {
   SavedHandle::constructing = true;
   Napi::Object obj;
   try {
-    obj = env.GetInstanceData<AddonData>()->saved_class.New({});
+    obj = Data(env).saved_class.New({});
   } catch (...) {
     SavedHandle::constructing = false;
     throw;
@@ -102,7 +100,7 @@ Napi::Object NewSavedHandle(Napi::Env env, std::shared_ptr<SavedState> state) {
 
 std::shared_ptr<SavedState> ReadSaved(const Ctx& c, Napi::Value v, const char* made_by, const char* name) {
   const std::string what = std::string(name) + " must be the handle from " + (made_by ? made_by : "a forward") + " with training: true";
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(c.env.GetInstanceData<AddonData>()->saved_class.Value())) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Data(c.env).saved_class.Value())) {
     ThrowType(c, what);
   }
   SavedHandle* h = nullptr;
@@ -149,6 +147,7 @@ struct OpJob {
   ExecuteFn execute = nullptr;
   OpCall call;
   std::vector<Ref> inputs;                           // kept alive while a worker runs
+  std::vector<std::shared_ptr<Storage>> storages;    // engine tensors given as arguments
   std::vector<std::pair<std::string, Ref>> returned;  // result fields (empty Ref: null)
   bool made_handle = false;
 
@@ -206,9 +205,23 @@ class Marshaller {
       }
     }
     if (spec.noise) ReadNoise(c, Field(c, o, "noise"), &call);
-    std::map<std::string, Napi::Value> arrays;  // for keep
+    std::map<std::string, Napi::Value> arrays;                 // for keep: typed arrays
+    std::map<std::string, std::shared_ptr<Storage>> engine;   // and engine tensors
     for (const TensorSpec& t : spec.inputs) {
       Napi::Value v = Field(c, o, t.name);
+      if (t.dtype == DType::kF32) {
+        if (std::shared_ptr<Storage> st = TensorStorage(env, v)) {  // an engine tensor
+          const uint64_t expected = EvalShape(c, t.shape, call.dims_);
+          const uint64_t len = st->bytes() / sizeof(float);
+          if (len != expected) {
+            ThrowRange(c, std::string(t.name) + " has length " + std::to_string(len) + ", expected " + t.shape + " = " + std::to_string(expected));
+          }
+          call.tensors_[t.name] = st->data();
+          engine[t.name] = st;
+          job.storages.push_back(std::move(st));
+          continue;
+        }
+      }
       Napi::TypedArray a;
       if (t.dtype == DType::kF32) {
         a = t.optional ? F32OrNull(c, v, t.name) : F32(c, v, t.name);
@@ -262,6 +275,14 @@ class Marshaller {
     }
     if (job.made_handle) {
       for (const char* k : spec.keep) {
+        if (const auto e = engine.find(k); e != engine.end()) {
+          SavedState::Buffer b;
+          b.storage = e->second;
+          b.data = e->second->data();
+          b.bytes = e->second->bytes();
+          call.saved_->buffers[k] = std::move(b);
+          continue;
+        }
         const auto it = arrays.find(k);
         if (it == arrays.end()) continue;  // an optional input given as null
         SavedState::Buffer b;
@@ -308,10 +329,8 @@ void ExportOp(Napi::Env env, Napi::Object exports, const OpSpec& spec, CheckFn c
 }
 
 void RegisterSaved(Napi::Env env, Napi::Object exports) {
-  auto* data = new AddonData();
   Napi::Function cls = SavedHandle::Define(env);
-  data->saved_class = Napi::Persistent(cls);
-  env.SetInstanceData<AddonData>(data);
+  Data(env).saved_class = Napi::Persistent(cls);
   exports.Set("Saved", cls);
 }
 

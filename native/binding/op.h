@@ -19,6 +19,7 @@
 #include "args.h"
 #include "evnn/context.h"
 #include "evnn/masks.h"
+#include "evnn/storage.h"
 
 namespace evnn {
 namespace binding {
@@ -82,7 +83,8 @@ class SavedState {
   std::map<std::string, int64_t> dims;
   struct Buffer {
     std::unique_ptr<uint8_t[]> owned;  // engine-owned, or
-    Napi::Reference<Napi::Value> ref;  // a JavaScript array kept alive
+    Napi::Reference<Napi::Value> ref;  // a JavaScript array kept alive, or
+    std::shared_ptr<Storage> storage;  // an engine tensor given as an argument
     void* data = nullptr;
     size_t bytes = 0;
   };

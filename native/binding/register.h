@@ -16,6 +16,7 @@ void RegisterRng(Napi::Env env, Napi::Object exports);     // philoxUniform, phi
 void RegisterTaps(Napi::Env env, Napi::Object exports);    // regularizers, dropout, keepMask
 void RegisterLstm(Napi::Env env, Napi::Object exports);    // lstmForward/Backward(+Async)
 void RegisterSaved(Napi::Env env, Napi::Object exports);   // the Saved handle class (op.cc)
+void RegisterTensor(Napi::Env env, Napi::Object exports);  // engineTensor, the Tensor class
 
 }  // namespace binding
 }  // namespace evnn

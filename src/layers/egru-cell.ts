@@ -105,8 +105,8 @@ export class EGRUCell implements RecurrentCell {
 
   private args() {
     return {
-      kernel: this.kernel.data, recurrentKernel: this.recurrentKernel.data, bias: this.bias.data,
-      recurrentBias: this.recurrentBias.data, thr: this.thr.data, C: this.inputSize, H: this.hiddenSize,
+      kernel: this.kernel.tensor, recurrentKernel: this.recurrentKernel.tensor, bias: this.bias.tensor,
+      recurrentBias: this.recurrentBias.tensor, thr: this.thr.tensor, C: this.inputSize, H: this.hiddenSize,
       chunkFloats: this.chunkFloats,
     };
   }
@@ -136,8 +136,8 @@ export class EGRUCell implements RecurrentCell {
       ...this.args(), saved: saved.handle, below: saved.below, dxActive: null, T: saved.T, N: saved.N,
       dy: g.output, dyN: g.state.y ?? null, dc: g.taps.c ?? null, do: g.taps.o ?? null, dtrace: g.taps.trace ?? null,
       gradClip: this.settings.gradClip,
-      dKernel: this.kernel.grad, dRecurrentKernel: this.recurrentKernel.grad, dBias: this.bias.grad,
-      dRecurrentBias: this.recurrentBias.grad, dThr: this.thr.grad, needDx: needInputGrad, needDy0: true,
+      dKernel: this.kernel.gradTensor, dRecurrentKernel: this.recurrentKernel.gradTensor, dBias: this.bias.gradTensor,
+      dRecurrentBias: this.recurrentBias.gradTensor, dThr: this.thr.gradTensor, needDx: needInputGrad, needDy0: true,
     });
     return { input: r.dx, state: { y: r.dy0! }, stats: { ...r.stats } };
   }

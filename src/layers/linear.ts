@@ -101,7 +101,7 @@ export class Linear {
 
   private *forwardSteps(x: Tensor, training: boolean): LayerSteps<Tensor> {
     const d = this.dims(x);
-    const { y } = yield* call('linearForward', { x: x.data, weight: this.weight.data, bias: this.bias?.data ?? null, ...d });
+    const { y } = yield* call('linearForward', { x: x.data, weight: this.weight.tensor, bias: this.bias?.tensor ?? null, ...d });
     this.saved = training ? x : null;
     return { data: y, shape: [...x.shape.slice(0, -1), this.outFeatures] };
   }
@@ -111,8 +111,8 @@ export class Linear {
     if (!x) throw new Error('Linear.backward: call forward in training mode first');
     expectShape('dy', dy, [...x.shape.slice(0, -1), this.outFeatures]);
     const r = yield* call('linearBackward', {
-      x: x.data, weight: this.weight.data, ...this.dims(x), dy: dy.data, needDx,
-      dWeight: this.weight.grad, dBias: this.bias?.grad ?? null,
+      x: x.data, weight: this.weight.tensor, ...this.dims(x), dy: dy.data, needDx,
+      dWeight: this.weight.gradTensor, dBias: this.bias?.gradTensor ?? null,
     });
     const params = Object.fromEntries(this.parameters().map((p) => [p.name, p.grad.slice()]));
     return { input: r.dx ? { data: r.dx, shape: [...x.shape] } : null, params };

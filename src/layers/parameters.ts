@@ -1,25 +1,32 @@
 // Named parameters with their shapes: the unit of state()/loadState(), checkpoints and optimizers.
 // Names are the reference implementations' (PyTorch / EvNN), so checkpoints move without conversion.
+import { native, type EngineTensor } from '../native/addon.js';
 import type { Rng } from '../util/rng.js';
 import { numel, type Tensor } from './tensor.js';
 
 /**
- * A weight and its one gradient buffer. Every backward pass that uses the weight adds into
- * `grad` (+=), so a weight used twice (a tied embedding and decoder) gets both contributions;
- * models zero it before each step. Gradients are keyed by this object, never by the name.
+ * A weight and its one gradient buffer, both engine tensors (`tensor`, `gradTensor`: what native
+ * calls take); `data` and `grad` are their host views (on the CPU the same memory). Every backward
+ * pass that uses the weight adds into the gradient (+=), so a weight used twice (a tied embedding
+ * and decoder) gets both contributions; models zero it before each step. Gradients are keyed by
+ * this object, never by the name.
  */
 export interface Parameter {
   name: string;
   shape: readonly number[];
   data: Float32Array;
   grad: Float32Array;
+  tensor: EngineTensor;
+  gradTensor: EngineTensor;
 }
 
 export type StateRecord = Record<string, Tensor>;
 
 export function makeParameter(name: string, shape: readonly number[]): Parameter {
   const n = numel(shape);
-  return { name, shape: [...shape], data: new Float32Array(n), grad: new Float32Array(n) };
+  const tensor = native().engineTensor(n);
+  const gradTensor = native().engineTensor(n);
+  return { name, shape: [...shape], data: tensor.host(), grad: gradTensor.host(), tensor, gradTensor };
 }
 
 /** Zeroes every parameter's gradient buffer (before a training step). */

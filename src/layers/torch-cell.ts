@@ -46,14 +46,14 @@ export abstract class TorchCell {
   /** Weights, sizes and chunk budget, as every native call of the family takes them. */
   protected weightArgs() {
     return {
-      weightIh: this.weightIh.data, weightHh: this.weightHh.data, biasIh: this.biasIh.data, biasHh: this.biasHh.data,
+      weightIh: this.weightIh.tensor, weightHh: this.weightHh.tensor, biasIh: this.biasIh.tensor, biasHh: this.biasHh.tensor,
       C: this.inputSize, H: this.hiddenSize, chunkFloats: this.chunkFloats,
     };
   }
 
   /** The gradient buffers the backward adds into. */
   protected gradArgs() {
-    return { dWeightIh: this.weightIh.grad, dWeightHh: this.weightHh.grad, dBiasIh: this.biasIh.grad, dBiasHh: this.biasHh.grad };
+    return { dWeightIh: this.weightIh.gradTensor, dWeightHh: this.weightHh.gradTensor, dBiasIh: this.biasIh.gradTensor, dBiasHh: this.biasHh.gradTensor };
   }
 
   /** Dense families report no sparsity. */

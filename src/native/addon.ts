@@ -33,6 +33,20 @@ export interface Saved {
   release(): void;
 }
 
+/**
+ * A tensor in engine-owned storage (parameters and their gradients). On the CPU, host() is a
+ * Float32Array view of the same memory (no copy); a CUDA backend keeps the tensor on the device.
+ * Op arguments take one wherever they take a Float32Array.
+ */
+export interface EngineTensor {
+  readonly length: number;
+  readonly device: 'cpu' | 'cuda';
+  host(): Float32Array;
+}
+
+/** A float32 argument: a host array or an engine tensor. */
+export type F32 = Float32Array | EngineTensor;
+
 /** Keys the Philox masks drawn in a call: mask element i depends only on (key, purpose, i). */
 export interface NoiseKey {
   seed: number;
@@ -43,21 +57,21 @@ export interface NoiseKey {
 
 export interface LinearArgs {
   /** [M, I] */ x: Float32Array;
-  /** [O, I] (PyTorch layout) */ weight: Float32Array;
-  /** [O] or null */ bias: Float32Array | null;
+  /** [O, I] (PyTorch layout) */ weight: F32;
+  /** [O] or null */ bias: F32 | null;
   M: number;
   I: number;
   O: number;
 }
 export interface LinearBackwardArgs {
   x: Float32Array;
-  weight: Float32Array;
+  weight: F32;
   M: number;
   I: number;
   O: number;
   /** [M, O] */ dy: Float32Array;
-  /** gradients added into (+=) */ dWeight: Float32Array;
-  dBias: Float32Array | null;
+  /** gradients added into (+=) */ dWeight: F32;
+  dBias: F32 | null;
   /** compute dx (false for a layer fed by data) */ needDx: boolean;
 }
 
@@ -73,10 +87,10 @@ interface SeqDims {
 }
 
 export interface GruWeights {
-  /** [3H, C] */ weightIh: Float32Array;
-  /** [3H, H] */ weightHh: Float32Array;
-  /** [3H] */ biasIh: Float32Array;
-  /** [3H] */ biasHh: Float32Array;
+  /** [3H, C] */ weightIh: F32;
+  /** [3H, H] */ weightHh: F32;
+  /** [3H] */ biasIh: F32;
+  /** [3H] */ biasHh: F32;
 }
 export interface GruForwardArgs extends GruWeights, SeqDims, Chunked {
   /** [T, N, C] time-major */ x: Float32Array;
@@ -91,10 +105,10 @@ export interface GruBackwardArgs extends GruWeights, SeqDims, Chunked {
   saved: Saved;
   /** [T, N, H] or null */ dy: Float32Array | null;
   /** [N, H] or null: gradient of the last state */ dhT: Float32Array | null;
-  /** added into (+=) */ dWeightIh: Float32Array;
-  dWeightHh: Float32Array;
-  dBiasIh: Float32Array;
-  dBiasHh: Float32Array;
+  /** added into (+=) */ dWeightIh: F32;
+  dWeightHh: F32;
+  dBiasIh: F32;
+  dBiasHh: F32;
   needDx: boolean;
 }
 export interface GruBackwardResult {
@@ -103,10 +117,10 @@ export interface GruBackwardResult {
 }
 
 export interface LstmWeights {
-  /** [4H, C], gate blocks (i, f, g, o) */ weightIh: Float32Array;
-  /** [4H, H] */ weightHh: Float32Array;
-  /** [4H] */ biasIh: Float32Array;
-  /** [4H] */ biasHh: Float32Array;
+  /** [4H, C], gate blocks (i, f, g, o) */ weightIh: F32;
+  /** [4H, H] */ weightHh: F32;
+  /** [4H] */ biasIh: F32;
+  /** [4H] */ biasHh: F32;
 }
 export interface LstmForwardArgs extends LstmWeights, SeqDims, Chunked {
   x: Float32Array;
@@ -124,10 +138,10 @@ export interface LstmBackwardArgs extends LstmWeights, SeqDims, Chunked {
   dy: Float32Array | null;
   dhN: Float32Array | null;
   dcN: Float32Array | null;
-  /** added into (+=) */ dWeightIh: Float32Array;
-  dWeightHh: Float32Array;
-  dBiasIh: Float32Array;
-  dBiasHh: Float32Array;
+  /** added into (+=) */ dWeightIh: F32;
+  dWeightHh: F32;
+  dBiasIh: F32;
+  dBiasHh: F32;
   needDx: boolean;
 }
 export interface LstmBackwardResult {
@@ -137,11 +151,11 @@ export interface LstmBackwardResult {
 }
 
 export interface EgruParamsArgs {
-  /** [C, 3H], gate column blocks (z, r, g) */ kernel: Float32Array;
-  /** [H, 3H], the parameter (DropConnect is applied in the engine) */ recurrentKernel: Float32Array;
-  /** [3H] */ bias: Float32Array;
-  /** [3H] */ recurrentBias: Float32Array;
-  /** [H]; clamped to [0, 1] in place by the forward, as EvNN does */ thr: Float32Array;
+  /** [C, 3H], gate column blocks (z, r, g) */ kernel: F32;
+  /** [H, 3H], the parameter (DropConnect is applied in the engine) */ recurrentKernel: F32;
+  /** [3H] */ bias: F32;
+  /** [3H] */ recurrentBias: F32;
+  /** [H]; clamped to [0, 1] in place by the forward, as EvNN does */ thr: F32;
 }
 export interface EgruForwardArgs extends EgruParamsArgs, SeqDims, Chunked {
   /** [T, N, C] time-major */ x: Float32Array;
@@ -183,11 +197,11 @@ export interface EgruBackwardArgs extends EgruParamsArgs, SeqDims, Chunked {
   do: Float32Array | null;
   dtrace: Float32Array | null;
   /** EvNN's per-layer clipping of this call's gradients; 0 = off */ gradClip: number;
-  /** added into (+=) */ dKernel: Float32Array;
-  dRecurrentKernel: Float32Array;
-  dBias: Float32Array;
-  dRecurrentBias: Float32Array;
-  dThr: Float32Array;
+  /** added into (+=) */ dKernel: F32;
+  dRecurrentKernel: F32;
+  dBias: F32;
+  dRecurrentBias: F32;
+  dThr: F32;
   needDx: boolean;
   needDy0: boolean;
 }
@@ -234,6 +248,8 @@ export interface AdamOptions {
 
 export interface NativeAddon {
   info(): NativeInfo;
+  /** n float32 zeros in engine-owned storage. */
+  engineTensor(n: number): EngineTensor;
   setThreads(n: number): void;
   setGemmKernel(kernel: GemmKernelName): void;
   /** C = alpha op(A) op(B) + beta C, row-major; for tests of both kernels. Returns a new C. */
