@@ -20,5 +20,20 @@ inline AddonData& Data(Napi::Env env) {
   return *d;
 }
 
+// A new instance of an ObjectWrap class that JavaScript may not construct itself: its constructor
+// throws unless Wrap::constructing is set, as it is here for the one call.
+template <typename Wrap>
+Napi::Object NewInternal(Napi::FunctionReference& cls) {
+  Wrap::constructing = true;
+  try {
+    Napi::Object obj = cls.New({});
+    Wrap::constructing = false;
+    return obj;
+  } catch (...) {
+    Wrap::constructing = false;
+    throw;
+  }
+}
+
 }  // namespace binding
 }  // namespace evnn

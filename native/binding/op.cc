@@ -83,15 +83,7 @@ class SavedHandle : public Napi::ObjectWrap<SavedHandle> {
 };
 
 Napi::Object NewSavedHandle(Napi::Env env, std::shared_ptr<SavedState> state) {
-  SavedHandle::constructing = true;
-  Napi::Object obj;
-  try {
-    obj = Data(env).saved_class.New({});
-  } catch (...) {
-    SavedHandle::constructing = false;
-    throw;
-  }
-  SavedHandle::constructing = false;
+  Napi::Object obj = NewInternal<SavedHandle>(Data(env).saved_class);
   SavedHandle::Unwrap(obj)->Adopt(env, std::move(state));
   return obj;
 }

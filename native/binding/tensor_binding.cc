@@ -50,15 +50,7 @@ Napi::Value EngineTensor(const Napi::CallbackInfo& info) {
   const double x = n.IsNumber() ? n.As<Napi::Number>().DoubleValue() : -1;
   if (!n.IsNumber()) ThrowType(c, "n must be a number");
   if (!(x >= 0) || x != double(uint64_t(x)) || x > 9007199254740991.0 / 4) ThrowRange(c, "n must be an integer >= 0 (elements)");
-  TensorHandle::constructing = true;
-  Napi::Object obj;
-  try {
-    obj = Data(info.Env()).tensor_class.New({});
-  } catch (...) {
-    TensorHandle::constructing = false;
-    throw;
-  }
-  TensorHandle::constructing = false;
+  Napi::Object obj = NewInternal<TensorHandle>(Data(info.Env()).tensor_class);
   TensorHandle::Unwrap(obj)->storage = Storage::Allocate(Backend::kCpu, size_t(x) * sizeof(float));
   return obj;
 }
