@@ -20,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterRng(env, exports);
   RegisterTaps(env, exports);
   RegisterLstm(env, exports);
+  RegisterEmbedding(env, exports);
   return exports;
 }
 

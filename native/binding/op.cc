@@ -18,7 +18,7 @@ size_t SavedState::owned_bytes() const {
 
 namespace {
 
-size_t ElementBytes(DType t) { return t == DType::kF32 ? sizeof(float) : 1; }
+size_t ElementBytes(DType t) { return t == DType::kU8 ? 1 : 4; }
 
 // The value of a shape rule such as "T*N*C" or "3*H" over the call's dims.
 uint64_t EvalShape(const Ctx& c, const std::string& rule, const std::map<std::string, int64_t>& dims) {
@@ -217,6 +217,9 @@ class Marshaller {
       Napi::TypedArray a;
       if (t.dtype == DType::kF32) {
         a = t.optional ? F32OrNull(c, v, t.name) : F32(c, v, t.name);
+      } else if (t.dtype == DType::kI32) {
+        if (t.optional && v.IsNull()) a = Napi::TypedArray();
+        else a = I32(c, v, t.name);
       } else {
         a = U8OrNull(c, v, t.name);
         if (a.IsEmpty() && !t.optional) ThrowType(c, std::string(t.name) + " must be a Uint8Array, got null");
@@ -260,6 +263,7 @@ class Marshaller {
       const uint64_t n = EvalShape(c, out.shape, call.dims_);
       Napi::TypedArray a;
       if (out.dtype == DType::kF32) a = Napi::Float32Array::New(env, n);
+      else if (out.dtype == DType::kI32) a = Napi::Int32Array::New(env, n);
       else a = Napi::Uint8Array::New(env, n);
       call.tensors_[out.name] = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
       job.returned.emplace_back(out.name, Hold(a));

@@ -24,7 +24,7 @@
 namespace evnn {
 namespace binding {
 
-enum class DType { kF32, kU8 };
+enum class DType { kF32, kU8, kI32 };
 
 // A typed-array input. shape is a product of dimension names and integers ("T*N*C"); the same
 // text appears in the length error.
@@ -108,6 +108,7 @@ class OpCall {
   // A tensor by name (input, output, or saved buffer); null when absent or not asked for.
   float* f32(const char* name) const { return static_cast<float*>(ptr(name)); }
   uint8_t* u8(const char* name) const { return static_cast<uint8_t*>(ptr(name)); }
+  int32_t* i32(const char* name) const { return static_cast<int32_t*>(ptr(name)); }
   bool has(const char* name) const { return ptr(name) != nullptr; }
   const NoiseKey* noise() const { return has_noise_ ? &noise_ : nullptr; }
   // A number returned under result.stats.

@@ -15,6 +15,7 @@ void RegisterOptim(Napi::Env env, Napi::Object exports);   // sgdStep, adamStep,
 void RegisterRng(Napi::Env env, Napi::Object exports);     // philoxUniform, philoxBlock
 void RegisterTaps(Napi::Env env, Napi::Object exports);    // regularizers, dropout, keepMask
 void RegisterLstm(Napi::Env env, Napi::Object exports);    // lstmForward/Backward(+Async)
+void RegisterEmbedding(Napi::Env env, Napi::Object exports);  // embeddingForward/Backward(+Async)
 void RegisterSaved(Napi::Env env, Napi::Object exports);   // the Saved handle class (op.cc)
 void RegisterTensor(Napi::Env env, Napi::Object exports);  // engineTensor, the Tensor class
 

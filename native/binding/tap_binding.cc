@@ -59,12 +59,12 @@ void DropoutBackward(const Context& ctx, OpCall& a) {
   masks::ApplyKeep(ctx, a.f32("dy"), a.u8("keep"), float(a.num("p")), size_t(a.dim("n")), a.f32("dx"));
 }
 
-// {n, p, noise, purpose: 1 zoneout | 2 dropconnect | 3 dropout} → {keep}
+// {n, p, noise, purpose: 1 zoneout | 2 dropconnect | 3 dropout | 4 word dropout} → {keep}
 const OpSpec kKeepMask{
     "keepMask", {"n", "purpose"}, {}, {{"p", ScalarKind::kUnit}}, {}, {{"keep", DType::kU8, "n"}}, {}, nullptr, true,
 };
 void CheckKeepMask(const Ctx& c, const Napi::Object&, OpCall& a) {
-  if (a.dim("purpose") > 3) ThrowRange(c, "purpose must be 1 (zoneout), 2 (dropconnect) or 3 (dropout)");
+  if (a.dim("purpose") > 4) ThrowRange(c, "purpose must be 1 (zoneout), 2 (dropconnect), 3 (dropout) or 4 (word dropout)");
   if (!a.noise()) ThrowType(c, "noise must be {seed, epoch, batch, layer}");
 }
 void KeepMask(const Context& ctx, OpCall& a) {

@@ -5,7 +5,7 @@ import { native, type NativeAddon } from '../native/addon.js';
 
 type AsyncOp =
   | 'linearForward' | 'linearBackward' | 'gruForward' | 'gruBackward' | 'egruForward' | 'egruBackward'
-  | 'lstmForward' | 'lstmBackward' | 'dropoutForward' | 'dropoutBackward';
+  | 'lstmForward' | 'lstmBackward' | 'dropoutForward' | 'dropoutBackward' | 'embeddingForward' | 'embeddingBackward';
 type ArgsOf<K extends AsyncOp> = Parameters<NativeAddon[K]>[0];
 type ResultOf<K extends AsyncOp> = ReturnType<NativeAddon[K]>;
 

@@ -28,6 +28,12 @@ export interface Family {
   cell(b: CellBuild): RecurrentCell;
 }
 
+/** One module per layer under `${prefix}{l}.`, each named as a single layer of its family (EvNN's LM: rnns.0.kernel, rnns.0.weight_ih_l0). */
+export function perLayerNaming(type: FamilyName, prefix: string): Naming {
+  const single = FAMILIES[type].naming('');
+  return (local, layer) => `${prefix}${layer}.${single(local, 0, 1)}`;
+}
+
 export const FAMILIES = {
   gru: { naming: torchNaming, initStream: 0x6a0, taps: [], cell: (b: CellBuild) => new GRUCell(b) },
   lstm: { naming: torchNaming, initStream: 0x157, taps: [], cell: (b: CellBuild) => new LSTMCell(b) },
@@ -48,14 +54,17 @@ export interface StackSpec {
   dropout?: number;
 }
 
-/** A stack of one family's cells named `${prefix}<reference names>`. */
-export function buildStack(spec: StackSpec, inputSize: number, seed: number, prefix: string): RecurrentStack {
+/**
+ * A stack of one family's cells named `${prefix}<reference names>`, or by `naming` when given (a
+ * model whose reference code keeps one module per layer, as EvNN's language model: rnns.{l}.…).
+ */
+export function buildStack(spec: StackSpec, inputSize: number, seed: number, prefix: string, naming?: Naming): RecurrentStack {
   const family: Family = FAMILIES[spec.type];
-  const naming = family.naming(prefix);
+  naming ??= family.naming(prefix);
   const init = new Rng(seed, family.initStream);
   const L = spec.hiddenSizes.length;
   const cells = spec.hiddenSizes.map((H, l) => family.cell({
-    inputSize: l === 0 ? inputSize : spec.hiddenSizes[l - 1], hiddenSize: H, name: (k) => naming(k, l, L), init,
+    inputSize: l === 0 ? inputSize : spec.hiddenSizes[l - 1], hiddenSize: H, name: (k) => naming!(k, l, L), init,
     options: spec.options,
   }));
   return new RecurrentStack(cells, { dropout: spec.dropout });

@@ -99,14 +99,16 @@ export class Linear {
     return { M: x.data.length / this.inFeatures, I: this.inFeatures, O: this.outFeatures };
   }
 
-  private *forwardSteps(x: Tensor, training: boolean): LayerSteps<Tensor> {
+  /** The forward as native steps, for a model that composes layers inside one sync/async run. */
+  *forwardSteps(x: Tensor, training: boolean): LayerSteps<Tensor> {
     const d = this.dims(x);
     const { y } = yield* call('linearForward', { x: x.data, weight: this.weight.tensor, bias: this.bias?.tensor ?? null, ...d });
     this.saved = training ? x : null;
     return { data: y, shape: [...x.shape.slice(0, -1), this.outFeatures] };
   }
 
-  private *backwardSteps(dy: Tensor, needDx: boolean): LayerSteps<LinearGradients> {
+  /** The backward as native steps (adds into the grad buffers as they are). */
+  *backwardSteps(dy: Tensor, needDx: boolean): LayerSteps<LinearGradients> {
     const x = this.saved;
     if (!x) throw new Error('Linear.backward: call forward in training mode first');
     expectShape('dy', dy, [...x.shape.slice(0, -1), this.outFeatures]);

@@ -211,6 +211,26 @@ export interface EgruBackwardResult {
   stats: EgruStats;
 }
 
+export interface EmbeddingForwardArgs {
+  /** [n] token ids in [0, V) */ ids: Int32Array;
+  /** [V, D] */ weight: F32;
+  n: number;
+  V: number;
+  D: number;
+  /** keep what backward needs (the ids and the row mask) */ training: boolean;
+  /** word dropout: whole vocabulary rows dropped with probability p (training only), kept rows scaled 1/(1 − p) */ p: number;
+  /** [V] 0/1 row keep-mask, used exactly; else drawn from noise */ rowMask: Uint8Array | null;
+  noise: NoiseKey | null;
+}
+export interface EmbeddingBackwardArgs {
+  saved: Saved;
+  /** [n, D] */ dy: Float32Array;
+  /** [V, D], added into (+=) */ dWeight: F32;
+  n: number;
+  V: number;
+  D: number;
+}
+
 export interface DropoutForwardArgs {
   x: Float32Array;
   n: number;
@@ -278,6 +298,11 @@ export interface NativeAddon {
   lstmForwardAsync(a: LstmForwardArgs): Promise<LstmForwardResult>;
   lstmBackwardAsync(a: LstmBackwardArgs): Promise<LstmBackwardResult>;
 
+  embeddingForward(a: EmbeddingForwardArgs): { y: Float32Array; saved: Saved | null };
+  embeddingBackward(a: EmbeddingBackwardArgs): Record<string, never>;
+  embeddingForwardAsync(a: EmbeddingForwardArgs): Promise<{ y: Float32Array; saved: Saved | null }>;
+  embeddingBackwardAsync(a: EmbeddingBackwardArgs): Promise<Record<string, never>>;
+
   /** Inverted dropout with a Philox keep-mask (kept in the saved handle). */
   dropoutForward(a: DropoutForwardArgs): { y: Float32Array; saved: Saved | null };
   dropoutBackward(a: { saved: Saved; dy: Float32Array; n: number }): { dx: Float32Array };
@@ -287,7 +312,7 @@ export interface NativeAddon {
   regularizeMeanTarget(a: { x: Float32Array; grad: Float32Array; n: number; constant: number; target: number }): { stats: { value: number } };
   /** constant·mean((x − target)²); its gradient is added into grad. */
   regularizeMeanSquare(a: { x: Float32Array; grad: Float32Array; n: number; constant: number; target: number }): { stats: { value: number } };
-  /** The keep-mask (1 with probability 1 − p) the engine draws for (noise, purpose: 1 zoneout, 2 DropConnect, 3 dropout). */
+  /** The keep-mask (1 with probability 1 − p) the engine draws for (noise, purpose: 1 zoneout, 2 DropConnect, 3 dropout, 4 word dropout). */
   keepMask(a: { n: number; p: number; purpose: number; noise: NoiseKey }): { keep: Uint8Array };
 
   /** labels: Int32Array [N] in [0, K) */

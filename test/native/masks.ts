@@ -5,7 +5,7 @@
 // is kept where uniform number i of that stream is >= p.
 import { native } from '../../src/native/addon.js';
 
-export const PURPOSE = { zoneout: 1, dropconnect: 2, dropout: 3 } as const;
+export const PURPOSE = { zoneout: 1, dropconnect: 2, dropout: 3, word: 4 } as const;
 
 export function expectedKeep(
   key: { seed: number; epoch: number; batch: number; layer: number }, purpose: number, p: number, n: number,

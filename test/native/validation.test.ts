@@ -419,11 +419,12 @@ describe('dropout, keepMask, regularizers', () => {
   });
   it('keepMask', () => {
     expectThrow(() => addon.keepMask({ n: 4, p: 0.5, purpose: 1, noise: null as never }), TypeError, /^keepMask: noise must be \{seed, epoch, batch, layer\}$/);
-    expectThrow(() => addon.keepMask({ n: 4, p: 0.5, purpose: 4, noise }), RangeError, /^keepMask: purpose must be 1 \(zoneout\), 2 \(dropconnect\) or 3 \(dropout\)$/);
+    expectThrow(() => addon.keepMask({ n: 4, p: 0.5, purpose: 5, noise }), RangeError, /^keepMask: purpose must be 1 \(zoneout\), 2 \(dropconnect\), 3 \(dropout\) or 4 \(word dropout\)$/);
     expectThrow(() => addon.keepMask({ n: 4, p: 0.5, purpose: 0, noise }), RangeError, /^keepMask: purpose must be an integer in \[1, \d+\], got 0$/);
     expectThrow(() => addon.keepMask({ n: 4, p: -0.5, purpose: 1, noise }), RangeError, /^keepMask: p must be in \[0, 1\), got -0\.5/);
     expectThrow(() => addon.keepMask({ n: 4, p: 0.5, purpose: 1, noise: { ...noise, seed: 0.5 } }), RangeError, /^keepMask: noise\.seed must be an integer/);
     expect(addon.keepMask({ n: 4, p: 0.5, purpose: 3, noise }).keep.length).toBe(4);
+    expect(addon.keepMask({ n: 4, p: 0.5, purpose: 4, noise }).keep.length).toBe(4);
   });
   it('regularizeMeanTarget / regularizeMeanSquare', () => {
     const x = new Float32Array(6);

@@ -11,7 +11,7 @@
 namespace evnn {
 namespace masks {
 
-enum class Purpose : uint32_t { kZoneout = 1, kDropConnect = 2, kDropout = 3 };
+enum class Purpose : uint32_t { kZoneout = 1, kDropConnect = 2, kDropout = 3, kWordDropout = 4 };
 
 struct Key {
   uint64_t seed;
