@@ -42,6 +42,8 @@ export interface SegmentResult {
   /** mean cross-entropy over the segment's T·N tokens */
   loss: number;
   tokens: number;
+  /** tokens whose most likely prediction was the target */
+  correct: number;
   /** mean event rate of the layers that emit events (absent for dense stacks) */
   activity?: number;
 }
@@ -144,14 +146,14 @@ export class LanguageModel {
     const logits = yield* this.decoder.forwardSteps({ data: out.y, shape: [n, E] }, training);
     const ce = native().softmaxCrossEntropy(logits.data, target, n, V);
     const activity = batchActivity(this.rnn.cells, fwd.stats, T, N);
-    if (!training) return { loss: ce.loss, tokens: n, activity };
+    if (!training) return { loss: ce.loss, tokens: n, correct: ce.correct, activity };
     const dOut = (yield* this.decoder.backwardSteps({ data: ce.dlogits, shape: [n, V] }, true)).input!.data;
     const dSeq = yield* dropoutBackward(out.saved, dOut);
     const bwd = yield* this.rnn.backward(fwd.saved!, { output: dSeq }, true, true);
     const dEmb = yield* dropoutBackward(x.saved, bwd.input!);
     yield* this.embedding.backwardSteps({ data: dEmb, shape: [n, E] });
     this.meter.add(fwd.stats, bwd.stats as (CellStats | null)[], T, N);
-    return { loss: ce.loss, tokens: n, activity };
+    return { loss: ce.loss, tokens: n, correct: ce.correct, activity };
   }
 }
 
