@@ -36,6 +36,11 @@ export function validateConfig(raw: unknown, file: string): Config {
 /** Fields of one section that only make sense with a setting of another. */
 function crossSectionIssues(model: ModelConfig, train: TrainConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  const lm = model.type === 'language-model';
+  if (lm && train.bptt === undefined) issues.push({ path: 'train.bptt', message: 'required for model.type: language-model' });
+  for (const f of ['bptt', 'variable_bptt', 'test_batch_size'] as const) {
+    if (!lm && train[f] !== undefined) issues.push({ path: `train.${f}`, message: `needs model.type: language-model (this model is a ${model.type})` });
+  }
   if (model.rnn.type !== 'egru') {
     const why = `needs model.rnn.type: egru (this model is a ${model.rnn.type})`;
     if (train.activity_regularization) issues.push({ path: 'train.activity_regularization', message: why });

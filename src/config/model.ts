@@ -36,9 +36,15 @@ export const egruSchema = z.strictObject({
 
 export const rnnSchema = z.discriminatedUnion('type', [gruSchema, lstmSchema, egruSchema]);
 
+const rate = z.number().min(0).lt(1);
+
 export const modelSchema = z
   .strictObject({
-    type: z.literal('sequence-classifier').default('sequence-classifier'),
+    /**
+     * sequence-classifier: a stack read out by a linear layer at the last step (sMNIST);
+     * language-model: EvNN's LM (embedding, stack, decoder tied to the embedding; perplexity).
+     */
+    type: z.enum(['sequence-classifier', 'language-model']).default('sequence-classifier'),
     rnn: rnnSchema,
     readout: z.enum(['last']).default('last'),
     /**
@@ -47,8 +53,26 @@ export const modelSchema = z
      * run identity (hash) does not move.
      */
     use_output_trace: z.boolean().optional(),
+    // language-model only (EvNN's LM script options); optional, so classifier configs keep their identity.
+    /** embedding width; the last recurrent layer has this width (the decoder is tied to the embedding) */
+    emb_dim: z.int().min(1).optional(),
+    /** whole vocabulary rows dropped in training (EvNN's dropout_words; absent = 0) */
+    dropout_words: rate.optional(),
+    /** dropout on the embedded input (EvNN's dropout_emb; absent = 0) */
+    dropout_emb: rate.optional(),
+    /** dropout on the last layer's output (EvNN hard-codes 0.5; absent = 0.5) */
+    dropout_output: rate.optional(),
   })
   .superRefine((m, ctx) => {
+    const lmFields = ['emb_dim', 'dropout_words', 'dropout_emb', 'dropout_output'] as const;
+    if (m.type === 'language-model') {
+      if (m.emb_dim === undefined) ctx.addIssue({ code: 'custom', path: ['emb_dim'], message: 'required for type: language-model' });
+      if (m.use_output_trace) ctx.addIssue({ code: 'custom', path: ['use_output_trace'], message: 'a language model reads every step (not for type: language-model)' });
+    } else {
+      for (const f of lmFields) {
+        if (m[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: `needs type: language-model (this model is a ${m.type})` });
+      }
+    }
     const taps: readonly string[] = FAMILIES[m.rnn.type].taps;
     if (m.use_output_trace && !taps.includes('trace')) {
       ctx.addIssue({ code: 'custom', path: ['use_output_trace'], message: `needs rnn.type: egru (a ${m.rnn.type} has no output trace)` });

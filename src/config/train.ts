@@ -36,7 +36,7 @@ export const paramGroupSchema = z.strictObject({
     },
     { message: 'not a valid regular expression' },
   ),
-  lr_scale: z.number().gt(0).default(1),
+  lr_scale: z.number().min(0).default(1),
   weight_decay: z.number().min(0).optional(),
 });
 
@@ -59,7 +59,13 @@ export const trainSchema = z.strictObject({
   schedule: scheduleSchema.default({ type: 'constant' }),
   checkpoint_every: z.int().min(1).default(1),
   /** Learning-rate multiplier for EGRU thresholds (parameters named …thr); param_groups match first. Absent = 1. */
-  thr_lr_scale: z.number().gt(0).optional(),
+  thr_lr_scale: z.number().min(0).optional(),
+  /** language models: the BPTT segment length (required there) */
+  bptt: z.int().min(2).optional(),
+  /** language models: AWD-style random segment lengths in training (absent = true, as EvNN) */
+  variable_bptt: z.boolean().optional(),
+  /** language models: the test split's batch size (absent = eval_batch_size; EvNN tests at 1) */
+  test_batch_size: z.int().min(1).optional(),
   /** EGRU activity regulariser on the last layer's events (EvNN default target 0.05). */
   activity_regularization: regulariser(0.05).optional(),
   /** EGRU voltage regulariser on the last layer's internal state c (EvNN default target −0.9). */
