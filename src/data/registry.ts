@@ -2,15 +2,16 @@
 // prepared splits, the sequence views a config may ask for, its metadata (number of classes or
 // vocabulary) and, for datasets that have one (speech), a feature-extraction step. The pipeline
 // and `evnn prepare <name>` reach datasets only through here; a new dataset is a module beside
-// mnist-dataset.ts added to DATASETS below.
+// mnist-dataset.ts (or lm-corpus.ts for a language-model corpus) added to DATASETS below.
 import type { DatasetModule } from './dataset-module.js';
+import { ptbDataset, wikitext2Dataset } from './lm-corpus.js';
 import { mnistDataset } from './mnist-dataset.js';
 
 export type {
   DataConfig, DatasetMetadata, DatasetModule, DatasetSplits, FeatureExtraction, PrepareByNameOptions, PrepareForConfigOptions, SplitName,
 } from './dataset-module.js';
 
-const DATASETS: readonly DatasetModule[] = [mnistDataset];
+const DATASETS: readonly DatasetModule[] = [mnistDataset, ptbDataset, wikitext2Dataset];
 
 /** Names of the registered datasets, in registration order. */
 export function datasetNames(): [string, ...string[]] {

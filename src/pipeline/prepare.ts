@@ -15,11 +15,11 @@ export async function prepareFromConfig(cfg: Config, opts: PipelineOptions): Pro
 
 export async function prepareDatasetByName(
   name: string,
-  opts: PipelineOptions & { source?: string; validFraction?: number; splitSeed?: number },
+  opts: PipelineOptions & { source?: string; validFraction?: number; splitSeed?: number; allowOtherVocab?: boolean },
 ): Promise<void> {
   await getDataset(name).prepareByName({
-    dataDir: opts.dataDir, source: opts.source, validFraction: opts.validFraction, splitSeed: opts.splitSeed, force: opts.force,
-    log: say(opts.quiet),
+    dataDir: opts.dataDir, source: opts.source, validFraction: opts.validFraction, splitSeed: opts.splitSeed, allowOtherVocab: opts.allowOtherVocab,
+    force: opts.force, log: say(opts.quiet),
   });
 }
 
