@@ -37,6 +37,9 @@ export function validateConfig(raw: unknown, file: string): Config {
 function crossSectionIssues(model: ModelConfig, train: TrainConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const lm = model.type === 'language-model';
+  if (train.schedule.type === 'cosine' && train.schedule.start >= train.epochs) {
+    issues.push({ path: 'train.schedule.start', message: `must be below train.epochs (${train.epochs}), got ${train.schedule.start}` });
+  }
   if (lm && train.bptt === undefined) issues.push({ path: 'train.bptt', message: 'required for model.type: language-model' });
   for (const f of ['bptt', 'variable_bptt', 'test_batch_size'] as const) {
     if (!lm && train[f] !== undefined) issues.push({ path: `train.${f}`, message: `needs model.type: language-model (this model is a ${model.type})` });

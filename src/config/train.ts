@@ -43,6 +43,8 @@ export const paramGroupSchema = z.strictObject({
 export const scheduleSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('constant') }),
   z.strictObject({ type: z.literal('step'), step_size: z.int().min(1), gamma: z.number().gt(0).max(1) }),
+  /** constant until epoch `start`, then cosine annealing to 0 at the last epoch (EvNN's LM: CosineAnnealingLR from scheduler_start) */
+  z.strictObject({ type: z.literal('cosine'), start: z.int().min(0) }),
 ]);
 
 /** EvNN's sMNIST regularisers: constant × (mean of o − target)² and constant × mean((c − target)²). */

@@ -7,13 +7,12 @@ import type { Config } from '../config/index.js';
 import { createRunLogger } from '../log/logger.js';
 import { readEvalResult, writeEvalResult, type EvalResult } from '../results/eval-result.js';
 import { loadModelState } from '../train/checkpoint.js';
-import { evaluate } from '../train/loop.js';
-import { openData, prepareData } from './data-source.js';
+import { prepareData } from './data-source.js';
 import { setUpEngine } from './engine.js';
-import { buildModel } from './model-from-config.js';
 import type { EvalOutcome, PipelineOptions } from './options.js';
 import { findPlannedStep, lastTrainingPlan, planRun, type EvalStepPlan, type RunPlan, type TrainingStepPlan } from './plan.js';
 import { StepOrderError } from './step-errors.js';
+import { openTask } from './task.js';
 import { finishedSummary, stepFiles, VERSION } from './train-step.js';
 
 export const evalResultFile = (step: EvalStepPlan) => join(step.dir, 'result.json');
@@ -81,10 +80,10 @@ export async function evalStep(
 async function evaluateCheckpoint(source: TrainingStepPlan, checkpoint: string, split: 'valid' | 'test', dataDir: string) {
   const cfg = source.cfg;
   await prepareData(cfg, dataDir, false, () => {});
-  const data = openData(cfg, dataDir);
-  const model = buildModel(cfg, data.inputSize, data.numClasses);
+  const task = openTask(cfg, dataDir);
+  const model = task.model;
   model.loadState(loadModelState(checkpoint));
-  const r = await evaluate(model, data.split(split), cfg.train.eval_batch_size);
+  const r = await task.evaluate(split);
   return {
     loss: r.loss, accuracy: r.accuracy, samples: r.samples, seconds: r.seconds,
     metric: { name: model.taskMetric.name, value: model.taskMetric.of(r) },

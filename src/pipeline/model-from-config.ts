@@ -1,5 +1,7 @@
 // Builds the model and optimizer a config describes.
 import type { Config } from '../config/index.js';
+import type { Parameter } from '../layers/parameters.js';
+import { LanguageModel } from '../models/language-model.js';
 import { SequenceClassifier, type TapRegularizer } from '../models/sequence-classifier.js';
 import { Optimizer, type OptimizerSpec } from '../train/optimizer.js';
 import type { ScheduleSpec } from '../train/schedule.js';
@@ -20,6 +22,21 @@ export function buildModel(cfg: Config, inputSize: number, numClasses: number): 
   });
 }
 
+/**
+ * EvNN's language model: num_layers layers, the inner ones hidden_size wide and the last one as
+ * wide as the embedding (the decoder is tied to it), rnn.dropout between them.
+ */
+export function buildLanguageModel(cfg: Config, vocabSize: number): LanguageModel {
+  const { type, hidden_size, num_layers, dropout, ...familyOptions } = cfg.model.rnn;
+  const m = cfg.model;
+  const embDim = m.emb_dim!;
+  const hiddenSizes = [...new Array<number>(num_layers - 1).fill(hidden_size), embDim];
+  return new LanguageModel({
+    vocabSize, embDim, seed: cfg.seed, rnn: { type, hiddenSizes, options: camelCaseKeys(familyOptions), dropout },
+    dropoutWords: m.dropout_words ?? 0, dropoutEmb: m.dropout_emb ?? 0, dropoutOutput: m.dropout_output ?? 0.5,
+  });
+}
+
 /** A family's config options (snake_case, EvNN's and PyTorch's spelling) as its cell's options (camelCase). */
 function camelCaseKeys(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
@@ -28,7 +45,7 @@ function camelCaseKeys(o: Record<string, unknown>): Record<string, unknown> {
 /** Parameters the thresholds' learning-rate multiplier applies to (EGRU's thr, any layer). */
 export const THRESHOLD_PARAMS = '(^|\\.)thr$';
 
-export function buildOptimizer(cfg: Config, model: SequenceClassifier): Optimizer {
+export function buildOptimizer(cfg: Config, model: { parameters(): Parameter[] }): Optimizer {
   const o = cfg.train.optimizer;
   const spec: OptimizerSpec =
     o.type === 'sgd'
@@ -42,5 +59,7 @@ export function buildOptimizer(cfg: Config, model: SequenceClassifier): Optimize
 
 export function scheduleOf(cfg: Config): ScheduleSpec {
   const s = cfg.train.schedule;
-  return s.type === 'step' ? { type: 'step', stepSize: s.step_size, gamma: s.gamma } : { type: 'constant' };
+  if (s.type === 'step') return { type: 'step', stepSize: s.step_size, gamma: s.gamma };
+  if (s.type === 'cosine') return { type: 'cosine', start: s.start, epochs: cfg.train.epochs };
+  return { type: 'constant' };
 }

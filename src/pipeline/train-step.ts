@@ -19,13 +19,13 @@ import { SparsityTable, sparsityRow } from '../results/sparsity.js';
 import { readSummary, writeSummary, type Summary } from '../results/summary.js';
 import { loadBestCheckpoint, loadLast, loadModelState, saveBest, saveLast, type LoopState } from '../train/checkpoint.js';
 import { NonFiniteLossError } from '../train/errors.js';
-import { evaluate, trainEpoch } from '../train/loop.js';
 import { learningRate } from '../train/schedule.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { updateBest } from './best.js';
-import { openData, prepareData } from './data-source.js';
+import { prepareData } from './data-source.js';
 import { setUpEngine } from './engine.js';
-import { buildModel, buildOptimizer, scheduleOf } from './model-from-config.js';
+import { buildOptimizer, scheduleOf } from './model-from-config.js';
+import { openTask } from './task.js';
 import type { PipelineOptions, RunOutcome } from './options.js';
 import type { RunPlan, TrainingStepPlan } from './plan.js';
 import { StepOrderError } from './step-errors.js';
@@ -64,12 +64,9 @@ export async function trainStep(run: RunPlan, step: TrainingStepPlan, opts: Pipe
   const hash = step.hash;
 
   await prepareData(cfg, opts.dataDir, false, (m) => log.info({ event: 'prepare' }, m));
-  const data = openData(cfg, opts.dataDir);
-  // Open every split now, so a damaged file stops the run before any training.
-  const train = data.split('train');
-  const valid = data.split('valid');
-  const test = data.split('test');
-  const model = buildModel(cfg, data.inputSize, data.numClasses);
+  // Opens every split now, so a damaged file stops the run before any training.
+  const task = openTask(cfg, opts.dataDir);
+  const model = task.model;
   const metric: TaskMetric = model.taskMetric;
   const opt = buildOptimizer(cfg, model);
   const schedule = scheduleOf(cfg);
@@ -111,8 +108,8 @@ export async function trainStep(run: RunPlan, step: TrainingStepPlan, opts: Pipe
   try {
     for (let epoch = loop.epochsDone; epoch < t.epochs; epoch++) {
       const lr = learningRate(t.optimizer.lr, schedule, epoch);
-      const tr = await trainEpoch(model, opt, train, { epoch, seed: cfg.seed, batchSize: t.batch_size, lr, gradClip: t.grad_clip, progress });
-      const va = valid.count > 0 ? await evaluate(model, valid, t.eval_batch_size) : null;
+      const tr = await task.trainEpoch(opt, { epoch, lr, progress });
+      const va = task.hasValid ? await task.evaluate('valid') : null;
       const rows: MetricRow[] = [{ epoch, split: 'train', loss: tr.loss, accuracy: tr.accuracy, lr, samples_per_s: tr.samplesPerSec, wall_s: tr.seconds }];
       if (va) rows.push({ epoch, split: 'valid', loss: va.loss, accuracy: va.accuracy, lr, samples_per_s: va.samplesPerSec, wall_s: va.seconds });
       metrics.appendAll(rows);
@@ -147,7 +144,7 @@ export async function trainStep(run: RunPlan, step: TrainingStepPlan, opts: Pipe
   }
 
   model.loadState(loadModelState(files.best));
-  const te = await evaluate(model, test, t.eval_batch_size);
+  const te = await task.evaluate('test');
   const finalRows = metrics.rows.filter((r) => r.split !== 'test');
   const testRow: MetricRow = { epoch: loop.bestEpoch, split: 'test', loss: te.loss, accuracy: te.accuracy, lr: NaN, samples_per_s: te.samplesPerSec, wall_s: te.seconds };
   const all = new MetricsTable();
