@@ -6,6 +6,7 @@ import { configJsonSchema, configToYaml, loadConfig, type StepName } from '../co
 import { datasetNames } from '../data/registry.js';
 import { native } from '../native/addon.js';
 import { evalConfig, planRun, prepareDatasetByName, prepareFromConfig, runConfig, runStep } from '../pipeline/index.js';
+import { exportConfig } from '../pipeline/export.js';
 import { reportError } from './errors.js';
 import { evalReport, infoReport, pipelineReport } from './format.js';
 import { type CommonFlags, addDirOptions, addSetOption, configCommand, nonNegativeInt, pipelineOptions, validFraction } from './options.js';
@@ -59,6 +60,16 @@ function buildProgram(): Command {
       const cfg = loadConfig(config, f.set);
       const checkpoint = f.checkpoint === undefined ? undefined : resolve(f.checkpoint);
       print(evalReport(await evalConfig(cfg, { ...pipelineOptions(f), configFile: config, split: f.split, checkpoint })));
+    });
+
+  configCommand(program, 'export', "write the best checkpoint of the config's (last) training step under the reference code's state_dict names (EvNN's for a language model), without evnn's metadata")
+    .addOption(new Option('--format <format>', 'file format').choices(['safetensors']).default('safetensors'))
+    .requiredOption('--out <file>', 'the file to write')
+    .option('--checkpoint <file>', "a safetensors checkpoint instead of the run's best.safetensors")
+    .action(async (config: string, f: CommonFlags & { out: string; checkpoint?: string }) => {
+      const cfg = loadConfig(config, f.set);
+      const r = await exportConfig(cfg, { ...pipelineOptions(f), configFile: config, out: resolve(f.out), checkpoint: f.checkpoint === undefined ? undefined : resolve(f.checkpoint) });
+      print(`exported ${r.from} to ${r.file}: ${r.tensors.length} tensors (${r.tensors.join(', ')})`);
     });
 
   const prepare = program

@@ -118,7 +118,7 @@ export async function trainStep(run: RunPlan, step: TrainingStepPlan, opts: Pipe
       const best = updateBest(metric, loop, epoch, va);
       if (best) {
         loop = best;
-        saveBest(files.best, model.parameters(), epoch, va ? va.accuracy : NaN, hash, { name: metric.name, value: loop.bestValidMetric });
+        saveBest(files.best, model.state(), epoch, va ? va.accuracy : NaN, hash, { name: metric.name, value: loop.bestValidMetric });
       }
       loop = { ...loop, epochsDone: epoch + 1 };
       metrics.write(files.metrics);

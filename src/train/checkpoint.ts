@@ -33,10 +33,11 @@ export function saveLast(file: string, params: readonly Parameter[], opt: Optimi
   });
 }
 
+/** The best weights: the model's state() (its reference names; a language model's tied weight under both of EvNN's names). */
 export function saveBest(
-  file: string, params: readonly Parameter[], epoch: number, validAccuracy: number, configHash: string, metric?: { name: string; value: number },
+  file: string, state: StateRecord, epoch: number, validAccuracy: number, configHash: string, metric?: { name: string; value: number },
 ): void {
-  writeSafetensors(file, modelTensors(params), {
+  writeSafetensors(file, state, {
     format: CHECKPOINT_FORMAT,
     config_hash: configHash,
     epoch: String(epoch),

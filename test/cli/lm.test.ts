@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 import { evnn, evnnBackground, tempDir, writeConfig } from './helpers.js';
 
@@ -83,6 +83,33 @@ describe('evnn run: language model', () => {
     expect(activity.every((a) => a > 0 && a < 1)).toBe(true);
     const best = readSafetensors(join(runDir, 'best.safetensors'));
     expect([...best.tensors.keys()]).toEqual(expect.arrayContaining(['embeddings.weight', 'rnns.0.kernel', 'rnns.1.thr', 'decoder.decoder.bias']));
+
+    // Exported under EvNN's names (the tied weight under both), evaluated back from that file.
+    const exported = join(dir, 'evnn.safetensors');
+    const ex = evnn(['export', cfg, '--out', exported, '--data-dir', dataDir, '--results-dir', whole]);
+    expect(ex.stderr).toBe('');
+    expect(ex.code).toBe(0);
+    const file = readSafetensors(exported);
+    expect([...file.tensors.keys()].sort()).toEqual([
+      'decoder.decoder.bias', 'decoder.decoder.weight', 'embeddings.weight',
+      ...['0', '1'].flatMap((l) => ['bias', 'kernel', 'recurrent_bias', 'recurrent_kernel', 'thr'].map((k) => `rnns.${l}.${k}`)),
+    ]);
+    expect(Array.from(file.tensors.get('decoder.decoder.weight')!.data)).toEqual(Array.from(file.tensors.get('embeddings.weight')!.data));
+    expect(file.metadata).toEqual({});
+    const ev = evnn(['eval', cfg, '--checkpoint', exported, '--data-dir', dataDir, '--results-dir', whole]);
+    expect(ev.code).toBe(0);
+    expect(ev.stdout).toContain(`perplexity ${summary.metric.value.toFixed(2)}`);
+    // A file with a missing or an extra name is refused, naming it.
+    const tensors = Object.fromEntries([...file.tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }]));
+    const { ['rnns.1.thr']: _thr, ...missing } = tensors;
+    writeSafetensors(join(dir, 'missing.safetensors'), missing);
+    const m = evnn(['eval', cfg, '--checkpoint', join(dir, 'missing.safetensors'), '--data-dir', dataDir, '--results-dir', whole]);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain('missing parameter rnns.1.thr');
+    writeSafetensors(join(dir, 'extra.safetensors'), { ...tensors, 'rnns.0._max_norm': { shape: [1], data: new Float32Array(1) } });
+    const x = evnn(['eval', cfg, '--checkpoint', join(dir, 'extra.safetensors'), '--data-dir', dataDir, '--results-dir', whole]);
+    expect(x.code).toBe(1);
+    expect(x.stderr).toContain('unknown parameter(s) rnns.0._max_norm');
 
     // Killed (SIGKILL) after its first checkpoint and run again: the same numbers.
     const cut = join(dir, 'cut');
