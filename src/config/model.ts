@@ -62,9 +62,15 @@ export const modelSchema = z
     dropout_emb: rate.optional(),
     /** dropout on the last layer's output (EvNN hard-codes 0.5; absent = 0.5) */
     dropout_output: rate.optional(),
+    /**
+     * what one mask element covers for the embedding, between-layer and output dropout: evnn (per
+     * step and unit, shared across the batch, as EvNN's code; absent = evnn), locked (per sample
+     * and unit, shared across a segment's steps, as AWD-LSTM), element (per step, sample and unit)
+     */
+    dropout_mode: z.enum(['evnn', 'locked', 'element']).optional(),
   })
   .superRefine((m, ctx) => {
-    const lmFields = ['emb_dim', 'dropout_words', 'dropout_emb', 'dropout_output'] as const;
+    const lmFields = ['emb_dim', 'dropout_words', 'dropout_emb', 'dropout_output', 'dropout_mode'] as const;
     if (m.type === 'language-model') {
       if (m.emb_dim === undefined) ctx.addIssue({ code: 'custom', path: ['emb_dim'], message: 'required for type: language-model' });
       if (m.use_output_trace) ctx.addIssue({ code: 'custom', path: ['use_output_trace'], message: 'a language model reads every step (not for type: language-model)' });

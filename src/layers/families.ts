@@ -52,6 +52,8 @@ export interface StackSpec {
   options: Record<string, unknown>;
   /** dropout between layers */
   dropout?: number;
+  /** what a dropout mask element covers (see RecurrentStack.dropoutShare) */
+  dropoutShare?: 0 | 1 | 2;
 }
 
 /**
@@ -67,5 +69,5 @@ export function buildStack(spec: StackSpec, inputSize: number, seed: number, pre
     inputSize: l === 0 ? inputSize : spec.hiddenSizes[l - 1], hiddenSize: H, name: (k) => naming!(k, l, L), init,
     options: spec.options,
   }));
-  return new RecurrentStack(cells, { dropout: spec.dropout });
+  return new RecurrentStack(cells, { dropout: spec.dropout, dropoutShare: spec.dropoutShare });
 }

@@ -57,8 +57,10 @@ export class RecurrentStack {
   readonly cells: readonly RecurrentCell[];
   /** dropout probability on every layer's output but the last (as nn.GRU's dropout) */
   readonly dropout: number;
+  /** what a dropout mask element covers: 0 one (t, n, h); 1 one (t, h), shared across the batch (EvNN's LM); 2 one (n, h), shared across time (locked) */
+  readonly dropoutShare: 0 | 1 | 2;
 
-  constructor(cells: readonly RecurrentCell[], o: { dropout?: number } = {}) {
+  constructor(cells: readonly RecurrentCell[], o: { dropout?: number; dropoutShare?: 0 | 1 | 2 } = {}) {
     if (cells.length === 0) throw new RangeError('RecurrentStack: needs at least one cell');
     cells.forEach((c, l) => {
       if (l > 0 && c.inputSize !== cells[l - 1].hiddenSize) {
@@ -66,6 +68,7 @@ export class RecurrentStack {
       }
     });
     this.dropout = o.dropout ?? 0;
+    this.dropoutShare = o.dropoutShare ?? 0;
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new RangeError(`RecurrentStack: dropout must be in [0, 1), got ${this.dropout}`);
     this.cells = cells;
   }
@@ -111,7 +114,7 @@ export class RecurrentStack {
       let y = r.output;
       let drop: Saved | null = null;
       if (l < L - 1 && this.dropout > 0 && o.training) {
-        const d = yield* call('dropoutForward', { x: y, n: y.length, p: this.dropout, training: true, noise });
+        const d = yield* call('dropoutForward', { x: y, T, N, H: cell.hiddenSize, p: this.dropout, share: this.dropoutShare, training: true, noise });
         y = d.y;
         drop = d.saved;
       }
@@ -141,7 +144,7 @@ export class RecurrentStack {
       stats[l] = r.stats;
       dx = r.input;
       const drop = l > 0 ? saved.drops[l - 1] : null;
-      if (drop && dx) dx = (yield* call('dropoutBackward', { saved: drop, dy: dx, n: dx.length })).dx;
+      if (drop && dx) dx = (yield* call('dropoutBackward', { saved: drop, dy: dx, T: saved.T, N: saved.N, H: this.cells[l - 1].hiddenSize })).dx;
       // Layer l's handle was the `below` of layer l + 1, whose backward has run.
       if (release) {
         saved.layers[l].handle.release();

@@ -30,7 +30,17 @@ export interface LanguageModelOptions {
   dropoutEmb?: number;
   /** dropout on the last layer's output (EvNN hard-codes 0.5) */
   dropoutOutput?: number;
+  /**
+   * What one dropout mask element covers, for the embedding, between-layer and output dropout:
+   * 'evnn' one (step, unit), shared across the batch and resampled every step (EvNN's
+   * VariationalDropout on batch-first input; the default); 'locked' one (sample, unit), shared
+   * across the segment's steps (AWD-LSTM's); 'element' one per (step, sample, unit).
+   */
+  dropoutMode?: DropoutMode;
 }
+
+export type DropoutMode = 'evnn' | 'locked' | 'element';
+const SHARE = { element: 0, evnn: 1, locked: 2 } as const;
 
 /** Which segment of which epoch: keys every mask of the step (word, embedding, DropConnect, dropout). */
 export interface SegmentKey {
@@ -66,7 +76,7 @@ export class LanguageModel {
   constructor(o: LanguageModelOptions) {
     this.options = o;
     this.embedding = new Embedding({ numEmbeddings: o.vocabSize, embeddingDim: o.embDim, initRange: 0.1, seed: o.seed, prefix: 'embeddings.' });
-    this.rnn = buildStack(o.rnn, o.embDim, o.seed, 'rnns.', perLayerNaming(o.rnn.type, 'rnns.'));
+    this.rnn = buildStack({ ...o.rnn, dropoutShare: SHARE[o.dropoutMode ?? 'evnn'] }, o.embDim, o.seed, 'rnns.', perLayerNaming(o.rnn.type, 'rnns.'));
     if (this.rnn.outputSize !== o.embDim) {
       throw new RangeError(`LanguageModel: the last layer has ${this.rnn.outputSize} units, but the decoder is tied to the ${o.embDim}-wide embedding`);
     }
@@ -139,18 +149,19 @@ export class LanguageModel {
     if (input.length !== n || target.length !== n) throw new RangeError(`LanguageModel: input and target must hold T·N = ${n} token ids`);
     const key = (layer: number): NoiseKey | null => (noise ? { ...noise, layer } : null);
     const emb = yield* this.embedding.forwardSteps(input, [T, N], { training, wordDropout: o.dropoutWords ?? 0, noise: key(WORD_DROPOUT) });
-    const x = yield* dropout(emb.data, o.dropoutEmb ?? 0, key(EMBEDDING_DROPOUT));
+    const share = SHARE[o.dropoutMode ?? 'evnn'];
+    const x = yield* dropout(emb.data, [T, N, E], o.dropoutEmb ?? 0, share, key(EMBEDDING_DROPOUT));
     const fwd = yield* this.rnn.forward(x.y, T, N, { training, noise, state0: this.hidden ?? undefined });
     this.hidden = fwd.states;
-    const out = yield* dropout(fwd.output, o.dropoutOutput ?? 0.5, key(OUTPUT_DROPOUT));
+    const out = yield* dropout(fwd.output, [T, N, E], o.dropoutOutput ?? 0.5, share, key(OUTPUT_DROPOUT));
     const logits = yield* this.decoder.forwardSteps({ data: out.y, shape: [n, E] }, training);
     const ce = native().softmaxCrossEntropy(logits.data, target, n, V);
     const activity = batchActivity(this.rnn.cells, fwd.stats, T, N);
     if (!training) return { loss: ce.loss, tokens: n, correct: ce.correct, activity };
     const dOut = (yield* this.decoder.backwardSteps({ data: ce.dlogits, shape: [n, V] }, true)).input!.data;
-    const dSeq = yield* dropoutBackward(out.saved, dOut);
+    const dSeq = yield* dropoutBackward(out.saved, dOut, [T, N, E]);
     const bwd = yield* this.rnn.backward(fwd.saved!, { output: dSeq }, true, true);
-    const dEmb = yield* dropoutBackward(x.saved, bwd.input!);
+    const dEmb = yield* dropoutBackward(x.saved, bwd.input!, [T, N, E]);
     yield* this.embedding.backwardSteps({ data: dEmb, shape: [n, E] });
     this.meter.add(fwd.stats, bwd.stats as (CellStats | null)[], T, N);
     return { loss: ce.loss, tokens: n, correct: ce.correct, activity };
@@ -158,15 +169,15 @@ export class LanguageModel {
 }
 
 /** The gradient through a dropout (none: dy itself); frees the mask's engine state. */
-function* dropoutBackward(saved: Saved | null, dy: Float32Array): LayerSteps<Float32Array> {
+function* dropoutBackward(saved: Saved | null, dy: Float32Array, [T, N, H]: readonly number[]): LayerSteps<Float32Array> {
   if (!saved) return dy;
-  const { dx } = yield* call('dropoutBackward', { saved, dy, n: dy.length });
+  const { dx } = yield* call('dropoutBackward', { saved, dy, T, N, H });
   saved.release();
   return dx;
 }
 
-/** Inverted dropout of x in training (noise given and p > 0); otherwise x itself. */
-function* dropout(x: Float32Array, p: number, noise: NoiseKey | null): LayerSteps<{ y: Float32Array; saved: Saved | null }> {
+/** Inverted dropout of x [T, N, H] in training (noise given and p > 0); otherwise x itself. */
+function* dropout(x: Float32Array, [T, N, H]: readonly number[], p: number, share: number, noise: NoiseKey | null): LayerSteps<{ y: Float32Array; saved: Saved | null }> {
   if (!noise || p === 0) return { y: x, saved: null };
-  return yield* call('dropoutForward', { x, n: x.length, p, training: true, noise });
+  return yield* call('dropoutForward', { x, T, N, H, p, share, training: true, noise });
 }

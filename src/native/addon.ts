@@ -232,9 +232,13 @@ export interface EmbeddingBackwardArgs {
 }
 
 export interface DropoutForwardArgs {
-  x: Float32Array;
-  n: number;
+  /** [T, N, H] */ x: Float32Array;
+  T: number;
+  N: number;
+  H: number;
   p: number;
+  /** 0: a mask element per (t, n, h); 1: per (t, h), shared across the batch (EvNN's); 2: per (n, h), shared across time (AWD's locked dropout) */
+  share: number;
   training: boolean;
   noise: NoiseKey | null;
 }
@@ -305,9 +309,9 @@ export interface NativeAddon {
 
   /** Inverted dropout with a Philox keep-mask (kept in the saved handle). */
   dropoutForward(a: DropoutForwardArgs): { y: Float32Array; saved: Saved | null };
-  dropoutBackward(a: { saved: Saved; dy: Float32Array; n: number }): { dx: Float32Array };
+  dropoutBackward(a: { saved: Saved; dy: Float32Array; T: number; N: number; H: number }): { dx: Float32Array };
   dropoutForwardAsync(a: DropoutForwardArgs): Promise<{ y: Float32Array; saved: Saved | null }>;
-  dropoutBackwardAsync(a: { saved: Saved; dy: Float32Array; n: number }): Promise<{ dx: Float32Array }>;
+  dropoutBackwardAsync(a: { saved: Saved; dy: Float32Array; T: number; N: number; H: number }): Promise<{ dx: Float32Array }>;
   /** constant·(mean(x) − target)²; its gradient is added into grad. */
   regularizeMeanTarget(a: { x: Float32Array; grad: Float32Array; n: number; constant: number; target: number }): { stats: { value: number } };
   /** constant·mean((x − target)²); its gradient is added into grad. */

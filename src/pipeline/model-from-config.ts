@@ -34,6 +34,7 @@ export function buildLanguageModel(cfg: Config, vocabSize: number): LanguageMode
   return new LanguageModel({
     vocabSize, embDim, seed: cfg.seed, rnn: { type, hiddenSizes, options: camelCaseKeys(familyOptions), dropout },
     dropoutWords: m.dropout_words ?? 0, dropoutEmb: m.dropout_emb ?? 0, dropoutOutput: m.dropout_output ?? 0.5,
+    dropoutMode: m.dropout_mode ?? 'evnn',
   });
 }
 

@@ -3,6 +3,7 @@
 // their Promise the same way. Nothing here may crash the process.
 import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native/addon.js';
+import { expectedKeep, PURPOSE } from './masks.js';
 import { Rng } from '../../src/util/rng.js';
 import {
   egruBackwardArgs, egruForwardArgs, egruGrads, firstDifference, gruBackwardArgs, gruForwardArgs, gruGrads, linearArgs,
@@ -362,7 +363,7 @@ describe('saved handles', () => {
     const l = lstmBackwardArgs(rng, (a) => addon.lstmForward(a), 3, 2, 4, 5);
     const eArgs = egruForwardArgs(rng, 3, 2, 4, 5);
     const e = egruBackwardArgs(eArgs, addon.egruForward(eArgs).saved!);
-    const d = addon.dropoutForward({ x: new Float32Array(10), n: 10, p: 0.5, training: true, noise: { seed: 1, epoch: 0, batch: 0, layer: 0 } }).saved!;
+    const d = addon.dropoutForward({ x: new Float32Array(10), T: 1, N: 2, H: 5, p: 0.5, share: 0, training: true, noise: { seed: 1, epoch: 0, batch: 0, layer: 0 } }).saved!;
     await expectBoth(addon.gruBackward, addon.gruBackwardAsync, { ...g, saved: l.saved }, TypeError, 'gruBackward',
       'saved must be the handle from gruForward with training: true, got one from lstmForward$');
     await expectBoth(addon.gruBackward, addon.gruBackwardAsync, { ...g, saved: e.saved }, TypeError, 'gruBackward',
@@ -371,7 +372,7 @@ describe('saved handles', () => {
       'saved must be the handle from lstmForward with training: true, got one from gruForward$');
     await expectBoth(addon.egruBackward, addon.egruBackwardAsync, { ...e, saved: d }, TypeError, 'egruBackward',
       'saved must be the handle from egruForward with training: true, got one from dropoutForward$');
-    await expectBoth(addon.dropoutBackward, addon.dropoutBackwardAsync, { saved: g.saved, dy: new Float32Array(10), n: 10 }, TypeError,
+    await expectBoth(addon.dropoutBackward, addon.dropoutBackwardAsync, { saved: g.saved, dy: new Float32Array(10), T: 1, N: 2, H: 5 }, TypeError,
       'dropoutBackward', 'saved must be the handle from dropoutForward with training: true, got one from gruForward$');
   });
   it('a released handle is a RangeError; release is idempotent and empties the handle', async () => {
@@ -404,18 +405,42 @@ describe('dropout, keepMask, regularizers', () => {
   const noise = { seed: 5, epoch: 1, batch: 2, layer: 0 };
   it('dropoutForward / dropoutBackward', async () => {
     const x = new Float32Array(10).fill(1);
+    const dims = { T: 1, N: 2, H: 5 };
     const f = addon.dropoutForward;
     const fa = addon.dropoutForwardAsync;
-    await expectBoth(f, fa, { x, n: 10, p: 0.5, training: true, noise: null }, TypeError, 'dropoutForward', 'noise is required when training with p > 0$');
-    await expectBoth(f, fa, { x, n: 10, p: 1, training: true, noise }, RangeError, 'dropoutForward', 'p must be in \\[0, 1\\), got 1$');
-    await expectBoth(f, fa, { x, n: 11, p: 0.5, training: true, noise }, RangeError, 'dropoutForward', 'x has length 10, expected n = 11$');
-    await expectBoth(f, fa, { x, n: 10, p: 0.5, training: true, noise: { ...noise, epoch: -1 } }, RangeError, 'dropoutForward', 'noise.epoch must be an integer');
-    expect(addon.dropoutForward({ x, n: 10, p: 0.5, training: false, noise: null }).saved).toBeNull();
-    const saved = addon.dropoutForward({ x, n: 10, p: 0.5, training: true, noise }).saved!;
-    await expectBoth(addon.dropoutBackward, addon.dropoutBackwardAsync, { saved, dy: new Float32Array(11), n: 11 }, RangeError,
-      'dropoutBackward', 'saved was made with n = 10, got n = 11$');
-    await expectBoth(addon.dropoutBackward, addon.dropoutBackwardAsync, { saved, dy: new Float32Array(9), n: 10 }, RangeError,
-      'dropoutBackward', 'dy has length 9, expected n = 10$');
+    await expectBoth(f, fa, { x, ...dims, p: 0.5, share: 0, training: true, noise: null }, TypeError, 'dropoutForward', 'noise is required when training with p > 0$');
+    await expectBoth(f, fa, { x, ...dims, p: 1, share: 0, training: true, noise }, RangeError, 'dropoutForward', 'p must be in \\[0, 1\\), got 1$');
+    await expectBoth(f, fa, { x, ...dims, p: 0.5, share: 3, training: true, noise }, RangeError, 'dropoutForward', 'share must be 0 \\(none\\), 1 \\(across the batch\\) or 2 \\(across time\\)$');
+    await expectBoth(f, fa, { x, ...dims, H: 6, p: 0.5, share: 0, training: true, noise }, RangeError, 'dropoutForward', 'x has length 10, expected T\\*N\\*H = 12$');
+    await expectBoth(f, fa, { x, ...dims, p: 0.5, share: 0, training: true, noise: { ...noise, epoch: -1 } }, RangeError, 'dropoutForward', 'noise.epoch must be an integer');
+    expect(addon.dropoutForward({ x, ...dims, p: 0.5, share: 0, training: false, noise: null }).saved).toBeNull();
+    const saved = addon.dropoutForward({ x, ...dims, p: 0.5, share: 0, training: true, noise }).saved!;
+    await expectBoth(addon.dropoutBackward, addon.dropoutBackwardAsync, { saved, dy: new Float32Array(10), T: 2, N: 1, H: 5 }, RangeError,
+      'dropoutBackward', 'saved was made with N = 2, got N = 1$');
+    await expectBoth(addon.dropoutBackward, addon.dropoutBackwardAsync, { saved, dy: new Float32Array(9), ...dims }, RangeError,
+      'dropoutBackward', 'dy has length 9, expected T\\*N\\*H = 10$');
+  });
+  it('dropout masks shared across the batch (EvNN) or across time (locked) are the documented Philox masks laid out', () => {
+    const [T, N, H] = [4, 3, 5];
+    const x = new Float32Array(T * N * H).fill(1);
+    const p = 0.5;
+    const kept = (share: number) => addon.dropoutForward({ x, T, N, H, p, share, training: true, noise }).y.map((v) => (v > 0 ? 1 : 0));
+    const element = kept(0);
+    const batch = kept(1);
+    const time = kept(2);
+    const small = (m: number) => expectedKeep(noise, PURPOSE.dropout, p, m);
+    const e = small(T * N * H), b = small(T * H), l = small(N * H);
+    for (let t = 0; t < T; t++) {
+      for (let n = 0; n < N; n++) {
+        for (let h = 0; h < H; h++) {
+          const i = (t * N + n) * H + h;
+          expect(element[i]).toBe(e[i]);
+          expect(batch[i]).toBe(b[t * H + h]);
+          expect(time[i]).toBe(l[n * H + h]);
+        }
+      }
+    }
+    expect(addon.dropoutForward({ x, T, N, H, p, share: 1, training: true, noise }).y.find((v) => v > 0)).toBe(2);
   });
   it('keepMask', () => {
     expectThrow(() => addon.keepMask({ n: 4, p: 0.5, purpose: 1, noise: null as never }), TypeError, /^keepMask: noise must be \{seed, epoch, batch, layer\}$/);
