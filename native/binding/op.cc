@@ -177,6 +177,10 @@ class Marshaller {
     for (const char* d : spec.dims) call.dims_[d] = PositiveInt(c, Field(c, o, d), d);
     for (const char* rule : spec.fit_int) CheckFitsInt(c, EvalShape(c, rule, call.dims_), rule);
     for (const ScalarSpec& s : spec.scalars) {
+      if (s.optional && o.Get(s.name).IsUndefined()) {
+        call.nums_[s.name] = s.fallback;
+        continue;
+      }
       Napi::Value v = Field(c, o, s.name);
       double x = 0;
       switch (s.kind) {
@@ -196,7 +200,7 @@ class Marshaller {
         }
       }
     }
-    if (spec.noise) ReadNoise(c, Field(c, o, "noise"), &call);
+    if (spec.noise && !(spec.noise_optional && o.Get("noise").IsUndefined())) ReadNoise(c, Field(c, o, "noise"), &call);
     std::map<std::string, Napi::Value> arrays;                 // for keep: typed arrays
     std::map<std::string, std::shared_ptr<Storage>> engine;   // and engine tensors
     for (const TensorSpec& t : spec.inputs) {

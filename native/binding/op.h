@@ -45,6 +45,8 @@ enum class ScalarKind {
 struct ScalarSpec {
   const char* name;
   ScalarKind kind;
+  bool optional = false;  // absent (undefined) reads as `fallback`
+  double fallback = 0;
 };
 
 // An output the operation allocates. `when` names a boolean scalar that asks for it (null:
@@ -73,6 +75,8 @@ struct OpSpec {
   const char* reads_saved = nullptr;
   // Reads `noise`: null, or {seed, epoch, batch, layer} (safe integers >= 0) keying Philox masks.
   bool noise = false;
+  // An absent `noise` reads as null (ops whose masks are an option most callers do not use).
+  bool noise_optional = false;
 };
 
 // What a forward keeps for its backward: engine buffers and references to JavaScript arrays.

@@ -11,10 +11,13 @@ const stackFields = {
   dropout: z.number().min(0).lt(1).optional(),
 };
 
-export const gruSchema = z.strictObject({ type: z.literal('gru'), ...stackFields });
+/** AWD's WeightDrop, as EvNN's LM baselines use it: rows of weight_hh dropped in training (optional: absent = off). */
+const weightDrop = { dropconnect: z.number().min(0).lt(1).optional() };
+
+export const gruSchema = z.strictObject({ type: z.literal('gru'), ...stackFields, ...weightDrop });
 
 /** PyTorch nn.LSTM. */
-export const lstmSchema = z.strictObject({ type: z.literal('lstm'), ...stackFields });
+export const lstmSchema = z.strictObject({ type: z.literal('lstm'), ...stackFields, ...weightDrop });
 
 /** EGRU with EvNN's option names and defaults (evnn_pytorch.EGRU). */
 export const egruSchema = z.strictObject({

@@ -35,8 +35,8 @@ export function perLayerNaming(type: FamilyName, prefix: string): Naming {
 }
 
 export const FAMILIES = {
-  gru: { naming: torchNaming, initStream: 0x6a0, taps: [], cell: (b: CellBuild) => new GRUCell(b) },
-  lstm: { naming: torchNaming, initStream: 0x157, taps: [], cell: (b: CellBuild) => new LSTMCell(b) },
+  gru: { naming: torchNaming, initStream: 0x6a0, taps: [], cell: (b: CellBuild) => new GRUCell({ ...b, dropconnect: b.options.dropconnect as number | undefined }) },
+  lstm: { naming: torchNaming, initStream: 0x157, taps: [], cell: (b: CellBuild) => new LSTMCell({ ...b, dropconnect: b.options.dropconnect as number | undefined }) },
   egru: {
     naming: evnnNaming, initStream: 0xe6a0, taps: ['c', 'o', 'trace'],
     cell: (b: CellBuild) => new EGRUCell({ ...(b.options as Partial<EGRUCellSettings>), ...b }),

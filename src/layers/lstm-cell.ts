@@ -1,6 +1,8 @@
 // LSTM cell (PyTorch nn.LSTM, gate blocks i, f, g, o): weight_ih [4H,C], weight_hh [4H,H],
 // bias_ih, bias_hh; state {h, c}. Forward and backward run in native/src/cpu/lstm.cc.
-import type { CellBackward, CellForward, CellGradients, CellInput, CellSaved, CellState, CellSteps, RecurrentCell } from './cell.js';
+import type {
+  CellBackward, CellForward, CellForwardOptions, CellGradients, CellInput, CellSaved, CellState, CellSteps, RecurrentCell,
+} from './cell.js';
 import { call } from './drive.js';
 import { TorchCell, type TorchCellOptions } from './torch-cell.js';
 
@@ -14,11 +16,11 @@ export class LSTMCell extends TorchCell implements RecurrentCell {
     super(o, 4);
   }
 
-  *forward(x: CellInput, state0: Partial<CellState>, o: { training: boolean }): CellSteps<CellForward> {
+  *forward(x: CellInput, state0: Partial<CellState>, o: CellForwardOptions): CellSteps<CellForward> {
     const { T, N } = x;
     const H = this.hiddenSize;
     const r = yield* call('lstmForward', {
-      ...this.weightArgs(), x: x.data, h0: state0.h ?? null, c0: state0.c ?? null, T, N, training: o.training,
+      ...this.weightArgs(), ...this.dropArgs(o), x: x.data, h0: state0.h ?? null, c0: state0.c ?? null, T, N, training: o.training,
     });
     return {
       output: r.y, state: { h: r.y.slice((T - 1) * N * H, T * N * H), c: r.cN }, taps: {}, stats: null,

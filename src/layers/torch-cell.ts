@@ -1,6 +1,7 @@
 // What PyTorch-style gated cells (nn.GRU, nn.LSTM) share: weight_ih [G·H, C], weight_hh [G·H, H],
 // bias_ih, bias_hh with G gate blocks, PyTorch's initialisation U(−1/√H, 1/√H), and the
 // arguments every native call of theirs takes.
+import type { NoiseKey } from '../native/addon.js';
 import type { Rng } from '../util/rng.js';
 import { fillUniform, makeParameter, type Parameter } from './parameters.js';
 
@@ -13,6 +14,8 @@ export interface TorchCellOptions {
   init: Rng;
   /** Scratch budget of the native kernels (floats per time-chunk buffer); 0 = default. */
   chunkFloats?: number;
+  /** AWD's WeightDrop (EvNN's LM baselines): rows of weight_hh dropped with this probability in training; 0 = off */
+  dropconnect?: number;
 }
 
 export abstract class TorchCell {
@@ -25,6 +28,7 @@ export abstract class TorchCell {
   readonly biasIh: Parameter;
   readonly biasHh: Parameter;
   private readonly chunkFloats: number;
+  readonly dropconnect: number;
 
   protected constructor(o: TorchCellOptions, gates: number) {
     const C = o.inputSize;
@@ -32,6 +36,8 @@ export abstract class TorchCell {
     this.inputSize = C;
     this.hiddenSize = H;
     this.chunkFloats = o.chunkFloats ?? 0;
+    this.dropconnect = o.dropconnect ?? 0;
+    if (!(this.dropconnect >= 0 && this.dropconnect < 1)) throw new RangeError(`dropconnect must be in [0, 1), got ${this.dropconnect}`);
     this.weightIh = makeParameter(o.name('weight_ih'), [gates * H, C]);
     this.weightHh = makeParameter(o.name('weight_hh'), [gates * H, H]);
     this.biasIh = makeParameter(o.name('bias_ih'), [gates * H]);
@@ -49,6 +55,11 @@ export abstract class TorchCell {
       weightIh: this.weightIh.tensor, weightHh: this.weightHh.tensor, biasIh: this.biasIh.tensor, biasHh: this.biasHh.tensor,
       C: this.inputSize, H: this.hiddenSize, chunkFloats: this.chunkFloats,
     };
+  }
+
+  /** WeightDrop's arguments of a forward: its probability and the key of its row mask. */
+  protected dropArgs(o: { training: boolean; noise?: NoiseKey | null }) {
+    return { dropconnect: this.dropconnect, noise: o.training && this.dropconnect > 0 ? o.noise ?? null : null };
   }
 
   /** The gradient buffers the backward adds into. */

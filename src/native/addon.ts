@@ -92,7 +92,13 @@ export interface GruWeights {
   /** [3H] */ biasIh: F32;
   /** [3H] */ biasHh: F32;
 }
-export interface GruForwardArgs extends GruWeights, SeqDims, Chunked {
+/** AWD's WeightDrop on weight_hh (rows dropped, kept rows scaled 1/(1 − p)); both optional (off). */
+interface WeightDropArgs {
+  dropconnect?: number;
+  /** keys the row mask; required when training with dropconnect > 0 */
+  noise?: NoiseKey | null;
+}
+export interface GruForwardArgs extends GruWeights, SeqDims, Chunked, WeightDropArgs {
   /** [T, N, C] time-major */ x: Float32Array;
   /** [N, H] or null for zeros */ h0: Float32Array | null;
   /** keep what backward needs (the saved handle) */ training: boolean;
@@ -122,7 +128,7 @@ export interface LstmWeights {
   /** [4H] */ biasIh: F32;
   /** [4H] */ biasHh: F32;
 }
-export interface LstmForwardArgs extends LstmWeights, SeqDims, Chunked {
+export interface LstmForwardArgs extends LstmWeights, SeqDims, Chunked, WeightDropArgs {
   x: Float32Array;
   h0: Float32Array | null;
   c0: Float32Array | null;

@@ -17,14 +17,14 @@ function tokens(seed: number): { input: Int32Array; target: Int32Array } {
 function model(type: 'gru' | 'lstm' | 'egru', dropout: number) {
   return new LanguageModel({
     vocabSize: V, embDim: E, seed: 5,
-    rnn: { type, hiddenSizes: [5, E], options: {}, dropout },
+    rnn: { type, hiddenSizes: [5, E], options: type === 'egru' ? {} : { dropconnect: dropout }, dropout },
     dropoutWords: dropout, dropoutEmb: dropout, dropoutOutput: dropout,
   });
 }
 
 describe('LanguageModel', () => {
   for (const type of ['gru', 'lstm'] as const) {
-    it(`${type}: every gradient matches central differences (tied decoder, carried state, dropouts on)`, async () => {
+    it(`${type}: every gradient matches central differences (tied decoder, carried state, dropouts and WeightDrop on)`, async () => {
       const m = model(type, 0.3);
       const seg1 = tokens(1);
       const seg2 = tokens(2);

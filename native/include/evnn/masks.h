@@ -29,5 +29,12 @@ void Bernoulli(const Context& ctx, const Key& key, float p, size_t n, uint8_t* k
 // y = x ⊙ keep / (1 − p) (inverted dropout; also its backward, dy ⊙ keep / (1 − p)); y may alias x.
 void ApplyKeep(const Context& ctx, const float* x, const uint8_t* keep, float p, size_t n, float* y);
 
+// Row DropConnect (AWD's WeightDrop as EvNN's LM baselines use it): out[r, :] = w[r, :] ·
+// keep[r] / (1 − p) over a [rows, cols] matrix; out may alias w.
+void ApplyRowKeep(const Context& ctx, const float* w, const uint8_t* keep, float p, size_t rows, size_t cols, float* out);
+
+// Its gradient: acc[r, :] += g[r, :] · keep[r] / (1 − p) (g the gradient of the matrix as used).
+void AddRowKept(const Context& ctx, const float* g, const uint8_t* keep, float p, size_t rows, size_t cols, float* acc);
+
 }  // namespace masks
 }  // namespace evnn

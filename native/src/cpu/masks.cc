@@ -35,5 +35,25 @@ void ApplyKeep(const Context&, const float* x, const uint8_t* keep, float p, siz
   });
 }
 
+void ApplyRowKeep(const Context&, const float* w, const uint8_t* keep, float p, size_t rows, size_t cols, float* out) {
+  const float scale = 1.0f / (1.0f - p);
+  parallel_for(0, int64_t(rows), 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float s = keep[r] ? scale : 0.0f;
+      for (size_t j = 0; j < cols; ++j) out[size_t(r) * cols + j] = w[size_t(r) * cols + j] * s;
+    }
+  });
+}
+
+void AddRowKept(const Context&, const float* g, const uint8_t* keep, float p, size_t rows, size_t cols, float* acc) {
+  const float scale = 1.0f / (1.0f - p);
+  parallel_for(0, int64_t(rows), 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      if (!keep[r]) continue;
+      for (size_t j = 0; j < cols; ++j) acc[size_t(r) * cols + j] += g[size_t(r) * cols + j] * scale;
+    }
+  });
+}
+
 }  // namespace masks
 }  // namespace evnn
