@@ -38,6 +38,9 @@ function summaryLines(s: Summary): string[] {
   if (s.metric.best_valid !== null) {
     lines.push(`best valid ${s.metric.name} ${metricText({ name: s.metric.name, value: s.metric.best_valid })} at epoch ${f.best_epoch + 1}`);
   }
+  if (s.test_activity) {
+    lines.push(`test activity ${Object.entries(s.test_activity).map(([layer, a]) => `${layer} ${pct(a)}`).join(', ')}`);
+  }
   const paper = paperLine(s);
   if (paper) lines.push(paper);
   const b = s.backend;

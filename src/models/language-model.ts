@@ -56,6 +56,8 @@ export interface SegmentResult {
   correct: number;
   /** mean event rate of the layers that emit events (absent for dense stacks) */
   activity?: number;
+  /** each event-emitting layer's event rate, by layer name (rnns.0, …) */
+  layerActivity?: Record<string, number>;
 }
 
 // Mask streams of the model's own dropouts (the stack's layers use their indices 0, 1, …).
@@ -157,14 +159,25 @@ export class LanguageModel {
     const logits = yield* this.decoder.forwardSteps({ data: out.y, shape: [n, E] }, training);
     const ce = native().softmaxCrossEntropy(logits.data, target, n, V);
     const activity = batchActivity(this.rnn.cells, fwd.stats, T, N);
-    if (!training) return { loss: ce.loss, tokens: n, correct: ce.correct, activity };
+    const layerActivity = this.layerActivity(fwd.stats, T, N);
+    if (!training) return { loss: ce.loss, tokens: n, correct: ce.correct, activity, layerActivity };
     const dOut = (yield* this.decoder.backwardSteps({ data: ce.dlogits, shape: [n, V] }, true)).input!.data;
     const dSeq = yield* dropoutBackward(out.saved, dOut, [T, N, E]);
     const bwd = yield* this.rnn.backward(fwd.saved!, { output: dSeq }, true, true);
     const dEmb = yield* dropoutBackward(x.saved, bwd.input!, [T, N, E]);
     yield* this.embedding.backwardSteps({ data: dEmb, shape: [n, E] });
     this.meter.add(fwd.stats, bwd.stats as (CellStats | null)[], T, N);
-    return { loss: ce.loss, tokens: n, correct: ce.correct, activity };
+    return { loss: ce.loss, tokens: n, correct: ce.correct, activity, layerActivity };
+  }
+
+  /** The event rate of each layer that reports one, in one segment. */
+  private layerActivity(stats: readonly (CellStats | null)[], T: number, N: number): Record<string, number> | undefined {
+    const out: Record<string, number> = {};
+    this.rnn.cells.forEach((c, l) => {
+      const a = c.sparsity({ forward: stats[l] ?? {}, backward: {}, units: T * N * c.hiddenSize, samples: N }).activity;
+      if (a !== undefined) out[`rnns.${l}`] = a;
+    });
+    return Object.keys(out).length > 0 ? out : undefined;
   }
 }
 

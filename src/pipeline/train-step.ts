@@ -204,7 +204,7 @@ function sparsityText(layers: readonly LayerSparsity[]): string {
 
 function buildSummary(
   run: RunPlan, step: TrainingStepPlan, metric: TaskMetric, status: Summary['status'], rows: readonly MetricRow[], loop: LoopState,
-  test: { loss: number; accuracy: number } | null, threads: number,
+  test: { loss: number; accuracy: number; layerActivity?: Record<string, number> } | null, threads: number,
 ): Summary {
   const cfg: Config = step.cfg;
   const trainRows = rows.filter((r) => r.split === 'train');
@@ -224,6 +224,7 @@ function buildSummary(
       best_valid_accuracy: bestValid ? bestValid.accuracy : null,
       best_epoch: loop.bestEpoch,
     },
+    ...(test?.layerActivity ? { test_activity: test.layerActivity } : {}),
     paper: cfg.paper ? { metric: cfg.paper.metric, value: cfg.paper.value } : null,
     epochs_run: loop.epochsDone,
     wall_time_s: rows.reduce((a, r) => a + r.wall_s, 0),

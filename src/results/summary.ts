@@ -28,6 +28,8 @@ export const summarySchema = z.object({
     /** 0-based epoch of the checkpoint that was tested (-1 before any epoch finished). */
     best_epoch: z.int().min(-1),
   }),
+  /** The event rate of every event-emitting layer on the test split, by layer (language models). */
+  test_activity: z.record(z.string(), fraction).optional(),
   paper: z.object({ metric: z.string(), value: z.number() }).nullable(),
   epochs_run: z.int().min(0),
   /** Seconds spent in training and evaluation passes (summed over resumed sessions). */

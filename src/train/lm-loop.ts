@@ -76,8 +76,10 @@ class Totals {
   private correct = 0;
   private activitySum = 0;
   private activityTokens = 0;
+  private layerSums: Record<string, number> = {};
 
-  add(r: { loss: number; tokens: number; correct: number; activity?: number }): void {
+  add(r: { loss: number; tokens: number; correct: number; activity?: number; layerActivity?: Record<string, number> }): void {
+    for (const [layer, a] of Object.entries(r.layerActivity ?? {})) this.layerSums[layer] = (this.layerSums[layer] ?? 0) + a * r.tokens;
     this.lossSum += r.loss * r.tokens;
     this.correct += r.correct;
     this.tokens += r.tokens;
@@ -100,9 +102,11 @@ class Totals {
   }
 
   stats(seconds: number): EpochStats {
+    const layers = Object.entries(this.layerSums);
     return {
       loss: this.loss(), accuracy: this.accuracy(), samples: this.tokens, seconds, samplesPerSec: this.tokens / seconds,
       activity: this.activity(),
+      ...(layers.length > 0 ? { layerActivity: Object.fromEntries(layers.map(([l, s]) => [l, s / this.tokens])) } : {}),
     };
   }
 }

@@ -32,6 +32,8 @@ export interface EpochStats {
   samplesPerSec: number;
   /** Mean event rate of a sparse model's layers (absent for dense models). */
   activity?: number;
+  /** Each event-emitting layer's event rate, by layer name (language models). */
+  layerActivity?: Record<string, number>;
 }
 
 export interface TrainEpochOptions {

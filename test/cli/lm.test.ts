@@ -67,6 +67,7 @@ describe('evnn run: language model', () => {
     const whole = join(dir, 'whole');
     const r = evnn(['run', cfg, '--data-dir', dataDir, '--results-dir', whole]);
     expect(r.stderr + r.stdout).toContain('test perplexity');
+    expect(r.stdout).toMatch(/test activity rnns\.0 \d+\.\d\d%, rnns\.1 \d+\.\d\d%/);
     expect(r.code).toBe(0);
     const runDir = join(whole, 'lm', readdirSync(join(whole, 'lm'))[0]);
     const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
@@ -75,6 +76,8 @@ describe('evnn run: language model', () => {
     // measured: unigram 12.0; the model 2.59 on test after 3 epochs (the grammar allows about 2.2)
     expect(summary.metric.value).toBeLessThan(0.4 * unigram);
     expect(summary.metric.value).toBeCloseTo(Math.exp(summary.final.test_loss), 6);
+    expect(Object.keys(summary.test_activity)).toEqual(['rnns.0', 'rnns.1']);
+    for (const a of Object.values(summary.test_activity) as number[]) expect(a > 0 && a < 1).toBe(true);
     const sparsity = tableFromIPC(readFileSync(join(runDir, 'sparsity.arrow')));
     const layers = sparsity.getChild('layer')!.toArray() as string[];
     expect([...new Set(layers)]).toEqual(['rnns.0', 'rnns.1']);
