@@ -4,15 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import {
-  DataType, Field, FixedSizeList, Int8, makeData, RecordBatch, Schema, Struct, Table, tableFromIPC, tableToIPC, Uint8,
+  DataType, Field, FixedSizeList, Int8, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, Uint8,
 } from 'apache-arrow';
 import type { Data } from 'apache-arrow';
 import { writeFileAtomic } from '../util/atomic.js';
+import { openArrowTable } from './arrow-file.js';
 import { DatasetError } from './errors.js';
 import { MNIST_CLASSES, MNIST_PIXELS } from './idx.js';
 import type { MnistSplit } from './types.js';
 
-const ARROW_MAGIC = 'ARROW1';
 
 /** The Arrow schema of a prepared image split: `label: Int8`, `pixels: FixedSizeList<Uint8>[784]`. */
 export function imageSchema(): Schema {
@@ -40,11 +40,6 @@ export function writeImagesArrow(path: string, labels: Int8Array, pixels: Uint8A
   writeFileAtomic(path, encodeImagesArrow(labels, pixels));
 }
 
-function hasMagic(bytes: Uint8Array, at: number): boolean {
-  if (at < 0 || at + ARROW_MAGIC.length > bytes.length) return false;
-  for (let i = 0; i < ARROW_MAGIC.length; i++) if (bytes[at + i] !== ARROW_MAGIC.charCodeAt(i)) return false;
-  return true;
-}
 
 function describeType(t: DataType): string {
   return String(t);
@@ -94,27 +89,14 @@ function chunkOf(batch: RecordBatch, index: number, fail: (what: string) => neve
 
 /** Decodes an image Arrow file's bytes; `file` names it in errors. */
 export function decodeImagesArrow(bytes: Uint8Array, file: string): MnistSplit {
-  const name = basename(file);
-  const fail = (what: string): never => {
-    throw new DatasetError(file, `${name}: ${what}`);
-  };
-  if (!hasMagic(bytes, 0)) fail('not an Arrow IPC file (no ARROW1 magic at the start)');
-  if (!hasMagic(bytes, bytes.length - ARROW_MAGIC.length)) {
-    fail(`incomplete Arrow IPC file of ${bytes.length} bytes (no ARROW1 magic at the end: truncated?)`);
-  }
-  let table: Table;
-  try {
-    table = tableFromIPC(bytes);
-  } catch (err) {
-    throw new DatasetError(file, `${name}: damaged Arrow IPC file: ${(err as Error).message}`, { cause: err });
-  }
+  const { table, fail } = openArrowTable(bytes, file);
   checkSchema(table.schema, fail);
   let chunks: Chunk[];
   try {
     chunks = table.batches.map((b, i) => chunkOf(b, i, fail));
   } catch (err) {
     if (err instanceof DatasetError) throw err;
-    throw new DatasetError(file, `${name}: damaged Arrow IPC file: ${(err as Error).message}`, { cause: err });
+    throw new DatasetError(file, `${basename(file)}: damaged Arrow IPC file: ${(err as Error).message}`, { cause: err });
   }
   const count = chunks.reduce((s, c) => s + c.labels.length, 0);
   let labels: Int8Array;

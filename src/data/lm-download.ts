@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { SplitName } from './dataset-module.js';
 import { DatasetError } from './errors.js';
+import { fetchBytes, joinUrl } from './http.js';
 import { DIGEST_NAMES, digestHex, readCorpusArchive, type Digest, type LmCorpusSpec, type LmDownloadSource, type RawCorpus } from './lm-files.js';
 import { LM_SPLITS } from './tokens.js';
 
@@ -30,15 +31,6 @@ function fileName(url: string): string {
   return new URL(url).pathname.split('/').pop() || 'download';
 }
 
-function joinUrl(base: string, name: string): string {
-  return new URL(name, base.endsWith('/') ? base : `${base}/`).toString();
-}
-
-async function fetchBytes(url: string, timeoutMs: number): Promise<Uint8Array> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
-  return new Uint8Array(await response.arrayBuffer());
-}
 
 function checkDigest(what: string, bytes: Uint8Array, expected: Digest): Problem {
   const actual = digestHex(expected.algorithm, bytes);

@@ -1,8 +1,8 @@
 // meta.json of a prepared language-modelling corpus (`<dataDir>/<ptb|wikitext2>/meta.json`):
 // validated on read (a directory whose meta.json is missing, unreadable or of another format
 // version counts as not prepared) and always written atomically, last.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readMetaJson } from './meta-file.js';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { DatasetError } from './errors.js';
@@ -58,20 +58,9 @@ export type LmMetaStatus = { meta: LmMeta } | { problem: string };
 
 export function readLmMeta(dataDir: string, name: LmCorpusName): LmMetaStatus {
   const path = lmMetaPath(dataDir, name);
-  if (!existsSync(path)) return { problem: `${path} does not exist` };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    return { problem: `${path} is not readable JSON: ${(err as Error).message}` };
-  }
-  const parsed = metaSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { problem: `${path} is not a valid evnn language-model meta.json (${issue.path.join('.') || 'root'}: ${issue.message})` };
-  }
-  if (parsed.data.dataset !== name) return { problem: `${path} describes ${parsed.data.dataset}, not ${name}` };
-  return { meta: parsed.data };
+  const r = readMetaJson(path, metaSchema, 'language-model');
+  if ('meta' in r && r.meta.dataset !== name) return { problem: `${path} describes ${r.meta.dataset}, not ${name}` };
+  return r;
 }
 
 /** The meta of a prepared corpus, or a DatasetError telling the user to prepare it. */

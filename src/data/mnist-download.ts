@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { DatasetError } from './errors.js';
+import { fetchBytes, joinUrl } from './http.js';
 import { gunzipIfNeeded, MNIST_INPUTS } from './mnist-files.js';
 import type { MnistInputName } from './types.js';
 
@@ -33,15 +34,6 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function joinUrl(base: string, name: string): string {
-  return new URL(name, base.endsWith('/') ? base : `${base}/`).toString();
-}
-
-async function fetchBytes(url: string, timeoutMs: number): Promise<Uint8Array> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
-  return new Uint8Array(await response.arrayBuffer());
-}
 
 /** Tries each mirror for one file; returns the gzipped bytes and their verified content. */
 async function downloadOne(

@@ -1,11 +1,11 @@
 // meta.json of a prepared MNIST directory: validated on read (a directory whose meta.json is
 // missing, unreadable or of another format version counts as not prepared) and always written
 // atomically, last.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { DatasetError } from './errors.js';
+import { readMetaJson } from './meta-file.js';
 import type { MnistMeta } from './types.js';
 
 /** Bumped whenever the Arrow layout or meta.json changes meaning. */
@@ -49,20 +49,8 @@ export type MetaStatus = { meta: MnistMeta } | { problem: string };
 
 /** Reads meta.json; says why the directory is not prepared when it cannot be used. */
 export function readMnistMeta(dataDir: string): MetaStatus {
-  const path = metaPath(dataDir);
-  if (!existsSync(path)) return { problem: `${path} does not exist` };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    return { problem: `${path} is not readable JSON: ${(err as Error).message}` };
-  }
-  const parsed = metaSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { problem: `${path} is not a valid evnn MNIST meta.json (${issue.path.join('.') || 'root'}: ${issue.message})` };
-  }
-  return { meta: parsed.data as MnistMeta };
+  const r = readMetaJson(metaPath(dataDir), metaSchema, 'MNIST');
+  return 'meta' in r ? { meta: r.meta as MnistMeta } : r;
 }
 
 /** The meta of a prepared directory, or a DatasetError telling the user to prepare it. */

@@ -3,12 +3,12 @@
 // anything apache-arrow chokes on into a DatasetError naming the file.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { DataType, Field, Int32, makeData, RecordBatch, Schema, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { DataType, Field, Int32, makeData, RecordBatch, Schema, Struct, Table, tableToIPC } from 'apache-arrow';
 import type { Data } from 'apache-arrow';
 import { writeFileAtomic } from '../util/atomic.js';
+import { openArrowTable } from './arrow-file.js';
 import { DatasetError } from './errors.js';
 
-const ARROW_MAGIC = 'ARROW1';
 
 /** The Arrow schema of a prepared token split: `token: Int32` (not nullable). */
 export function tokenSchema(): Schema {
@@ -26,31 +26,13 @@ export function writeTokensArrow(path: string, tokens: Int32Array): void {
   writeFileAtomic(path, encodeTokensArrow(tokens));
 }
 
-function hasMagic(bytes: Uint8Array, at: number): boolean {
-  if (at < 0 || at + ARROW_MAGIC.length > bytes.length) return false;
-  for (let i = 0; i < ARROW_MAGIC.length; i++) if (bytes[at + i] !== ARROW_MAGIC.charCodeAt(i)) return false;
-  return true;
-}
 
 /**
  * Decodes a token Arrow file's bytes; `file` names it in errors. With `vocabularySize`, every id
  * must lie in 0..vocabularySize−1.
  */
 export function decodeTokensArrow(bytes: Uint8Array, file: string, vocabularySize?: number): Int32Array {
-  const name = basename(file);
-  const fail = (what: string): never => {
-    throw new DatasetError(file, `${name}: ${what}`);
-  };
-  if (!hasMagic(bytes, 0)) fail('not an Arrow IPC file (no ARROW1 magic at the start)');
-  if (!hasMagic(bytes, bytes.length - ARROW_MAGIC.length)) {
-    fail(`incomplete Arrow IPC file of ${bytes.length} bytes (no ARROW1 magic at the end: truncated?)`);
-  }
-  let table: Table;
-  try {
-    table = tableFromIPC(bytes);
-  } catch (err) {
-    throw new DatasetError(file, `${name}: damaged Arrow IPC file: ${(err as Error).message}`, { cause: err });
-  }
+  const { table, fail } = openArrowTable(bytes, file);
   const names = table.schema.fields.map((f) => f.name);
   if (names.length !== 1 || names[0] !== 'token') fail(`unexpected columns [${names.join(', ')}], expected [token]`);
   const type = table.schema.fields[0].type;
@@ -70,7 +52,7 @@ export function decodeTokensArrow(bytes: Uint8Array, file: string, vocabularySiz
     });
   } catch (err) {
     if (err instanceof DatasetError) throw err;
-    throw new DatasetError(file, `${name}: damaged Arrow IPC file: ${(err as Error).message}`, { cause: err });
+    throw new DatasetError(file, `${basename(file)}: damaged Arrow IPC file: ${(err as Error).message}`, { cause: err });
   }
   let tokens: Int32Array;
   if (chunks.length === 1) {
