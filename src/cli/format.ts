@@ -54,7 +54,7 @@ function summaryLines(s: Summary): string[] {
 export function pipelineReport(o: PipelineOutcome): string {
   if (o.flat) {
     const train = o.steps.find((s) => s.train)?.train;
-    return train ? runReport(train) : `prepared the data of ${o.runDir}`;
+    return train ? [runReport(train), ...reportLines(o)].join('\n') : `prepared the data of ${o.runDir}`;
   }
   const lines = [`run: ${o.runDir}`];
   for (const s of o.steps) {
@@ -71,7 +71,16 @@ export function pipelineReport(o: PipelineOutcome): string {
     }
   }
   if (o.steps.some((s) => s.skipped)) lines.push('(use --force to run finished steps again)');
+  lines.push(...reportLines(o));
   return lines.join('\n');
+}
+
+/** Where each training step's report.html is (the last lines of a run's output). */
+function reportLines(o: PipelineOutcome): string[] {
+  return o.steps.flatMap((s) => [
+    ...(s.report ? [`report: ${s.report}`] : []),
+    ...(s.reportError ? [`report: not written (${s.reportError}); \`evnn report ${s.dir}\` tries again`] : []),
+  ]);
 }
 
 export function evalReport(r: EvalOutcome): string {

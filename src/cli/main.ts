@@ -7,6 +7,8 @@ import { datasetNames } from '../data/registry.js';
 import { native } from '../native/addon.js';
 import { evalConfig, planRun, prepareDatasetByName, prepareFromConfig, runConfig, runStep } from '../pipeline/index.js';
 import { exportConfig } from '../pipeline/export.js';
+import { benchmarkTable } from '../results/table.js';
+import { TABLE_FORMATS, formatTable, type TableFormat } from '../results/table-format.js';
 import { reportError } from './errors.js';
 import { evalReport, infoReport, pipelineReport } from './format.js';
 import { type CommonFlags, addDirOptions, addSetOption, configCommand, nonNegativeInt, pipelineOptions, validFraction } from './options.js';
@@ -28,6 +30,7 @@ function buildProgram(): Command {
 
   configCommand(program, 'run', 'every step of the config in order (prepare the data, train, validate each epoch, test the best checkpoint); skips finished steps and resumes an interrupted one')
     .option('--force', 'start the run afresh even if it finished or was interrupted')
+    .option('--no-report', 'write no report.html for the training steps (the config\'s `report: false` does the same)')
     .action(async (config: string, f: CommonFlags) => {
       const cfg = loadConfig(config, f.set);
       print(pipelineReport(await runConfig(cfg, { ...pipelineOptions(f), configFile: config })));
@@ -40,6 +43,7 @@ function buildProgram(): Command {
   for (const [name, description] of steps) {
     configCommand(program, name, description)
       .option('--force', 'redo the step even if it finished or was interrupted (steps that use its results are dropped)')
+      .option('--no-report', 'write no report.html for the step (the config\'s `report: false` does the same)')
       .action(async (config: string, f: CommonFlags) => {
         const cfg = loadConfig(config, f.set);
         print(pipelineReport(await runStep(cfg, name, { ...pipelineOptions(f), configFile: config })));
@@ -70,6 +74,18 @@ function buildProgram(): Command {
       const cfg = loadConfig(config, f.set);
       const r = await exportConfig(cfg, { ...pipelineOptions(f), configFile: config, out: resolve(f.out), checkpoint: f.checkpoint === undefined ? undefined : resolve(f.checkpoint) });
       print(`exported ${r.from} to ${r.file}: ${r.tensors.length} tensors (${r.tensors.join(', ')})`);
+    });
+
+  program
+    .command('report')
+    .description("write a self-contained HTML report (charts as inline SVG, the summary and the config) of a training step's directory, or with --compare one overlaying several runs")
+    .argument('<run-dir...>', "a training step's directory: a single-step run's directory, or <run>/pretrain, <run>/retrain of a run with steps")
+    .option('--compare', 'overlay the runs given (two or more) in one report, the legend by run')
+    .option('--out <file>', 'the file to write (default: <run-dir>/report.html; with --compare report-<a>-vs-<b>.html in the current directory)')
+    .action(async (dirs: string[], f: { compare?: boolean; out?: string }) => {
+      const { writeCompareReport, writeRunReport } = await import('../results/report.js');
+      if (!f.compare && dirs.length > 1) throw new Error(`report: one run directory, or --compare with two or more (got ${dirs.length})`);
+      print(`report: ${f.compare ? await writeCompareReport(dirs, f.out) : await writeRunReport(dirs[0], f.out)}`);
     });
 
   const prepare = program
@@ -113,6 +129,28 @@ function buildProgram(): Command {
     const plan = planRun(cfg, resolve(f.resultsDir));
     const stepDirs = plan.flat ? [] : plan.steps.map((s) => `#   ${s.name}: ${'dir' in s ? s.dir : `(data, under --data-dir)`}`);
     print([`# run directory: ${plan.runDir}`, ...(stepDirs.length ? ['# steps:', ...stepDirs] : []), configToYaml(cfg).trimEnd()].join('\n'));
+  });
+
+  const table = program
+    .command('table')
+    .description("one row per paper benchmark (every config of configs/ that names a paper value, then the configs and run directories given): the paper's number, evnn's (mean ± std over seeds), the gap, activity and sparsity, device and time")
+    .argument('[targets...]', 'config files, run directories, or folders of run directories (results/<name>/)')
+    .addOption(new Option('--format <format>', 'output format').choices(TABLE_FORMATS).default('text'))
+    .option('--configs-dir <dir>', 'the folder whose configs with a paper value are rows (default: configs)')
+    .option('--only', 'only the configs and directories given, not those of the configs folder');
+  addDirOptions(table, { results: true }).action((targets: string[], f: CommonFlags & { format: TableFormat; configsDir?: string; only?: boolean }) => {
+    const configsDir = f.only ? undefined : f.configsDir ?? 'configs';
+    if (configsDir !== undefined && !existsSync(configsDir)) {
+      if (f.configsDir !== undefined || targets.length === 0) {
+        throw new Error(`${configsDir}: no such folder of configs (give config files or run directories, or --configs-dir DIR)`);
+      }
+    }
+    const rows = benchmarkTable(targets, {
+      resultsDir: f.resultsDir,
+      configsDir: configsDir !== undefined && existsSync(configsDir) ? configsDir : undefined,
+      resultsDirArg: f.resultsDir === 'results' ? undefined : f.resultsDir,
+    });
+    process.stdout.write(formatTable(rows, f.format));
   });
 
   program

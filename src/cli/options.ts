@@ -33,6 +33,8 @@ export interface CommonFlags {
   threads?: number;
   quiet?: boolean;
   force?: boolean;
+  /** false with --no-report (commands that train). */
+  report?: boolean;
 }
 
 export function pipelineOptions(f: CommonFlags): PipelineOptions {
@@ -42,6 +44,7 @@ export function pipelineOptions(f: CommonFlags): PipelineOptions {
     force: f.force ?? false,
     quiet: f.quiet ?? false,
     threads: f.threads,
+    report: f.report,
   };
 }
 

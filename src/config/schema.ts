@@ -43,6 +43,11 @@ export const configSchema = z.strictObject({
    */
   steps: z.array(stepSchema).min(1).optional(),
   paper: paperSchema.optional(),
+  /**
+   * Whether each finished training step writes report.html (absent: true). Not part of the run's
+   * identity: it changes what is written about the numbers, not the numbers.
+   */
+  report: z.boolean().optional(),
 });
 
 /** A validated config; its steps (when given) are resolved: every training step has complete sections. */

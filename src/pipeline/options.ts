@@ -16,6 +16,8 @@ export interface PipelineOptions {
   threads?: number;
   /** The config file as the user named it, for messages that say which command to run. */
   configFile?: string;
+  /** false: no report.html after a training step (`--no-report`); absent or true: the config's `report` decides. */
+  report?: boolean;
 }
 
 /** A training step's outcome. */
@@ -42,6 +44,10 @@ export interface StepOutcome {
   skipped: boolean;
   train?: RunOutcome;
   eval?: EvalResult;
+  /** A training step's report.html, when one was written (or was there already). */
+  report?: string;
+  /** Why the report could not be written (the step's results stand; `evnn report <dir>` retries). */
+  reportError?: string;
 }
 
 export interface PipelineOutcome {

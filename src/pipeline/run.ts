@@ -1,12 +1,12 @@
 // `evnn run` (every step of the config, in order, skipping finished ones and resuming an
 // interrupted one) and `evnn <step>` (one step; a step it needs must have finished).
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { configToYaml, type Config, type StepName } from '../config/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { evalStep } from './evaluate.js';
 import type { PipelineOptions, PipelineOutcome, StepOutcome } from './options.js';
-import { dependentsOf, findPlannedStep, planRun, type RunPlan, type StepPlan } from './plan.js';
+import { dependentsOf, findPlannedStep, planRun, type RunPlan, type StepPlan, type TrainingStepPlan } from './plan.js';
 import { featureFromConfig, prepareFromConfig } from './prepare.js';
 import { trainStep } from './train-step.js';
 
@@ -65,11 +65,29 @@ async function runPlannedStep(plan: RunPlan, step: StepPlan, opts: PipelineOptio
       return { step: 'feature', dir: null, skipped: false };
     case 'train': {
       const train = await trainStep(plan, step, opts);
-      return { step: step.name, dir: step.dir, skipped: train.skipped, train };
+      return { step: step.name, dir: step.dir, skipped: train.skipped, train, ...(await stepReport(plan, step, train.skipped, opts)) };
     }
     case 'eval': {
       const r = await evalStep(plan, step, opts);
       return { step: 'eval', dir: step.dir, skipped: r.skipped, eval: r.result };
     }
+  }
+}
+
+/**
+ * A finished training step's report.html (unless the config says `report: false` or the command
+ * line `--no-report`): written after training, and for a step that had finished before when it has
+ * none. A failure to write it leaves the step's results as they are and is said in the outcome.
+ */
+async function stepReport(plan: RunPlan, step: TrainingStepPlan, skipped: boolean, opts: PipelineOptions): Promise<Pick<StepOutcome, 'report' | 'reportError'>> {
+  if (opts.report === false || plan.cfg.report === false) return {};
+  // Loaded on demand: the plotting libraries cost the other commands nothing.
+  const { REPORT_FILE, writeRunReport } = await import('../results/report.js');
+  const file = join(step.dir, REPORT_FILE);
+  if (skipped && existsSync(file)) return { report: file };
+  try {
+    return { report: await writeRunReport(step.dir, file) };
+  } catch (err) {
+    return { reportError: (err as Error).message };
   }
 }

@@ -77,6 +77,9 @@ data: { view: smnist-rows, dataset: mnist }
 `;
       expect(hashWith([], reordered)).toBe(configHash(base));
       expect(hashWith(['name=other', 'description=x', 'paper.metric=test_accuracy', 'paper.value=0.9', 'train.checkpoint_every=5'])).toBe(configHash(base));
+      // Whether a report.html is written is not part of the run.
+      expect(hashWith(['report=false'])).toBe(configHash(base));
+      expect(hashWith(['report=true'])).toBe(configHash(base));
       // Writing a default explicitly is the same config.
       expect(hashWith(['seed=0', 'train.grad_clip=0'])).toBe(configHash(base));
     });
