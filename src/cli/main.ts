@@ -33,7 +33,13 @@ function buildProgram(): Command {
     .option('--no-report', 'write no report.html for the training steps (the config\'s `report: false` does the same)')
     .action(async (config: string, f: CommonFlags) => {
       const cfg = loadConfig(config, f.set);
-      print(pipelineReport(await runConfig(cfg, { ...pipelineOptions(f), configFile: config })));
+      const opts = pipelineOptions(f);
+      const lines = pipelineReport(await runConfig(cfg, { ...opts, configFile: config })).split('\n');
+      // The run's row of `evnn table` goes before the closing report: lines.
+      let at = lines.length;
+      while (at > 0 && lines[at - 1].startsWith('report: ')) at--;
+      lines.splice(at, 0, tableRowLine(planRun(cfg, opts.resultsDir).runDir, opts.resultsDir));
+      print(lines.join('\n'));
     });
 
   const steps: [StepName, string][] = [
@@ -168,6 +174,16 @@ function buildProgram(): Command {
   );
 
   return program;
+}
+
+/** The run's row of `evnn table`, as one markdown line (a table that cannot be read is said, not fatal). */
+function tableRowLine(runDir: string, resultsDir: string): string {
+  try {
+    const lines = formatTable(benchmarkTable([runDir], { resultsDir }), 'markdown').trimEnd().split('\n');
+    return `table: ${lines[lines.length - 1]}`;
+  } catch (err) {
+    return `table: not available (${(err as Error).message})`;
+  }
 }
 
 /** Runs the command line `argv` (process.argv form); sets process.exitCode instead of exiting. */

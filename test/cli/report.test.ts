@@ -41,6 +41,8 @@ describe('evnn run and its report', () => {
     gruDir = runDirOf(results, 'gru');
     const report = join(gruDir, 'report.html');
     expect(lastLine(r.stdout)).toBe(`report: ${report}`);
+    // and just before it, the run's row of `evnn table`
+    expect(r.stdout.trimEnd().split('\n').at(-2)).toMatch(/^table: \| gru \| GRU 16 \| mnist\/smnist-rows \| test accuracy \| — \| — \| \d+\.\d\d% \| 1 \|/);
     expect(readFileSync(report, 'utf8')).toMatch(/^<!DOCTYPE html>/);
     console.log(`evnn run (tiny GRU, 2 epochs) with its report: ${Date.now() - started} ms`);
 
