@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DatasetError } from '../../src/data/errors.js';
 import { downloadMnist } from '../../src/data/mnist-download.js';
 import type { MnistInputName } from '../../src/data/types.js';
 import { idxImages, idxLabels, tempDir } from './fixtures.js';
+import { useLocalServer } from './local-server.js';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -22,33 +21,14 @@ const content: Record<MnistInputName, Uint8Array> = {
 const checksums = Object.fromEntries(Object.entries(content).map(([k, v]) => [k, sha(v)])) as Record<MnistInputName, string>;
 const served = new Map<string, Uint8Array>(Object.entries(content).map(([k, v]) => [`/mnist/${k}.gz`, gzipSync(v)]));
 
-let server: Server;
-let base: string;
-const requests: string[] = [];
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    requests.push(req.url ?? '');
-    const body = served.get(req.url ?? '');
-    if (!body) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': body.length }).end(body);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  await new Promise<void>((ok) => server.close(() => ok()));
-});
+const srv = useLocalServer('application/gzip', served);
 
 let tmp: ReturnType<typeof tempDir>;
 let target: string;
 beforeEach(() => {
   tmp = tempDir();
   target = join(tmp.dir, 'raw');
-  requests.length = 0;
+  srv.requests.length = 0;
 });
 afterEach(() => tmp.cleanup());
 
@@ -63,7 +43,7 @@ async function failure(p: Promise<unknown>): Promise<DatasetError> {
 
 describe('downloadMnist', () => {
   it('downloads, verifies and stores the gzipped files', async () => {
-    const got = await downloadMnist({ targetDir: target, baseUrls: [`${base}/mnist/`], checksums });
+    const got = await downloadMnist({ targetDir: target, baseUrls: [`${srv.base}/mnist/`], checksums });
     expect(readdirSync(target).sort()).toEqual([
       't10k-images-idx3-ubyte.gz',
       't10k-labels-idx1-ubyte.gz',
@@ -73,19 +53,19 @@ describe('downloadMnist', () => {
     for (const [name, bytes] of Object.entries(content) as [MnistInputName, Uint8Array][]) {
       expect(Buffer.from(got[name].bytes).equals(Buffer.from(bytes))).toBe(true);
       expect(got[name].sha256).toBe(checksums[name]);
-      expect(got[name].origin).toBe(`${base}/mnist/${name}.gz`);
+      expect(got[name].origin).toBe(`${srv.base}/mnist/${name}.gz`);
       expect(gunzipSync(readFileSync(join(target, `${name}.gz`))).equals(Buffer.from(bytes))).toBe(true);
     }
-    expect(requests.length).toBe(4);
+    expect(srv.requests.length).toBe(4);
   });
 
   it('reuses verified files and replaces a damaged one', async () => {
-    await downloadMnist({ targetDir: target, baseUrls: [`${base}/mnist`], checksums });
+    await downloadMnist({ targetDir: target, baseUrls: [`${srv.base}/mnist`], checksums });
     writeFileSync(join(target, 'train-labels-idx1-ubyte.gz'), gzipSync(idxLabels(12, 3)));
-    requests.length = 0;
+    srv.requests.length = 0;
     const logs: string[] = [];
-    const got = await downloadMnist({ targetDir: target, baseUrls: [`${base}/mnist`], checksums, log: (m) => logs.push(m) });
-    expect(requests).toEqual(['/mnist/train-labels-idx1-ubyte.gz']);
+    const got = await downloadMnist({ targetDir: target, baseUrls: [`${srv.base}/mnist`], checksums, log: (m) => logs.push(m) });
+    expect(srv.requests).toEqual(['/mnist/train-labels-idx1-ubyte.gz']);
     expect(got['train-images-idx3-ubyte'].origin).toBe(join(target, 'train-images-idx3-ubyte.gz'));
     expect(logs.some((l) => l.endsWith('train-labels-idx1-ubyte.gz does not verify; downloading it again'))).toBe(true);
     expect(gunzipSync(readFileSync(join(target, 'train-labels-idx1-ubyte.gz'))).equals(Buffer.from(content['train-labels-idx1-ubyte']))).toBe(true);
@@ -93,11 +73,11 @@ describe('downloadMnist', () => {
 
   it('fails on a checksum mismatch, naming the file, and writes nothing', async () => {
     const wrong = { ...checksums, 't10k-images-idx3-ubyte': '0'.repeat(64) };
-    const err = await failure(downloadMnist({ targetDir: target, baseUrls: [`${base}/mnist/`], checksums: wrong }));
+    const err = await failure(downloadMnist({ targetDir: target, baseUrls: [`${srv.base}/mnist/`], checksums: wrong }));
     expect(err.file).toBe('t10k-images-idx3-ubyte.gz');
     expect(err.message).toBe(
       't10k-images-idx3-ubyte.gz: download failed from every mirror:\n' +
-        `  ${base}/mnist/t10k-images-idx3-ubyte.gz: SHA-256 mismatch of the decompressed content: expected ${'0'.repeat(64)}, ` +
+        `  ${srv.base}/mnist/t10k-images-idx3-ubyte.gz: SHA-256 mismatch of the decompressed content: expected ${'0'.repeat(64)}, ` +
         `got ${checksums['t10k-images-idx3-ubyte']} (damaged download or a different file)`,
     );
     expect(existsSync(target)).toBe(false);
@@ -107,16 +87,16 @@ describe('downloadMnist', () => {
     mkdirSync(target);
     writeFileSync(join(target, 'keep.txt'), 'x');
     const wrong = { ...checksums, 't10k-labels-idx1-ubyte': '1'.repeat(64) };
-    await failure(downloadMnist({ targetDir: target, baseUrls: [`${base}/mnist/`], checksums: wrong }));
+    await failure(downloadMnist({ targetDir: target, baseUrls: [`${srv.base}/mnist/`], checksums: wrong }));
     expect(readdirSync(target)).toEqual(['keep.txt']);
   });
 
   it('fails on a 404, naming the file and the URL', async () => {
     served.delete('/mnist/t10k-labels-idx1-ubyte.gz');
     try {
-      const err = await failure(downloadMnist({ targetDir: target, baseUrls: [`${base}/mnist/`], checksums }));
+      const err = await failure(downloadMnist({ targetDir: target, baseUrls: [`${srv.base}/mnist/`], checksums }));
       expect(err.file).toBe('t10k-labels-idx1-ubyte.gz');
-      expect(err.message).toBe(`t10k-labels-idx1-ubyte.gz: download failed from every mirror:\n  ${base}/mnist/t10k-labels-idx1-ubyte.gz: HTTP 404 Not Found`);
+      expect(err.message).toBe(`t10k-labels-idx1-ubyte.gz: download failed from every mirror:\n  ${srv.base}/mnist/t10k-labels-idx1-ubyte.gz: HTTP 404 Not Found`);
       expect(existsSync(target)).toBe(false);
     } finally {
       served.set('/mnist/t10k-labels-idx1-ubyte.gz', gzipSync(content['t10k-labels-idx1-ubyte']));
@@ -124,8 +104,8 @@ describe('downloadMnist', () => {
   });
 
   it('falls back to the next mirror', async () => {
-    const got = await downloadMnist({ targetDir: target, baseUrls: [`${base}/gone/`, `${base}/mnist/`], checksums });
-    expect(got['train-images-idx3-ubyte'].origin).toBe(`${base}/mnist/train-images-idx3-ubyte.gz`);
-    expect(requests.filter((r) => r.startsWith('/gone/')).length).toBe(4);
+    const got = await downloadMnist({ targetDir: target, baseUrls: [`${srv.base}/gone/`, `${srv.base}/mnist/`], checksums });
+    expect(got['train-images-idx3-ubyte'].origin).toBe(`${srv.base}/mnist/train-images-idx3-ubyte.gz`);
+    expect(srv.requests.filter((r) => r.startsWith('/gone/')).length).toBe(4);
   });
 });

@@ -2,21 +2,18 @@
 // from the fixtures; the fixtures' checksums are computed here and injected in place of the
 // pinned official ones (which the last test checks are the published values).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatasetError } from '../../src/data/errors.js';
 import { loadLmTokens, prepareLmCorpus } from '../../src/data/lm-corpus.js';
 import { downloadLmCorpus } from '../../src/data/lm-download.js';
 import { PTB, WIKITEXT2, type LmDownloadSource } from '../../src/data/lm-files.js';
 import { tempDir } from './fixtures.js';
+import { useLocalServer } from './local-server.js';
 import { checksumsOf, digestOf, PTB_IDS, PTB_TEXT, SPLITS, wikitextZip, WT2_IDS, WT2_TEXT, writeSimpleExamplesTgz } from './lm-fixtures.js';
 
-const served = new Map<string, Uint8Array>();
-const requests: string[] = [];
-let server: Server;
-let base: string;
+const srv = useLocalServer('application/octet-stream');
+const served = srv.served;
 let tgzBytes: Uint8Array;
 const zipBytes = wikitextZip();
 const ptbSums = checksumsOf(PTB_TEXT, 'md5');
@@ -26,20 +23,6 @@ beforeAll(async () => {
   const t = tempDir();
   tgzBytes = new Uint8Array(readFileSync(await writeSimpleExamplesTgz(t.dir)));
   t.cleanup();
-  server = createServer((req, res) => {
-    requests.push(req.url ?? '');
-    const body = served.get(req.url ?? '');
-    if (!body) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }).end(body);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  await new Promise<void>((ok) => server.close(() => ok()));
 });
 
 let tmp: ReturnType<typeof tempDir>;
@@ -47,7 +30,7 @@ let target: string;
 beforeEach(() => {
   tmp = tempDir();
   target = join(tmp.dir, 'raw');
-  requests.length = 0;
+  srv.requests.length = 0;
   served.clear();
   for (const s of SPLITS) served.set(`/lstm/data/ptb.${s}.txt`, new TextEncoder().encode(PTB_TEXT[s]));
   served.set('/rnnlm/simple-examples.tgz', tgzBytes);
@@ -65,21 +48,21 @@ async function failure(p: Promise<unknown>): Promise<DatasetError> {
 }
 
 const ptbSources = (): LmDownloadSource[] => [
-  { kind: 'files', baseUrl: `${base}/lstm/data/` },
-  { kind: 'archive', url: `${base}/rnnlm/simple-examples.tgz` },
+  { kind: 'files', baseUrl: `${srv.base}/lstm/data/` },
+  { kind: 'archive', url: `${srv.base}/rnnlm/simple-examples.tgz` },
 ];
 
 describe('downloading PTB', () => {
   it('downloads the three files, verifies them and stores them', async () => {
     const got = await downloadLmCorpus(PTB, { targetDir: target, sources: ptbSources(), checksums: ptbSums });
     expect(got.kind).toBe('download');
-    expect(got.files.valid).toBe(`${base}/lstm/data/ptb.valid.txt`);
+    expect(got.files.valid).toBe(`${srv.base}/lstm/data/ptb.valid.txt`);
     expect(readdirSync(target).sort()).toEqual(['ptb.test.txt', 'ptb.train.txt', 'ptb.valid.txt']);
-    expect(requests).toEqual(['/lstm/data/ptb.train.txt', '/lstm/data/ptb.valid.txt', '/lstm/data/ptb.test.txt']);
+    expect(srv.requests).toEqual(['/lstm/data/ptb.train.txt', '/lstm/data/ptb.valid.txt', '/lstm/data/ptb.test.txt']);
     // Stored copies that verify are used without a request.
-    requests.length = 0;
+    srv.requests.length = 0;
     const again = await downloadLmCorpus(PTB, { targetDir: target, sources: ptbSources(), checksums: ptbSums });
-    expect(requests).toEqual([]);
+    expect(srv.requests).toEqual([]);
     expect(again.files.train).toBe(join(target, 'ptb.train.txt'));
   });
 
@@ -87,25 +70,25 @@ describe('downloading PTB', () => {
     served.delete('/lstm/data/ptb.test.txt');
     const logs: string[] = [];
     const got = await downloadLmCorpus(PTB, { targetDir: target, sources: ptbSources(), checksums: ptbSums, log: (m) => logs.push(m) });
-    expect(got.files.test).toBe(`${base}/rnnlm/simple-examples.tgz#simple-examples/data/ptb.test.txt`);
+    expect(got.files.test).toBe(`${srv.base}/rnnlm/simple-examples.tgz#simple-examples/data/ptb.test.txt`);
     expect(readdirSync(target)).toEqual(['simple-examples.tgz']);
-    expect(logs).toContain(`downloading ${base}/rnnlm/simple-examples.tgz`);
+    expect(logs).toContain(`downloading ${srv.base}/rnnlm/simple-examples.tgz`);
   });
 
   it('fails on a checksum mismatch or a 404 from every source, naming each, and stores nothing', async () => {
     const wrong = { ...ptbSums, valid: { algorithm: 'md5' as const, hex: '0'.repeat(32) } };
     const err = await failure(downloadLmCorpus(PTB, { targetDir: target, sources: ptbSources(), checksums: wrong }));
-    expect(err.file).toBe(`${base}/lstm/data/ptb.train.txt`);
+    expect(err.file).toBe(`${srv.base}/lstm/data/ptb.train.txt`);
     expect(err.message).toBe(
       'Penn Treebank: download failed from every source:\n' +
-        `  ${base}/lstm/data/ptb.valid.txt: ptb.valid.txt: MD5 mismatch: expected ${'0'.repeat(32)}, got ${ptbSums.valid.hex} (damaged download or a different file)\n` +
-        `  ${base}/rnnlm/simple-examples.tgz: simple-examples/data/ptb.valid.txt: MD5 mismatch: expected ${'0'.repeat(32)}, got ${ptbSums.valid.hex} (damaged download or a different file)`,
+        `  ${srv.base}/lstm/data/ptb.valid.txt: ptb.valid.txt: MD5 mismatch: expected ${'0'.repeat(32)}, got ${ptbSums.valid.hex} (damaged download or a different file)\n` +
+        `  ${srv.base}/rnnlm/simple-examples.tgz: simple-examples/data/ptb.valid.txt: MD5 mismatch: expected ${'0'.repeat(32)}, got ${ptbSums.valid.hex} (damaged download or a different file)`,
     );
     expect(existsSync(target)).toBe(false);
     served.clear();
     const e404 = await failure(downloadLmCorpus(PTB, { targetDir: target, sources: ptbSources(), checksums: ptbSums }));
     expect(e404.message).toBe(
-      `Penn Treebank: download failed from every source:\n  ${base}/lstm/data/ptb.train.txt: HTTP 404 Not Found\n  ${base}/rnnlm/simple-examples.tgz: HTTP 404 Not Found`,
+      `Penn Treebank: download failed from every source:\n  ${srv.base}/lstm/data/ptb.train.txt: HTTP 404 Not Found\n  ${srv.base}/rnnlm/simple-examples.tgz: HTTP 404 Not Found`,
     );
   });
 
@@ -113,29 +96,29 @@ describe('downloading PTB', () => {
     const dataDir = join(tmp.dir, 'datasets');
     const download = { sources: ptbSources(), checksums: ptbSums };
     const meta = await prepareLmCorpus(PTB, { dataDir, source: 'download', allowOtherVocab: true, download });
-    expect(meta.source).toEqual({ kind: 'download', location: `${base}/lstm/data/` });
+    expect(meta.source).toEqual({ kind: 'download', location: `${srv.base}/lstm/data/` });
     for (const s of SPLITS) expect([...loadLmTokens(PTB, dataDir, s)]).toEqual(PTB_IDS[s]);
     writeFileSync(join(dataDir, 'ptb', 'raw', 'ptb.train.txt'), 'damaged');
-    requests.length = 0;
+    srv.requests.length = 0;
     const logs: string[] = [];
     await prepareLmCorpus(PTB, { dataDir, source: 'download', allowOtherVocab: true, force: true, download, log: (m) => logs.push(m) });
     expect(logs).toContain(`the stored files in ${join(dataDir, 'ptb', 'raw')} do not verify; downloading them again`);
-    expect(requests.length).toBe(3);
+    expect(srv.requests.length).toBe(3);
     expect(readFileSync(join(dataDir, 'ptb', 'raw', 'ptb.train.txt'), 'utf8')).toBe(PTB_TEXT.train);
   });
 });
 
 describe('downloading WikiText-2', () => {
   const zipSource = (hex?: string): LmDownloadSource[] => [
-    { kind: 'archive', url: `${base}/missing/wikitext-2-v1.zip`, checksum: digestOf('sha256', zipBytes) },
-    { kind: 'archive', url: `${base}/wikitext/wikitext-2-v1.zip`, checksum: hex ? { algorithm: 'sha256', hex } : digestOf('sha256', zipBytes) },
+    { kind: 'archive', url: `${srv.base}/missing/wikitext-2-v1.zip`, checksum: digestOf('sha256', zipBytes) },
+    { kind: 'archive', url: `${srv.base}/wikitext/wikitext-2-v1.zip`, checksum: hex ? { algorithm: 'sha256', hex } : digestOf('sha256', zipBytes) },
   ];
 
   it('downloads the zip from the next source, checks it and its files, and prepares the corpus', async () => {
     const dataDir = join(tmp.dir, 'datasets');
     const meta = await prepareLmCorpus(WIKITEXT2, { dataDir, source: 'download', allowOtherVocab: true, download: { sources: zipSource(), checksums: wt2Sums } });
-    expect(requests).toEqual(['/missing/wikitext-2-v1.zip', '/wikitext/wikitext-2-v1.zip']);
-    expect(meta.input_files.train).toBe(`${base}/wikitext/wikitext-2-v1.zip#wikitext-2/wiki.train.tokens`);
+    expect(srv.requests).toEqual(['/missing/wikitext-2-v1.zip', '/wikitext/wikitext-2-v1.zip']);
+    expect(meta.input_files.train).toBe(`${srv.base}/wikitext/wikitext-2-v1.zip#wikitext-2/wiki.train.tokens`);
     expect(readdirSync(join(dataDir, 'wikitext2', 'raw'))).toEqual(['wikitext-2-v1.zip']);
     for (const s of SPLITS) expect([...loadLmTokens(WIKITEXT2, dataDir, s)]).toEqual(WT2_IDS[s]);
   });
@@ -144,8 +127,8 @@ describe('downloading WikiText-2', () => {
     const err = await failure(downloadLmCorpus(WIKITEXT2, { targetDir: target, sources: zipSource('f'.repeat(64)), checksums: wt2Sums }));
     expect(err.message).toBe(
       'WikiText-2: download failed from every source:\n' +
-        `  ${base}/missing/wikitext-2-v1.zip: HTTP 404 Not Found\n` +
-        `  ${base}/wikitext/wikitext-2-v1.zip: wikitext-2-v1.zip: SHA-256 mismatch: expected ${'f'.repeat(64)}, got ${digestOf('sha256', zipBytes).hex} (damaged download or a different file)`,
+        `  ${srv.base}/missing/wikitext-2-v1.zip: HTTP 404 Not Found\n` +
+        `  ${srv.base}/wikitext/wikitext-2-v1.zip: wikitext-2-v1.zip: SHA-256 mismatch: expected ${'f'.repeat(64)}, got ${digestOf('sha256', zipBytes).hex} (damaged download or a different file)`,
     );
     expect(existsSync(target)).toBe(false);
   });
