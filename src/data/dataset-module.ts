@@ -4,7 +4,7 @@
 // open(); a language-model corpus (PTB, WikiText-2) serves its token stream through tokens(), which
 // the LM training step batchifies (token-stream.ts).
 import type { Schema } from 'apache-arrow';
-import type { BatchSource } from '../train/batches.js';
+import type { BatchSource } from './batch-source.js';
 
 export type SplitName = 'train' | 'valid' | 'test';
 

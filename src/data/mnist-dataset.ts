@@ -1,6 +1,6 @@
 // MNIST in the dataset registry: the official idx files → Arrow (mnist.ts), the sequence views
 // sMNIST (784×1), row-wise sMNIST (28×28) and psMNIST (784×1, permuted), 10 classes.
-import type { BatchSource } from '../train/batches.js';
+import type { BatchSource } from './batch-source.js';
 import { imageSchema } from './arrow-images.js';
 import { MNIST_CLASSES } from './idx.js';
 import { loadMnistSplit, prepareMnist } from './mnist.js';

@@ -10,7 +10,7 @@ import { loadModelState } from '../train/checkpoint.js';
 import { prepareData } from './data-source.js';
 import { setUpEngine } from './engine.js';
 import type { EvalOutcome, PipelineOptions } from './options.js';
-import { findPlannedStep, lastTrainingPlan, planRun, type EvalStepPlan, type RunPlan, type TrainingStepPlan } from './plan.js';
+import { findPlannedStep, lastTrainingPlan, planRun, type EvalStepPlan, type RunPlan, type TrainingStepPlan } from '../results/run-plan.js';
 import { StepOrderError } from './step-errors.js';
 import { openTask } from './task.js';
 import { finishedSummary, stepFiles, VERSION } from './train-step.js';

@@ -10,7 +10,7 @@ import { loadModelState } from '../train/checkpoint.js';
 import { prepareData } from './data-source.js';
 import { setUpEngine } from './engine.js';
 import type { PipelineOptions } from './options.js';
-import { lastTrainingPlan, planRun } from './plan.js';
+import { lastTrainingPlan, planRun } from '../results/run-plan.js';
 import { openTask } from './task.js';
 
 export interface ExportOutcome {

@@ -3,4 +3,4 @@ export type { PipelineOptions, RunOutcome, EvalOutcome, StepOutcome, PipelineOut
 export { runConfig, runStep } from './run.js';
 export { evalConfig } from './evaluate.js';
 export { prepareFromConfig, prepareDatasetByName, featureFromConfig } from './prepare.js';
-export { planRun, type RunPlan, type StepPlan } from './plan.js';
+export { planRun, type RunPlan, type StepPlan } from '../results/run-plan.js';

@@ -6,7 +6,7 @@ import { configToYaml, type Config, type StepName } from '../config/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { evalStep } from './evaluate.js';
 import type { PipelineOptions, PipelineOutcome, StepOutcome } from './options.js';
-import { dependentsOf, findPlannedStep, planRun, type RunPlan, type StepPlan, type TrainingStepPlan } from './plan.js';
+import { dependentsOf, findPlannedStep, planRun, type RunPlan, type StepPlan, type TrainingStepPlan } from '../results/run-plan.js';
 import { featureFromConfig, prepareFromConfig } from './prepare.js';
 import { trainStep } from './train-step.js';
 

@@ -27,7 +27,7 @@ import { setUpEngine } from './engine.js';
 import { buildOptimizer, scheduleOf } from './model-from-config.js';
 import { openTask } from './task.js';
 import type { PipelineOptions, RunOutcome } from './options.js';
-import type { RunPlan, TrainingStepPlan } from './plan.js';
+import type { RunPlan, TrainingStepPlan } from '../results/run-plan.js';
 import { StepOrderError } from './step-errors.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

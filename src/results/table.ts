@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { configHash, isTrainingStepConfig, loadConfig, parseConfigText, type Config, type PaperConfig } from '../config/index.js';
-import { planRun } from '../pipeline/plan.js';
+import { planRun } from './run-plan.js';
 import { readEvalResult } from './eval-result.js';
 import { MetricsTable, type MetricRow } from './metrics.js';
 import { runIdFor } from './run-dir.js';

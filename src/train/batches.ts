@@ -1,18 +1,8 @@
-// What the training loop needs from a dataset: a count and a way to build a time-major batch.
-import type { Tensor } from '../layers/tensor.js';
+// The order in which the training loop visits a dataset's samples (the batches themselves come
+// from the dataset: src/data/batch-source.ts).
 import { Rng } from '../util/rng.js';
 
-export interface Batch {
-  /** [T, N, C] time-major */
-  x: Tensor;
-  /** [N] class indices */
-  labels: Int32Array;
-}
-
-export interface BatchSource {
-  readonly count: number;
-  batch(indices: Int32Array): Batch;
-}
+export type { Batch, BatchSource } from '../data/batch-source.js';
 
 /** Sample order of one epoch: a seeded shuffle that depends only on (seed, epoch), so a resumed
  * run sees exactly the batches an uninterrupted one would. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import {
   isTrainingStepConfig, stepConfig, stepHash, stepsOf, type Config, type StepName, type TrainingStepName,
 } from '../config/index.js';
-import { runDirFor, runIdFor } from '../results/run-dir.js';
+import { runDirFor, runIdFor } from './run-dir.js';
 
 export interface TrainingStepPlan {
   kind: 'train';
