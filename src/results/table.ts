@@ -18,20 +18,8 @@ import { readSummary, type Summary } from './summary.js';
 
 export type TableMetric = PaperConfig['metric'];
 
-/** One run of a row: a seed's run directory and what it holds. */
-export interface TableRun {
-  seed: number;
-  dir: string;
-  /** finished; stopped (interrupted); stopped-nonfinite (a non-finite loss); unreadable (a damaged file). */
-  status: 'finished' | 'stopped' | 'stopped-nonfinite' | 'unreadable';
-  /** The training step the run finished with or stopped in (configs with steps only). */
-  step: string | null;
-  epochs_run: number;
-  epochs: number;
-  /** The test metric in the row's terms (accuracy, error or perplexity); null unless finished. */
-  value: number | null;
-  /** Why there is no value, or how the run stopped; "" when finished. */
-  note: string;
+/** The activity, sparsity and time figures of a run, and of a row (there: means over its runs). */
+export interface RunFigures {
   activity: number | null;
   test_activity: number | null;
   backward_sparsity: number | null;
@@ -44,8 +32,27 @@ export interface TableRun {
   total_time_s: number | null;
 }
 
-/** A row of the table (also the JSON output's objects). */
-export interface TableRow {
+/** One run of a row: a seed's run directory and what it holds. */
+export interface TableRun extends RunFigures {
+  seed: number;
+  dir: string;
+  /** finished; stopped (interrupted); stopped-nonfinite (a non-finite loss); unreadable (a damaged file). */
+  status: 'finished' | 'stopped' | 'stopped-nonfinite' | 'unreadable';
+  /** The training step the run finished with or stopped in (configs with steps only). */
+  step: string | null;
+  epochs_run: number;
+  epochs: number;
+  /** The test metric in the row's terms (accuracy, error or perplexity); null unless finished. */
+  value: number | null;
+  /** Why there is no value, or how the run stopped; "" when finished. */
+  note: string;
+}
+
+/**
+ * A row of the table (also the JSON output's objects). Its RunFigures are means over the finished
+ * runs (over the stopped ones when none finished).
+ */
+export interface TableRow extends RunFigures {
   benchmark: string;
   /** The config file as given (relative to the working directory when inside it); null for a directory of runs. */
   config: string | null;
@@ -61,17 +68,6 @@ export interface TableRow {
   n: number;
   /** value − paper_value in the metric's units (fractions for accuracy and error). */
   gap: number | null;
-  /** Means over the finished runs (over the stopped ones when none finished). */
-  activity: number | null;
-  test_activity: number | null;
-  backward_sparsity: number | null;
-  delta_x_zero: number | null;
-  delta_h_zero: number | null;
-  active_fraction: number | null;
-  backward_speedup: number | null;
-  device: string | null;
-  epoch_time_s: number | null;
-  total_time_s: number | null;
   /** finished: at least one run finished; stopped: runs exist, none finished; not run: none exists. */
   status: 'finished' | 'stopped' | 'not run';
   /** "stopped after 3/10 epochs", "seed 2: stopped after …", "" when every run finished. */

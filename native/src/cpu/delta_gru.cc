@@ -34,10 +34,8 @@ void check_dims(const Dims& d, const char* fn) { recurrent::check_dims("delta_gr
 void require(const void* p, const char* fn, const char* name) { recurrent::require("delta_gru", p, fn, name); }
 
 int steps_per_chunk(const Dims& d, const Options& o) {
-  const size_t budget = recurrent::chunk_budget(o.chunk_floats);
-  const size_t per_step = size_t(d.N) * std::max(3 * d.H, d.C);
-  const size_t s = per_step == 0 ? size_t(d.T) : budget / per_step;
-  return int(std::max<size_t>(1, std::min<size_t>(s, size_t(std::max(d.T, 1)))));
+  // The backward's per-step buffers hold [N, max(3H, C)] floats (gate and input gradients).
+  return recurrent::steps_per_chunk_of(d.T, size_t(d.N) * std::max(3 * d.H, d.C), recurrent::chunk_budget(o.chunk_floats));
 }
 
 struct CacheView {

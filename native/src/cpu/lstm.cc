@@ -30,7 +30,6 @@ namespace lstm {
 namespace {
 
 constexpr int kGates = 4;                              // i, f, g, o
-constexpr size_t kDefaultChunkFloats = size_t(1) << 22;  // 4 Mi floats = 16 MiB per gate buffer
 // Elements per thread below which waking another thread costs more than it saves (an LSTM
 // element costs five transcendental functions forward, about as much backward).
 constexpr int64_t kForwardGrain = 2048;
@@ -51,10 +50,7 @@ void check_ctx(const Context& ctx, const char* fn) {
 
 // Steps per time chunk whose [steps, N, 4H] buffer fits the budget: at least one, at most T.
 int steps_per_chunk(const Dims& d, const Options& o) {
-  const size_t budget = o.chunk_floats > 0 ? o.chunk_floats : kDefaultChunkFloats;
-  const size_t per_step = size_t(d.N) * kGates * d.H;
-  const size_t s = per_step == 0 ? size_t(d.T) : budget / per_step;
-  return int(std::max<size_t>(1, std::min<size_t>(s, size_t(std::max(d.T, 1)))));
+  return recurrent::steps_per_chunk_of(d.T, size_t(d.N) * kGates * d.H, recurrent::chunk_budget(o.chunk_floats));
 }
 
 // One step for row segment [j0, j1). a: the row's pre-activations without biases (W x + U h),

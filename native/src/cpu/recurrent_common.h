@@ -43,12 +43,15 @@ inline Workspace& workspace_of(const Context& ctx, const char* layer) {
 // A layer's chunk budget in floats per scratch buffer: the caller's, or 4 Mi (16 MiB).
 inline size_t chunk_budget(size_t requested) { return requested > 0 ? requested : size_t(1) << 22; }
 
-// Steps per time chunk whose [steps, N, 3H] scratch fits `budget` floats: at least one, at most T.
-inline int steps_per_chunk(int T, int N, int H, size_t budget) {
-  const size_t per_step = size_t(N) * 3 * H;
+// Steps per time chunk whose per-step scratch (`per_step` floats) fits `budget` floats: at least
+// one, at most T.
+inline int steps_per_chunk_of(int T, size_t per_step, size_t budget) {
   const size_t s = per_step == 0 ? size_t(T) : budget / per_step;
   return int(std::max<size_t>(1, std::min<size_t>(s, size_t(std::max(T, 1)))));
 }
+
+// Steps per time chunk whose [steps, N, 3H] scratch fits `budget` floats.
+inline int steps_per_chunk(int T, int N, int H, size_t budget) { return steps_per_chunk_of(T, size_t(N) * 3 * H, budget); }
 
 // Runs fn(row, j0, j1) over the [rows, H] index space split into contiguous chunks; rows and
 // columns are flattened so a single long row (N = 1) still spreads over the threads.
