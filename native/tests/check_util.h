@@ -1,6 +1,7 @@
-// What the standalone float64-reference checks (gru_check, lstm_check, egru_check) share: the
-// pass/fail counters with expect() and the summary line, a reproducible RNG, float-representable
-// random tensors, the float32 conversion and error measures, central-difference probing, the
+// What the standalone float64-reference checks (gru_check, lstm_check, egru_check, delta_gru_check,
+// delta_lstm_check) share: the pass/fail counters with expect() and the summary line, a
+// reproducible RNG, float-representable random tensors (and fixed-point grid ones with a float64
+// quantizer), the float32 conversion and error measures, central-difference probing, the
 // gradient presets of the accumulation checks, and the sweep over GEMM kernels × thread counts ×
 // time-chunk sizes. Each check keeps its own reference maths (forward pass, BPTT, loss), its
 // problems and its tolerances.
@@ -86,6 +87,31 @@ inline Vec random_vec(Rng& rng, size_t n, double a) {
 }
 
 inline FVec to_f(const Vec& v) { return FVec(v.begin(), v.end()); }
+
+// ---- fixed point in float64 (the quantised references) -----------------------------------
+
+// Q(qi.qf)(x) in float64: round half to even (nearbyint in the default rounding mode) of x·2^qf,
+// clamped to [−2^(qi+qf−1), 2^(qi+qf−1) − 1], over 2^qf — fixed_point.h's Quantize, written
+// again so a reference does not share the engine's code.
+inline double quantize(double x, int qi, int qf) {
+  const double power = std::ldexp(1.0, qf), clip = std::ldexp(1.0, qi + qf - 1);
+  return std::min(std::max(std::nearbyint(x * power), -clip), clip - 1.0) / power;
+}
+
+// 1 where quantize's clamp does not saturate (its straight-through gradient), else 0.
+inline double pass_through(double x, int qi, int qf) {
+  const double v = std::nearbyint(x * std::ldexp(1.0, qf)), clip = std::ldexp(1.0, qi + qf - 1);
+  return v >= -clip && v <= clip - 1.0 ? 1.0 : 0.0;
+}
+
+// n values k·2^-qf with k uniform in [−⌊a·2^qf⌋, ⌊a·2^qf⌋] (weights on a fixed-point grid, so
+// the products and sums of a quantised forward are exact in float32 as in float64).
+inline Vec grid_vec(Rng& rng, size_t n, double a, int qf) {
+  const int64_t k = int64_t(std::floor(a * std::ldexp(1.0, qf)));
+  Vec v(n);
+  for (auto& e : v) e = std::ldexp(double(int64_t(rng.next() % uint64_t(2 * k + 1)) - k), -qf);
+  return v;
+}
 
 // ---- comparing -----------------------------------------------------------------------------
 

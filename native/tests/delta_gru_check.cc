@@ -3,7 +3,11 @@
 // finite differences with the threshold masks fixed, then the float32 engine against it, with
 // Θ = 0 (where the layer is the GRU: also compared with evnn::gru) and Θ > 0 (ties |Δ| = Θ on
 // an exact grid must be kept), for every GEMM kernel, thread count and time-chunk size; the
-// zero counts and MACs, gradient accumulation (+=), and 1 vs 2 threads bitwise.
+// zero counts and MACs, gradient accumulation (+=), and 1 vs 2 threads bitwise. Quantisation:
+// fixed_point's Quantize/PassThrough on hand values; qw in training (the memory starts Q_w of
+// the bias sums, their gradient straight through, zero where saturated; finite differences with
+// the quantised offsets held); qa inference bit-exact against a float64 quantised reference
+// (weights on the weight grid, so every sum is exact), and qa with a cache refused.
 // Exit status 0 only when every check passes.
 #include <algorithm>
 #include <cmath>
@@ -15,18 +19,26 @@
 #include "check_util.h"
 #include "evnn/context.h"
 #include "evnn/delta_gru.h"
+#include "evnn/fixed_point.h"
 #include "evnn/gemm.h"
 #include "evnn/gru.h"
 #include "evnn/parallel.h"
 
 using namespace evnn::check;
+using evnn::fixed_point::Format;
 
 namespace {
+
+struct Quant {
+  bool qa = false, qw = false;
+  Format a{3, 5}, n{2, 6}, w{1, 7};
+};
 
 struct Problem {
   evnn::delta_gru::Dims d;
   Vec w_ih, w_hh, b_ih, b_hh, x, dy;
   double theta_x = 0, theta_h = 0;
+  Quant q;
 };
 
 // x on the grid k/16 in [-1, 1] (exact in float, so Δx and the ties |Δx| = Θx = 0.25 are exact),
@@ -51,44 +63,74 @@ Problem make_problem(int T, int N, int C, int H, double tx, double th, uint64_t 
   return p;
 }
 
+// A problem for qa: weights and biases on the weight grid (2^-7), x anywhere in [-5, 5] (so its
+// quantisation rounds and saturates) with repeats.
+Problem make_quantised_problem(int T, int N, int C, int H, double tx, double th, uint64_t seed, const Quant& q) {
+  Problem p = make_problem(T, N, C, H, tx, th, seed);
+  Rng rng(seed + 1000);
+  const double k = std::min(0.99, 2.0 / std::sqrt(double(std::max(H, 1))));
+  p.w_ih = grid_vec(rng, p.w_ih.size(), k, q.w.qf);
+  p.w_hh = grid_vec(rng, p.w_hh.size(), k, q.w.qf);
+  p.b_ih = grid_vec(rng, p.b_ih.size(), 0.6, q.w.qf);
+  p.b_hh = grid_vec(rng, p.b_hh.size(), 0.6, q.w.qf);
+  for (size_t i = 0; i < p.x.size(); ++i) {
+    const size_t prev = i >= size_t(N) * C ? i - size_t(N) * C : i;
+    p.x[i] = prev != i && rng.u01() < 0.3 ? p.x[prev] : double(float(rng.uniform(5.0)));
+  }
+  p.q = q;
+  return p;
+}
+
 // ---- float64 reference --------------------------------------------------------------------
 
 double sigm(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+double Q(double v, const Format& f) { return quantize(v, f.qi, f.qf); }
 
 struct RefOut {
   Vec y, r, z, n, hn;       // [T,N,H]
   Vec xhat, mx, hhat, mh;   // [T,N,C] x2, [T,N,H] x2 (after step t's update; masks 0/1)
+  Vec s;                    // the memory starts' bias sums [4H]: b_ir + b_hr, b_iz + b_hz, b_in, b_hn
   int64_t dx_zeros = 0, dh_zeros = 0, nz = 0;
 };
 
 // With `masks` (mx, mh of an earlier run) the threshold decisions are those, held fixed (for
-// finite differences, and to follow the float32 engine's decisions); else from Θ.
+// finite differences, and to follow the float32 engine's decisions); else from Θ. Under qw, when
+// `masks` also carries its bias sums s0, the memory start is Q_w(s0) + (s − s0) where Q_w(s0)
+// does not saturate, else Q_w(s0): the straight-through linearisation whose derivative the
+// backward's bias gradient is (held for finite differences); else Q_w(s).
 RefOut ref_forward(const Problem& p, const RefOut* masks = nullptr) {
   const int T = p.d.T, N = p.d.N, C = p.d.C, H = p.d.H;
+  const Quant& q = p.q;
   RefOut o;
   const size_t TNH = size_t(T) * N * H, TNC = size_t(T) * N * C;
   o.y.assign(TNH, 0);
   o.r = o.z = o.n = o.hn = o.hhat = o.mh = o.y;
   o.xhat.assign(TNC, 0);
   o.mx = o.xhat;
-  Vec xh(size_t(N) * C, 0.0), hh(size_t(N) * H, 0.0), M(size_t(N) * 4 * H);
-  for (int b = 0; b < N; ++b)
-    for (int j = 0; j < H; ++j) {
-      double* m = &M[size_t(b) * 4 * H];
-      m[j] = p.b_ih[j] + p.b_hh[j];
-      m[H + j] = p.b_ih[H + j] + p.b_hh[H + j];
-      m[2 * H + j] = p.b_ih[2 * H + j];
-      m[3 * H + j] = p.b_hh[2 * H + j];
-    }
+  Vec xh(size_t(N) * C, 0.0), hh(size_t(N) * H, 0.0), M(size_t(N) * 4 * H), start(size_t(4) * H);
+  o.s.assign(size_t(4) * H, 0);
+  for (int j = 0; j < 2 * H; ++j) o.s[j] = p.b_ih[j] + p.b_hh[j];
+  for (int j = 0; j < H; ++j) o.s[2 * H + j] = p.b_ih[2 * H + j], o.s[3 * H + j] = p.b_hh[2 * H + j];
+  for (int k = 0; k < 4 * H; ++k) {
+    if (!q.qw) start[k] = o.s[k];
+    else if (!masks || masks->s.empty()) start[k] = Q(o.s[k], q.w);
+    else start[k] = Q(masks->s[k], q.w) + pass_through(masks->s[k], q.w.qi, q.w.qf) * (o.s[k] - masks->s[k]);
+  }
+  // qa quantises M_hn's start once more, in the activation format (as the reference does)
+  if (q.qa)
+    for (int j = 0; j < H; ++j) start[3 * H + j] = Q(start[3 * H + j], q.a);
+  for (int b = 0; b < N; ++b) std::copy(start.begin(), start.end(), M.begin() + size_t(b) * 4 * H);
+  const double thx = q.qa ? Q(p.theta_x, q.a) : p.theta_x, thh = q.qa ? Q(p.theta_h, q.a) : p.theta_h;
   for (int t = 0; t < T; ++t)
     for (int b = 0; b < N; ++b) {
       Vec dxv(C), dhv(H);
       for (int c = 0; c < C; ++c) {
         const size_t i = (size_t(t) * N + b) * C + c;
-        const double dl = p.x[i] - xh[size_t(b) * C + c];
-        const bool keep = masks ? masks->mx[i] != 0 : std::fabs(dl) >= p.theta_x;
+        const double xv = q.qa ? Q(p.x[i], q.a) : p.x[i];
+        const double dl = xv - xh[size_t(b) * C + c];
+        const bool keep = masks ? masks->mx[i] != 0 : std::fabs(dl) >= thx;
         dxv[c] = keep ? dl : 0.0;
-        if (keep) xh[size_t(b) * C + c] = p.x[i];
+        if (keep) xh[size_t(b) * C + c] = xv;
         o.mx[i] = keep, o.xhat[i] = xh[size_t(b) * C + c];
         if (dxv[c] == 0.0) ++o.dx_zeros; else ++o.nz;
       }
@@ -96,7 +138,7 @@ RefOut ref_forward(const Problem& p, const RefOut* masks = nullptr) {
         const size_t i = (size_t(t) * N + b) * H + k;
         const double hp = t > 0 ? o.y[(size_t(t - 1) * N + b) * H + k] : 0.0;
         const double dl = hp - hh[size_t(b) * H + k];
-        const bool keep = masks ? masks->mh[i] != 0 : std::fabs(dl) >= p.theta_h;
+        const bool keep = masks ? masks->mh[i] != 0 : std::fabs(dl) >= thh;
         dhv[k] = keep ? dl : 0.0;
         if (keep) hh[size_t(b) * H + k] = hp;
         o.mh[i] = keep, o.hhat[i] = hh[size_t(b) * H + k];
@@ -113,6 +155,14 @@ RefOut ref_forward(const Problem& p, const RefOut* masks = nullptr) {
       for (int j = 0; j < H; ++j) {
         const size_t i = (size_t(t) * N + b) * H + j;
         const double hp = t > 0 ? o.y[(size_t(t - 1) * N + b) * H + j] : 0.0;
+        if (q.qa) {  // the reference's quantisation points (see delta_gru.cc)
+          const double r = Q(sigm(Q(m[j], q.a)), q.n), z = Q(sigm(Q(m[H + j], q.a)), q.n);
+          const double hn = Q(m[3 * H + j], q.a);
+          const double n = Q(std::tanh(Q(m[2 * H + j] + r * hn, q.a)), q.n);
+          o.y[i] = Q(Q((1 - z) * n, q.a) + Q(z * hp, q.a), q.a);
+          o.r[i] = r, o.z[i] = z, o.n[i] = n, o.hn[i] = hn;
+          continue;
+        }
         const double r = sigm(m[j]), z = sigm(m[H + j]), n = std::tanh(m[2 * H + j] + r * m[3 * H + j]);
         o.y[i] = (1 - z) * n + z * hp;
         o.r[i] = r, o.z[i] = z, o.n[i] = n, o.hn[i] = m[3 * H + j];
@@ -174,6 +224,11 @@ RefGrads ref_backward(const Problem& p, const RefOut& o) {
     }
     dh = dprev;
   }
+  if (p.q.qw) {  // each start is Q_w of its sum: straight through, zero where saturated
+    auto pt = [&](int k) { return pass_through(o.s[k], p.q.w.qi, p.q.w.qf); };
+    for (int j = 0; j < 2 * H; ++j) g.db_ih[j] *= pt(j), g.db_hh[j] *= pt(j);
+    for (int j = 0; j < H; ++j) g.db_ih[2 * H + j] *= pt(2 * H + j), g.db_hh[2 * H + j] *= pt(3 * H + j);
+  }
   return g;
 }
 
@@ -203,7 +258,7 @@ struct EngineOut {
 
 struct RunOpts {
   size_t chunk_floats = 0;
-  bool want_dx = true;
+  bool want_dx = true, training = true;  // training = false: the inference forward only
   int backward_calls = 1;
   const FVec* preset = nullptr;
 };
@@ -211,6 +266,7 @@ struct RunOpts {
 evnn::delta_gru::Options options_of(const Problem& p, size_t chunk) {
   evnn::delta_gru::Options o;
   o.theta_x = float(p.theta_x), o.theta_h = float(p.theta_h), o.chunk_floats = chunk;
+  o.qa = p.q.qa, o.qw = p.q.qw, o.activation = p.q.a, o.nonlinear = p.q.n, o.weight = p.q.w;
   return o;
 }
 
@@ -223,11 +279,12 @@ EngineOut run_engine(const Problem& p, const RunOpts& ro = RunOpts()) {
   const evnn::delta_gru::Options opt = options_of(p, ro.chunk_floats);
   EngineOut o;
   const size_t ysz = size_t(d.T) * d.N * d.H, G = size_t(3) * d.H;
-  o.y.assign(ysz, NAN);
   o.y_infer.assign(ysz, NAN);
+  evnn::delta_gru::Forward(ctx, d, w, opt, x.data(), o.y_infer.data(), nullptr, &o.st_infer);
+  if (!ro.training) return o;
+  o.y.assign(ysz, NAN);
   o.cache.assign(evnn::delta_gru::CacheSize(d), NAN);
   evnn::delta_gru::Forward(ctx, d, w, opt, x.data(), o.y.data(), o.cache.data(), &o.st);
-  evnn::delta_gru::Forward(ctx, d, w, opt, x.data(), o.y_infer.data(), nullptr, &o.st_infer);
   o.dx.assign(size_t(d.T) * d.N * d.C, NAN);
   preset_grad(o.dw_ih, G * d.C, 0, ro.preset);
   preset_grad(o.dw_hh, G * d.H, 1, ro.preset);
@@ -315,9 +372,96 @@ double compare_with_gru(const Problem& p, const std::string& tag) {
   return e;
 }
 
+// qa: the engine's inference forward against the float64 quantised reference, exactly. The
+// weights are on the weight grid and every activation on its grid, so each product and sum is
+// exact in float32; the only inexact steps are σ and tanh, evaluated on the activation grid
+// (a fixed, finite set of inputs) and then rounded to the coarser nonlinear grid.
+void compare_quantised(const Problem& p, const std::string& tag) {
+  RunOpts ro;
+  ro.training = false;
+  const EngineOut eo = run_engine(p, ro);
+  const RefOut r = ref_forward(p);
+  const double e = scaled_err(eo.y_infer, r.y);
+  expect(e == 0, tag + ": y equals the quantised reference exactly (err " + std::to_string(e) + ")");
+  const double step = std::ldexp(1.0, -p.q.a.qf), lo = -std::ldexp(1.0, p.q.a.qi - 1), hi = -lo - step;
+  bool grid = true;
+  for (float v : eo.y_infer) grid = grid && v >= lo && v <= hi && std::nearbyint(double(v) / step) * step == v;
+  expect(grid, tag + ": y on the activation grid and in range");
+  expect(eo.st_infer.dx_zeros == r.dx_zeros && eo.st_infer.dh_zeros == r.dh_zeros &&
+             eo.st_infer.macs == double(r.nz) * 3 * p.d.H,
+         tag + ": zero counts and MACs equal the quantised reference's");
+}
+
+// fixed_point.h on hand values: Quantize (round half to even, saturation), PassThrough and the
+// array forms.
+void check_fixed_point() {
+  using evnn::fixed_point::Quantize;
+  using evnn::fixed_point::PassThrough;
+  const Format q35{3, 5};
+  struct Case {
+    float x, q;
+  };
+  const Case cases[] = {
+      {0.1f, 0.09375f},        // 3.2 LSBs → 3
+      {-0.1f, -0.09375f},
+      {0.3f, 0.3125f},         // 9.6 → 10
+      {0.015625f, 0.0f},       // 0.5 LSB: tie to even 0
+      {0.046875f, 0.0625f},    // 1.5 → 2
+      {0.078125f, 0.0625f},    // 2.5 → 2
+      {-0.046875f, -0.0625f},  // −1.5 → −2
+      {-0.078125f, -0.0625f},  // −2.5 → −2
+      {3.96875f, 3.96875f},    // the largest value, 127 LSBs
+      {3.98f, 3.96875f},       // 127.36 → 127
+      {3.99f, 3.96875f},       // 127.68 → 128, clamped to 127
+      {100.0f, 3.96875f},
+      {-4.0f, -4.0f},          // the smallest, −128 LSBs
+      {-4.01f, -4.0f},
+      {-100.0f, -4.0f},
+      {0.0f, 0.0f},
+  };
+  bool ok = true;
+  for (const Case& c : cases) {
+    const float v = Quantize(c.x, q35, true);
+    if (v != c.q) ok = false, std::printf("  Q3.5(%.9g) = %.9g, expected %.9g\n", c.x, v, c.q);
+  }
+  expect(ok, "Quantize Q3.5 hand values (rounding half to even, saturation at 3.96875 and -4)");
+  expect(Quantize(0.1f, q35, false) == 0.1f, "Quantize off returns x");
+  expect(Quantize(0.7f, Format{1, 7}, true) == 0.703125f && Quantize(1.5f, Format{1, 7}, true) == 0.9921875f &&
+             Quantize(-1.5f, Format{1, 7}, true) == -1.0f,
+         "Quantize Q1.7 hand values (0.7 → 90/128, saturation at 127/128 and -1)");
+  expect(Quantize(0.5f, Format{2, 6}, true) == 0.5f && Quantize(0.99f, Format{2, 6}, true) == 0.984375f && Quantize(0.995f, Format{2, 6}, true) == 1.0f &&
+             Quantize(1.99f, Format{2, 6}, true) == 1.984375f,
+         "Quantize Q2.6 hand values (a sigmoid output of 0.995 rounds up to 1)");
+  const float pt_x[] = {3.96875f, 3.98f, 3.99f, -4.0f, -4.01f, -4.02f, 0.1f, 100.0f};
+  const float pt_want[] = {1, 1, 0, 1, 1, 0, 1, 0};
+  bool pt_ok = true;
+  for (size_t i = 0; i < 8; ++i) pt_ok = pt_ok && PassThrough(pt_x[i], q35) == pt_want[i];
+  expect(pt_ok, "PassThrough Q3.5: 1 unless the rounded value is clamped");
+  FVec v(pt_x, pt_x + 8), dv(8, 2.0f);
+  dv[5] = INFINITY;  // saturated: an exact zero even for a non-finite gradient
+  evnn::fixed_point::PassThroughGrad(v.data(), dv.data(), v.size(), q35);
+  bool g_ok = true;
+  for (size_t i = 0; i < 8; ++i) g_ok = g_ok && dv[i] == 2.0f * pt_want[i];
+  expect(g_ok, "PassThroughGrad keeps dx where not saturated, zeroes it elsewhere");
+  evnn::fixed_point::QuantizeInPlace(v.data(), v.size(), q35);
+  bool in_ok = true;
+  for (size_t i = 0; i < 8; ++i) in_ok = in_ok && v[i] == Quantize(pt_x[i], q35, true);
+  expect(in_ok, "QuantizeInPlace equals Quantize");
+  // Against the float64 quantizer of the references, on every float32 of a fine sweep.
+  bool sweep = true;
+  for (int i = -40000; i <= 40000; ++i) {
+    const float x = float(i) / 8192.0f;
+    sweep = sweep && double(Quantize(x, q35, true)) == quantize(double(x), 3, 5) &&
+            double(PassThrough(x, q35)) == pass_through(double(x), 3, 5);
+  }
+  expect(sweep, "Quantize/PassThrough equal the float64 quantizer on a sweep of [-4.9, 4.9] (ties included)");
+}
+
 }  // namespace
 
 int main() {
+  check_fixed_point();
+
   struct Shape {
     int T, N, C, H;
   };
@@ -334,7 +478,10 @@ int main() {
       for (const auto& th : thetas) worst = std::max(worst, fd_check(make_problem(s.T, s.N, s.C, s.H, th[0], th[1], seed), seed * 7)), ++seed;
     }
     worst = std::max(worst, fd_check(make_problem(6, 2, 3, 5, 0.25, 0.1, 77, 6.0), 78));  // saturated
-    expect_fd_agrees(worst, " (masks held)");
+    Problem pw = make_problem(6, 2, 3, 5, 0.25, 0.1, 79, 3.0);  // qw: sums beyond Q_w's range saturate
+    pw.q.qw = true;
+    worst = std::max(worst, fd_check(pw, 80));
+    expect_fd_agrees(worst, " (masks and quantised bias offsets held)");
   }
 
   // 1b. The reference at Θ = 0 keeps every entry, and has fewer nonzeros at Θ > 0.
@@ -396,6 +543,23 @@ int main() {
                   "zero Δx %.3f, Δh %.3f, both %.3f, MACs %.3g of %.3g\n",
                   kn.c_str(), e, eo.st.zero_dx, eo.st.zero_dh, eo.st.zero_both, eo.st.macs, eo.st.macs_dense);
     }
+    // qw in training: the memory starts Q_w of the bias sums, some saturating.
+    {
+      double e = 0;
+      int64_t saturated = 0;
+      uint64_t seed = 500;
+      for (const Shape& s : {Shape{5, 2, 7, 3}, Shape{7, 4, 9, 11}, Shape{3, 5, 17, 33}}) {
+        Problem p = make_problem(s.T, s.N, s.C, s.H, 0.25, 0.05, seed++, 3.0);
+        p.q.qw = true;
+        for (double v : ref_forward(p).s) saturated += pass_through(v, 1, 7) == 0;
+        RunOpts ro;
+        ro.chunk_floats = size_t(2) * s.N * std::max(3 * s.H, s.C);
+        e = std::max(e, compare(p, kn + " qw T=" + std::to_string(s.T) + " H=" + std::to_string(s.H), ro));
+      }
+      expect(saturated > 0, kn + " qw: some bias sums saturate");
+      std::printf("qw engine vs reference [%s]: max scaled err %.2e (%lld saturated sums)\n", kn.c_str(), e,
+                  static_cast<long long>(saturated));
+    }
     // 4. Accumulation.
     {
       const Problem p = make_problem(6, 3, 7, 10, 0.25, 0.1, 907);
@@ -442,6 +606,38 @@ int main() {
         std::printf("%s: %s\n", what.c_str(), same ? "bitwise equal" : "DIFFER");
       }
     }
+  }
+
+  // 5b. qa: bit-exact inference against the quantised reference, on 1..3 threads; refused with a cache.
+  {
+    Quant q;
+    q.qa = q.qw = true;
+    Quant wide = q;  // the reference's own defaults: Q8.8 activations, Q2.4 gates
+    wide.a = {8, 8}, wide.n = {2, 4};
+    for (int threads : {1, 2, 3}) {
+      evnn::set_num_threads(threads);
+      uint64_t seed = 600;
+      for (const Shape& s : shapes)
+        for (const auto& th : {std::pair<double, double>{0, 0}, {0.1, 0.05}, {0.3, 0.2}}) {
+          const std::string tag = "qa threads=" + std::to_string(threads) + " T=" + std::to_string(s.T) + " N=" +
+                                  std::to_string(s.N) + " H=" + std::to_string(s.H) + " thx=" + std::to_string(th.first);
+          compare_quantised(make_quantised_problem(s.T, s.N, s.C, s.H, th.first, th.second, seed, q), tag);
+          compare_quantised(make_quantised_problem(s.T, s.N, s.C, s.H, th.first, th.second, seed + 50, wide), tag + " Q8.8/Q2.4");
+          Quant aonly = q;  // qa without qw: M_hn's start is still quantised (activation format)
+          aonly.qw = false;
+          compare_quantised(make_quantised_problem(s.T, s.N, s.C, s.H, th.first, th.second, seed + 90, aonly), tag + " qa only");
+          ++seed;
+        }
+    }
+    evnn::set_num_threads(2);
+    // Q(Θ) decides: Θx = 0.1 quantises to 0.09375, which keeps |Δx| = 0.09375 exactly.
+    Problem p = make_quantised_problem(2, 1, 1, 1, 0.1, 0.0, 640, q);
+    p.x = {0.5, 0.59375};
+    const RefOut r = ref_forward(p);
+    expect(r.mx[1] == 1 && r.xhat[1] == 0.59375, "qa reference: |Δx| = Q(Θx) = 0.09375 is kept and updates x̂");
+    compare_quantised(p, "qa tie at Q(Θx)");
+    const Problem pq = make_quantised_problem(3, 2, 4, 5, 0.1, 0.1, 641, q);
+    expect_throws([&] { run_engine(pq); }, "inference only", "qa with a cache");
   }
 
   // 6. T = 0: gradients untouched.

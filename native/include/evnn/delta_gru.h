@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "evnn/context.h"
+#include "evnn/fixed_point.h"
 
 namespace evnn {
 namespace delta_gru {
@@ -38,6 +39,21 @@ struct Options {
   // Backward processes time in chunks whose scratch ([steps, N, max(3H, C)] floats per buffer)
   // stays under this many floats (0 = 4 Mi). Tests lower it.
   size_t chunk_floats = 0;
+  // Hardware emulation (the reference's quantisation options; off by default).
+  // qa: fixed-point activations, inference only (Forward throws std::invalid_argument when a cache
+  // is passed with it on): x, the thresholds, the pre-activations, the sigmoid/tanh outputs (in
+  // `nonlinear`), the products (1 − z) ⊙ n and z ⊙ h, h, and (as the reference) M_hn's start are
+  // quantised; the full list is in src/cpu/delta_gru.cc's header. With qa the thresholds are
+  // quantised (Q(Θ)) for both the zeroing and the memory update (the reference updates x̂ with the
+  // unquantised Θ; evnn keeps one threshold so x̂ is exactly the last value passed on).
+  bool qa = false;
+  fixed_point::Format activation{3, 5};  // aqi.aqf
+  fixed_point::Format nonlinear{2, 6};   // nqi.nqf
+  // qw: the delta memories start at the weight-quantised bias sums Q(b_ir + b_hr), ... (training
+  // and inference; the backward's bias gradient passes through Q straight-through, zero where it
+  // saturates). The weights themselves are quantised by the training loop after each epoch.
+  bool qw = false;
+  fixed_point::Format weight{1, 7};  // wqi.wqf
 };
 
 struct Grads {  // accumulated (+=) by Backward

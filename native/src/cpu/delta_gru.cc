@@ -5,12 +5,25 @@
 // one GEMM per step for dL/dĥ, a mask recursion that routes it to h_{t'-1} of the last update,
 // and per time chunk a few large GEMMs for dW_ih, dW_hh and dL/dx̂, routed to x likewise.
 // Every output element is summed in an order that does not depend on the thread split.
+//
+// Quantisation (Options::qa / qw), with Q_a, Q_n, Q_w the activation, nonlinear and weight
+// formats of fixed_point.h — where the reference's DeltaGRU quantises:
+//   qw (training and inference): the memory starts Q_w(b_ir + b_hr), Q_w(b_iz + b_hz), Q_w(b_in),
+//      Q_w(b_hn); backward multiplies each bias gradient by PassThrough of its sum (zero where
+//      Q_w saturates);
+//   qa (inference only):  x_t ← Q_a(x_t) before its delta; Θx, Θh ← Q_a(Θ) (for the zeroing and
+//      for the memory update alike); M_hn's start once more Q_a (the reference quantises that
+//      memory's initial state in the activation format, the others not); pre-activations
+//      Q_a(M_r), Q_a(M_z), Q_a(M_hn) and Q_a(M_xn + r ⊙ Q_a(M_hn)); the gates r, z = Q_n(σ(·)),
+//      n = Q_n(tanh(·)); the two products Q_a((1 − z) ⊙ n) and Q_a(z ⊙ h_{t-1}); h_t = Q_a(their
+//      sum). The memories themselves accumulate unquantised, as the reference's.
 #include "evnn/delta_gru.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "column_sums.h"
@@ -28,6 +41,7 @@ constexpr int kGates = 4;  // cache gates row: r, z, n, M_hn
 constexpr int64_t kPointGrain = 4096;
 constexpr int64_t kEventGrain = 1024;
 
+using fixed_point::Quantize;
 using recurrent::for_each_segment;
 
 void check_dims(const Dims& d, const char* fn) { recurrent::check_dims("delta_gru", fn, d.T, d.N, d.C, d.H); }
@@ -48,15 +62,19 @@ CacheView view(const Dims& d, float* c) {
 
 // Δ of one row of width W against the memory `hat`, thresholded; updates hat where kept,
 // writes the mask (1/0), appends the nonzero entries to (idx, val) and returns their count.
+// With kQuant the incoming values are first quantised to `q` (qa's x).
+template <bool kQuant>
 inline int delta_row(int W, float theta, const float* __restrict v, float* __restrict hat,
-                     float* __restrict mask, int32_t* __restrict idx, float* __restrict val) {
+                     float* __restrict mask, int32_t* __restrict idx, float* __restrict val,
+                     const fixed_point::Format& q) {
   int nnz = 0;
   for (int c = 0; c < W; ++c) {
-    const float dlt = v[c] - hat[c];
+    const float vc = kQuant ? Quantize(v[c], q, true) : v[c];
+    const float dlt = vc - hat[c];
     const bool keep = std::fabs(dlt) >= theta;
     mask[c] = keep ? 1.0f : 0.0f;
     if (keep) {
-      hat[c] = v[c];
+      hat[c] = vc;
       if (dlt != 0.0f) {
         idx[nnz] = c;
         val[nnz] = dlt;
@@ -67,6 +85,26 @@ inline int delta_row(int W, float theta, const float* __restrict v, float* __res
   return nnz;
 }
 
+// dst [cols, rows] = src [rows, cols]^T, kRows source rows at a time: for each column those rows
+// fill kRows consecutive floats of dst (a whole cache line), and the source is read as kRows
+// sequential streams. (A plain transpose, or square tiles, writes or reads at a power-of-two
+// stride — 4H floats — whose lines all map to the same few L1 sets: it cost more than a sparse
+// forward's products.) Row blocks split over threads; each element written once.
+inline void transpose(const float* __restrict src, int rows, int cols, float* __restrict dst) {
+  constexpr int kRows = 16;
+  const int64_t blocks = (rows + kRows - 1) / kRows;
+  const int64_t grain = std::max<int64_t>(1, 65536 / (int64_t(kRows) * std::max(cols, 1)));
+  parallel_for(0, blocks, grain, [&](int64_t b, int64_t e) {
+    for (int64_t blk = b; blk < e; ++blk) {
+      const int r0 = int(blk) * kRows, r1 = std::min(rows, r0 + kRows);
+      for (int c = 0; c < cols; ++c) {
+        float* __restrict out = dst + size_t(c) * rows;
+        for (int r = r0; r < r1; ++r) out[r] = src[size_t(r) * cols + c];
+      }
+    }
+  });
+}
+
 // dst[j] (j in [j0, j1)) += Σ_e val[e] · Bt[idx[e], col0 + j], events in list order.
 inline void event_accumulate(int j0, int j1, int nnz, const int32_t* idx, const float* val,
                              const float* Bt, int ldb, int col0, float* __restrict dst) {
@@ -74,6 +112,20 @@ inline void event_accumulate(int j0, int j1, int nnz, const int32_t* idx, const 
     const float v = val[e];
     const float* __restrict brow = Bt + size_t(idx[e]) * ldb + col0;
     for (int j = j0; j < j1; ++j) dst[j] += v * brow[j];
+  }
+}
+
+// One step's gates for row segment [j0, j1) with qa's quantisation points (never cached):
+// m the row's memories (M_r, M_z, M_xn, M_hn), hp the row's h_{t-1}, h its output.
+inline void gates_segment_quantised(int H, int j0, int j1, const Options& o, const float* __restrict m,
+                                    const float* __restrict hp, float* __restrict h) {
+  const fixed_point::Format a = o.activation, nl = o.nonlinear;
+  for (int j = j0; j < j1; ++j) {
+    const float r = Quantize(vmath::sigmoid(Quantize(m[j], a, true)), nl, true);
+    const float z = Quantize(vmath::sigmoid(Quantize(m[H + j], a, true)), nl, true);
+    const float hn = Quantize(m[3 * H + j], a, true);
+    const float nn = Quantize(vmath::tanh(Quantize(m[2 * H + j] + r * hn, a, true)), nl, true);
+    h[j] = Quantize(Quantize((1.0f - z) * nn, a, true) + Quantize(z * hp[j], a, true), a, true);
   }
 }
 
@@ -87,6 +139,10 @@ size_t CacheSize(const Dims& d) {
 void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const float* x,
              float* y, float* cache, Stats* stats) {
   check_dims(d, "Forward");
+  if (o.qa && cache) {
+    throw std::invalid_argument("evnn::delta_gru::Forward: qa (quantised activations) is inference only; "
+                                "cache must be null");
+  }
   const int T = d.T, N = d.N, C = d.C, H = d.H, G = 3 * H, M4 = 4 * H;
   if (stats) *stats = Stats();
   if (T == 0 || N == 0 || H == 0) return;
@@ -100,12 +156,10 @@ void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options&
   Workspace& ws = recurrent::workspace_of(ctx, "delta_gru");
   Workspace::Scope scope(ws);
   const size_t NC = size_t(N) * C, NH = size_t(N) * H;
-  float* Wt = ws.Floats(size_t(C) * G);  // w_ih^T [C, 3H]
-  float* Ut = ws.Floats(size_t(H) * G);  // w_hh^T [H, 3H]
-  for (int g = 0; g < G; ++g) {
-    for (int c = 0; c < C; ++c) Wt[size_t(c) * G + g] = w.w_ih[size_t(g) * C + c];
-    for (int k = 0; k < H; ++k) Ut[size_t(k) * G + g] = w.w_hh[size_t(g) * H + k];
-  }
+  float* Wt = ws.Floats(std::max<size_t>(size_t(C) * G, 1));  // w_ih^T [C, 3H]
+  float* Ut = ws.Floats(size_t(H) * G);                       // w_hh^T [H, 3H]
+  if (C > 0) transpose(w.w_ih, G, C, Wt);
+  transpose(w.w_hh, G, H, Ut);
   float* xhat = ws.Zeros(std::max<size_t>(NC, 1));
   float* hhat = ws.Zeros(NH);
   float* mxs = ws.Floats(std::max<size_t>(NC, 1));  // masks when there is no cache
@@ -118,11 +172,14 @@ void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options&
   float* hval = ws.Floats(NH);
   std::vector<int> xnnz(N), hnnz(N);
   std::vector<int64_t> xz(N), hz(N);
-  for (int n = 0; n < N; ++n) {
-    float* m = mem + size_t(n) * M4;
-    for (int j = 0; j < 2 * H; ++j) m[j] = w.b_ih[j] + w.b_hh[j];
-    for (int j = 0; j < H; ++j) m[2 * H + j] = w.b_ih[2 * H + j], m[3 * H + j] = w.b_hh[2 * H + j];
+  for (int j = 0; j < 2 * H; ++j) mem[j] = Quantize(w.b_ih[j] + w.b_hh[j], o.weight, o.qw);
+  for (int j = 0; j < H; ++j) {
+    mem[2 * H + j] = Quantize(w.b_ih[2 * H + j], o.weight, o.qw);
+    mem[3 * H + j] = Quantize(Quantize(w.b_hh[2 * H + j], o.weight, o.qw), o.activation, o.qa);
   }
+  for (int n = 1; n < N; ++n) std::memcpy(mem + size_t(n) * M4, mem, size_t(M4) * sizeof(float));
+  const float theta_x = Quantize(o.theta_x, o.activation, o.qa);
+  const float theta_h = Quantize(o.theta_h, o.activation, o.qa);
   CacheView cv{};
   if (cache) cv = view(d, cache);
   int64_t dx_zeros = 0, dh_zeros = 0, nz_x = 0, nz_h = 0;
@@ -136,8 +193,14 @@ void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options&
     parallel_for(0, N, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t n = b0; n < b1; ++n) {
         const size_t xi = size_t(n) * C, hi = size_t(n) * H;
-        xnnz[n] = C > 0 ? delta_row(C, o.theta_x, x_t + xi, xhat + xi, mx_t + xi, xidx + xi, xval + xi) : 0;
-        hnnz[n] = delta_row(H, o.theta_h, hprev + hi, hhat + hi, mh_t + hi, hidx + hi, hval + hi);
+        int nx = 0;
+        if (C > 0) {
+          nx = o.qa ? delta_row<true>(C, theta_x, x_t + xi, xhat + xi, mx_t + xi, xidx + xi, xval + xi, o.activation)
+                    : delta_row<false>(C, theta_x, x_t + xi, xhat + xi, mx_t + xi, xidx + xi, xval + xi, o.activation);
+        }
+        xnnz[n] = nx;
+        // h is already quantised under qa: it is the previous step's output
+        hnnz[n] = delta_row<false>(H, theta_h, hprev + hi, hhat + hi, mh_t + hi, hidx + hi, hval + hi, o.activation);
         xz[n] = C - xnnz[n];
         hz[n] = H - hnnz[n];
       }
@@ -168,6 +231,10 @@ void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options&
       const float* m = mem + size_t(n) * M4;
       const float* hp = hprev + size_t(n) * H;
       float* h = y_t + size_t(n) * H;
+      if (o.qa) {
+        gates_segment_quantised(H, j0, j1, o, m, hp, h);
+        return;
+      }
       float* c = gates_t ? gates_t + size_t(n) * kGates * H : nullptr;
       for (int j = j0; j < j1; ++j) {
         const float r = vmath::sigmoid(m[j]);
@@ -210,6 +277,7 @@ void Backward(const Context& ctx, const Dims& d, const Weights& w, const Options
   }
   require(w.w_ih, "Backward", "w_ih");
   require(w.w_hh, "Backward", "w_hh");
+  if (o.qw) require(w.b_ih, "Backward", "b_ih"), require(w.b_hh, "Backward", "b_hh");
   require(y, "Backward", "y");
   require(cache, "Backward", "cache");
   const CacheView cv = view(d, const_cast<float*>(cache));
@@ -290,9 +358,17 @@ void Backward(const Context& ctx, const Dims& d, const Weights& w, const Options
     add_column_sums(dgx, rows, G, 2 * H, G, sum_dgx_n.data());
     t1 = t0;
   }
+  // Under qw each memory start is Q_w of its bias sum: straight through, zero where Q_w saturates.
+  auto passes = [&](float s) { return !o.qw || fixed_point::PassThrough(s, o.weight) != 0.0f; };
   for (int k = 0; k < G; ++k) {
-    g.db_hh[k] += float(sum_dgh[k]);
-    g.db_ih[k] += k < 2 * H ? float(sum_dgh[k]) : float(sum_dgx_n[k - 2 * H]);
+    if (k < 2 * H) {  // M_r, M_z start at b_ih + b_hh
+      const float s = passes(w.b_ih[k] + w.b_hh[k]) ? float(sum_dgh[k]) : 0.0f;
+      g.db_ih[k] += s;
+      g.db_hh[k] += s;
+    } else {  // M_xn at b_in, M_hn at b_hn
+      g.db_ih[k] += passes(w.b_ih[k]) ? float(sum_dgx_n[k - 2 * H]) : 0.0f;
+      g.db_hh[k] += passes(w.b_hh[k]) ? float(sum_dgh[k]) : 0.0f;
+    }
   }
   if (stats) {
     const double GT = double(G) * T * N;

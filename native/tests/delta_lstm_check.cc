@@ -1,0 +1,637 @@
+// Standalone check of the CPU DeltaLSTM (no Node): a float64 reference that runs the delta memory
+// literally (M += W Δx + U Δh), its BPTT (masks held constant) verified by central finite
+// differences with the threshold masks (and, under qw, the quantised bias offsets) held, then the
+// float32 engine against it: Θ = 0 (the reference equals a plain float64 LSTM; the engine is
+// compared with evnn::lstm) and Θ > 0 (the engine's threshold decisions must be the rule's except
+// within rounding of Θ; x on an exact grid, so its decisions and the ties |Δx| = Θx are exact),
+// for every GEMM kernel, thread count and time-chunk size; the zero counts and MACs, gradient
+// accumulation (+=), 1 vs 2 threads bitwise with segments starting mid-row, T = 0; qw in training
+// (the bias gradient straight through Q_w, zero where it saturates); qa inference bit-exact
+// against a float64 quantised reference (weights on the weight grid, so every sum is exact), and
+// qa with a cache refused. Exit status 0 only when every check passes.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "check_util.h"
+#include "evnn/context.h"
+#include "evnn/delta_lstm.h"
+#include "evnn/gemm.h"
+#include "evnn/lstm.h"
+#include "evnn/parallel.h"
+
+using namespace evnn::check;
+using evnn::fixed_point::Format;
+
+namespace {
+
+struct Quant {
+  bool qa = false, qw = false;
+  Format a{3, 5}, n{2, 6}, w{1, 7};
+};
+
+struct Problem {
+  evnn::delta_lstm::Dims d;
+  Vec w_ih, w_hh, b_ih, b_hh, x, dy, dcN;
+  double theta_x = 0, theta_h = 0;
+  Quant q;
+};
+
+// x on the grid k/16 in [-1, 1] (exact in float, so Δx and the ties |Δx| = Θx = 0.25 are exact),
+// about a third of the entries repeating the previous step's value (Δx = 0 even at Θ = 0).
+Problem make_problem(int T, int N, int C, int H, double tx, double th, uint64_t seed, double wscale = 1.0) {
+  Rng rng(seed);
+  Problem p;
+  p.d = {T, N, C, H};
+  const double k = wscale / std::sqrt(double(std::max(H, 1)));
+  p.w_ih = random_vec(rng, size_t(4) * H * C, k);
+  p.w_hh = random_vec(rng, size_t(4) * H * H, k);
+  p.b_ih = random_vec(rng, size_t(4) * H, k);
+  p.b_hh = random_vec(rng, size_t(4) * H, k);
+  p.x.assign(size_t(T) * N * C, 0);
+  for (size_t i = 0; i < p.x.size(); ++i) {
+    const size_t prev = i >= size_t(N) * C ? i - size_t(N) * C : i;
+    if (prev != i && rng.u01() < 0.33) p.x[i] = p.x[prev];
+    else p.x[i] = double(int64_t(rng.next() % 33) - 16) / 16.0;
+  }
+  p.dy = random_vec(rng, size_t(T) * N * H, 1.0);
+  p.dcN = random_vec(rng, size_t(N) * H, 1.0);
+  p.theta_x = tx, p.theta_h = th;
+  return p;
+}
+
+// A problem for qa: weights and biases on the weight grid (2^-7), x anywhere in [-5, 5] (so its
+// quantisation rounds and saturates) with repeats, thresholds off the activation grid.
+Problem make_quantised_problem(int T, int N, int C, int H, double tx, double th, uint64_t seed, const Quant& q) {
+  Problem p = make_problem(T, N, C, H, tx, th, seed);
+  Rng rng(seed + 1000);
+  const double k = 2.0 / std::sqrt(double(std::max(H, 1)));
+  p.w_ih = grid_vec(rng, p.w_ih.size(), std::min(k, 0.99), q.w.qf);
+  p.w_hh = grid_vec(rng, p.w_hh.size(), std::min(k, 0.99), q.w.qf);
+  p.b_ih = grid_vec(rng, p.b_ih.size(), 0.6, q.w.qf);
+  p.b_hh = grid_vec(rng, p.b_hh.size(), 0.6, q.w.qf);
+  for (size_t i = 0; i < p.x.size(); ++i) {
+    const size_t prev = i >= size_t(N) * C ? i - size_t(N) * C : i;
+    p.x[i] = prev != i && rng.u01() < 0.3 ? p.x[prev] : double(float(rng.uniform(5.0)));
+  }
+  p.q = q;
+  return p;
+}
+
+// ---- float64 reference --------------------------------------------------------------------
+
+double sigm(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+double Q(double v, const Format& f) { return quantize(v, f.qi, f.qf); }
+
+// Decisions of an earlier run held fixed: its masks (empty: decide from Θ) and its bias sums
+// (empty: quantise the current sums). With s0 the memory start is Q_w(s0) + (s − s0) where
+// Q_w(s0) does not saturate, else Q_w(s0): the straight-through linearisation the backward's
+// bias gradient is the derivative of, so finite differences can check it.
+struct Held {
+  Vec mx, mh, s0;
+};
+
+struct RefOut {
+  Vec y, c, gi, gf, gg, go;  // [T,N,H]
+  Vec xhat, mx, hhat, mh;    // [T,N,C] x2, [T,N,H] x2 (after step t's update; masks 0/1)
+  Vec ax, ah;                // |Δ| before the threshold, [T,N,C] and [T,N,H]
+  Vec s, cN;                 // bias sums b_ih + b_hh [4H]; last cell state [N,H]
+  int64_t dx_zeros = 0, dh_zeros = 0, nz = 0;
+};
+
+RefOut ref_forward(const Problem& p, const Held* held = nullptr) {
+  const int T = p.d.T, N = p.d.N, C = p.d.C, H = p.d.H, G = 4 * H;
+  const Quant& q = p.q;
+  const bool hold_masks = held && !held->mx.empty(), hold_bias = held && !held->s0.empty();
+  RefOut o;
+  const size_t TNH = size_t(T) * N * H, TNC = size_t(T) * N * C;
+  o.y.assign(TNH, 0);
+  o.c = o.gi = o.gf = o.gg = o.go = o.hhat = o.mh = o.ah = o.y;
+  o.xhat.assign(TNC, 0);
+  o.mx = o.ax = o.xhat;
+  o.s.assign(G, 0);
+  Vec start(G);
+  for (int k = 0; k < G; ++k) {
+    o.s[k] = p.b_ih[k] + p.b_hh[k];
+    if (!q.qw) start[k] = o.s[k];
+    else if (!hold_bias) start[k] = Q(o.s[k], q.w);
+    else {
+      const double s0 = held->s0[k];
+      start[k] = Q(s0, q.w) + pass_through(s0, q.w.qi, q.w.qf) * (o.s[k] - s0);
+    }
+  }
+  const double thx = q.qa ? Q(p.theta_x, q.a) : p.theta_x, thh = q.qa ? Q(p.theta_h, q.a) : p.theta_h;
+  Vec xh(size_t(N) * C, 0.0), hh(size_t(N) * H, 0.0), M(size_t(N) * G), cprev(size_t(N) * H, 0.0);
+  for (int b = 0; b < N; ++b) std::copy(start.begin(), start.end(), M.begin() + size_t(b) * G);
+  for (int t = 0; t < T; ++t)
+    for (int b = 0; b < N; ++b) {
+      Vec dxv(C), dhv(H);
+      for (int c = 0; c < C; ++c) {
+        const size_t i = (size_t(t) * N + b) * C + c;
+        const double xv = q.qa ? Q(p.x[i], q.a) : p.x[i];
+        const double dl = xv - xh[size_t(b) * C + c];
+        const bool keep = hold_masks ? held->mx[i] != 0 : std::fabs(dl) >= thx;
+        dxv[c] = keep ? dl : 0.0;
+        if (keep) xh[size_t(b) * C + c] = xv;
+        o.mx[i] = keep, o.xhat[i] = xh[size_t(b) * C + c], o.ax[i] = std::fabs(dl);
+        if (dxv[c] == 0.0) ++o.dx_zeros; else ++o.nz;
+      }
+      for (int k = 0; k < H; ++k) {
+        const size_t i = (size_t(t) * N + b) * H + k;
+        const double hp = t > 0 ? o.y[(size_t(t - 1) * N + b) * H + k] : 0.0;
+        const double dl = hp - hh[size_t(b) * H + k];
+        const bool keep = hold_masks ? held->mh[i] != 0 : std::fabs(dl) >= thh;
+        dhv[k] = keep ? dl : 0.0;
+        if (keep) hh[size_t(b) * H + k] = hp;
+        o.mh[i] = keep, o.hhat[i] = hh[size_t(b) * H + k], o.ah[i] = std::fabs(dl);
+        if (dhv[k] == 0.0) ++o.dh_zeros; else ++o.nz;
+      }
+      double* m = &M[size_t(b) * G];
+      for (int g = 0; g < G; ++g) {
+        double s = 0;
+        for (int c = 0; c < C; ++c) s += p.w_ih[size_t(g) * C + c] * dxv[c];
+        for (int k = 0; k < H; ++k) s += p.w_hh[size_t(g) * H + k] * dhv[k];
+        m[g] += s;
+      }
+      for (int j = 0; j < H; ++j) {
+        const size_t i = (size_t(t) * N + b) * H + j;
+        double& cp = cprev[size_t(b) * H + j];
+        double ig, fg, gg, og, cn, h;
+        if (q.qa) {  // the reference's quantisation points (see delta_lstm.cc)
+          ig = Q(sigm(Q(m[j], q.a)), q.n), fg = Q(sigm(Q(m[H + j], q.a)), q.n);
+          gg = Q(std::tanh(Q(m[2 * H + j], q.a)), q.n), og = Q(sigm(Q(m[3 * H + j], q.a)), q.n);
+          cn = Q(fg * cp + ig * gg, q.a);
+          h = Q(og * Q(std::tanh(cn), q.n), q.a);
+        } else {
+          ig = sigm(m[j]), fg = sigm(m[H + j]), gg = std::tanh(m[2 * H + j]), og = sigm(m[3 * H + j]);
+          cn = fg * cp + ig * gg;
+          h = og * std::tanh(cn);
+        }
+        o.gi[i] = ig, o.gf[i] = fg, o.gg[i] = gg, o.go[i] = og, o.c[i] = cn, o.y[i] = h;
+        cp = cn;
+      }
+    }
+  o.cN = cprev;
+  return o;
+}
+
+// A plain float64 LSTM (pre-activations recomputed densely each step, h0 = c0 = 0).
+Vec plain_lstm_y(const Problem& p) {
+  const int T = p.d.T, N = p.d.N, C = p.d.C, H = p.d.H, G = 4 * H;
+  Vec y(size_t(T) * N * H), h(size_t(N) * H, 0.0), c(size_t(N) * H, 0.0), a(G);
+  for (int t = 0; t < T; ++t) {
+    Vec hn(h.size());
+    for (int b = 0; b < N; ++b) {
+      for (int g = 0; g < G; ++g) {
+        double s = p.b_ih[g] + p.b_hh[g];
+        for (int k = 0; k < C; ++k) s += p.w_ih[size_t(g) * C + k] * p.x[(size_t(t) * N + b) * C + k];
+        for (int k = 0; k < H; ++k) s += p.w_hh[size_t(g) * H + k] * h[size_t(b) * H + k];
+        a[g] = s;
+      }
+      for (int j = 0; j < H; ++j) {
+        double& cc = c[size_t(b) * H + j];
+        cc = sigm(a[H + j]) * cc + sigm(a[j]) * std::tanh(a[2 * H + j]);
+        hn[size_t(b) * H + j] = y[(size_t(t) * N + b) * H + j] = sigm(a[3 * H + j]) * std::tanh(cc);
+      }
+    }
+    h = hn;
+  }
+  return y;
+}
+
+struct RefGrads {
+  Vec dx, dw_ih, dw_hh, db_ih, db_hh;
+};
+
+RefGrads ref_backward(const Problem& p, const RefOut& o) {
+  const int T = p.d.T, N = p.d.N, C = p.d.C, H = p.d.H, G = 4 * H;
+  RefGrads g;
+  g.dx.assign(size_t(T) * N * C, 0);
+  g.dw_ih.assign(size_t(G) * C, 0);
+  g.dw_hh.assign(size_t(G) * H, 0);
+  g.db_ih.assign(G, 0);
+  g.db_hh.assign(G, 0);
+  Vec dh(size_t(N) * H, 0.0), dc(p.dcN), acc_x(size_t(N) * C, 0.0), acc_h(size_t(N) * H, 0.0);
+  for (int t = T - 1; t >= 0; --t) {
+    Vec dh_prev(size_t(N) * H, 0.0);
+    for (int b = 0; b < N; ++b) {
+      Vec da(G);
+      for (int j = 0; j < H; ++j) {
+        const size_t i = (size_t(t) * N + b) * H + j;
+        const double ig = o.gi[i], fg = o.gf[i], gg = o.gg[i], og = o.go[i], tc = std::tanh(o.c[i]);
+        const double cp = t > 0 ? o.c[(size_t(t - 1) * N + b) * H + j] : 0.0;
+        const double dht = dh[size_t(b) * H + j] + p.dy[i];
+        const double dct = dc[size_t(b) * H + j] + dht * og * (1 - tc * tc);
+        da[j] = dct * gg * ig * (1 - ig);
+        da[H + j] = dct * cp * fg * (1 - fg);
+        da[2 * H + j] = dct * ig * (1 - gg * gg);
+        da[3 * H + j] = dht * tc * og * (1 - og);
+        dc[size_t(b) * H + j] = dct * fg;
+      }
+      for (int k = 0; k < G; ++k) {  // M_t = start + W x̂_t + U ĥ_t
+        g.db_ih[k] += da[k];
+        for (int c = 0; c < C; ++c) {
+          g.dw_ih[size_t(k) * C + c] += da[k] * o.xhat[(size_t(t) * N + b) * C + c];
+          acc_x[size_t(b) * C + c] += da[k] * p.w_ih[size_t(k) * C + c];
+        }
+        for (int j = 0; j < H; ++j) {
+          g.dw_hh[size_t(k) * H + j] += da[k] * o.hhat[(size_t(t) * N + b) * H + j];
+          acc_h[size_t(b) * H + j] += da[k] * p.w_hh[size_t(k) * H + j];
+        }
+      }
+      for (int c = 0; c < C; ++c) {  // x̂_t = m x_t + (1 − m) x̂_{t−1}
+        const size_t i = (size_t(t) * N + b) * C + c;
+        double& a = acc_x[size_t(b) * C + c];
+        if (o.mx[i] != 0) g.dx[i] = a, a = 0;
+      }
+      for (int j = 0; j < H; ++j) {  // ĥ_t = m h_{t−1} + (1 − m) ĥ_{t−1} (at t = 0, h_{−1} = 0: dropped)
+        const size_t i = (size_t(t) * N + b) * H + j;
+        double& a = acc_h[size_t(b) * H + j];
+        if (o.mh[i] != 0) dh_prev[size_t(b) * H + j] = a, a = 0;
+      }
+    }
+    dh = dh_prev;
+  }
+  for (int k = 0; k < G; ++k) {  // both biases feed the one start; Q_w straight through
+    if (p.q.qw) g.db_ih[k] *= pass_through(o.s[k], p.q.w.qi, p.q.w.qf);
+    g.db_hh[k] = g.db_ih[k];
+  }
+  return g;
+}
+
+double loss_of(const Problem& p, const RefOut& o) {
+  double L = 0;
+  for (size_t i = 0; i < o.y.size(); ++i) L += p.dy[i] * o.y[i];
+  for (size_t i = 0; i < o.cN.size(); ++i) L += p.dcN[i] * o.cN[i];
+  return L;
+}
+
+double fd_check(Problem p, uint64_t seed) {
+  const RefOut base = ref_forward(p);
+  const RefGrads g = ref_backward(p, base);
+  const Held held{base.mx, base.mh, base.s};
+  auto probe = fd_probe(seed, [&] { return loss_of(p, ref_forward(p, &held)); });
+  probe(p.w_ih, g.dw_ih, "w_ih");
+  probe(p.w_hh, g.dw_hh, "w_hh");
+  probe(p.b_ih, g.db_ih, "b_ih");
+  probe(p.b_hh, g.db_hh, "b_hh");
+  probe(p.x, g.dx, "x");
+  return probe.worst;
+}
+
+// ---- engine ---------------------------------------------------------------------------------
+
+struct EngineOut {
+  FVec y, y_infer, cN, cN_infer, cache, dx, dw_ih, dw_hh, db_ih, db_hh;
+  evnn::delta_lstm::Stats st, st_infer, st_back;
+};
+
+struct RunOpts {
+  size_t chunk_floats = 0;
+  bool want_dx = true, want_dcN = true, training = true;
+  int backward_calls = 1;
+  const FVec* preset = nullptr;
+};
+
+evnn::delta_lstm::Options options_of(const Problem& p, size_t chunk) {
+  evnn::delta_lstm::Options o;
+  o.theta_x = float(p.theta_x), o.theta_h = float(p.theta_h), o.chunk_floats = chunk;
+  o.qa = p.q.qa, o.qw = p.q.qw, o.activation = p.q.a, o.nonlinear = p.q.n, o.weight = p.q.w;
+  return o;
+}
+
+EngineOut run_engine(const Problem& p, const RunOpts& ro = RunOpts()) {
+  const auto& d = p.d;
+  const evnn::Context ctx = evnn::ThreadContext();
+  const FVec w_ih = to_f(p.w_ih), w_hh = to_f(p.w_hh), b_ih = to_f(p.b_ih), b_hh = to_f(p.b_hh);
+  const FVec x = to_f(p.x), dy = to_f(p.dy), dcN = to_f(p.dcN);
+  const evnn::delta_lstm::Weights w{w_ih.data(), w_hh.data(), b_ih.data(), b_hh.data()};
+  const evnn::delta_lstm::Options opt = options_of(p, ro.chunk_floats);
+  EngineOut o;
+  const size_t ysz = size_t(d.T) * d.N * d.H, NH = size_t(d.N) * d.H, G = size_t(4) * d.H;
+  o.y_infer.assign(ysz, NAN);
+  o.cN_infer.assign(NH, NAN);
+  evnn::delta_lstm::Forward(ctx, d, w, opt, x.data(), o.y_infer.data(), o.cN_infer.data(), nullptr, &o.st_infer);
+  if (!ro.training) return o;
+  o.y.assign(ysz, NAN);
+  o.cN.assign(NH, NAN);
+  o.cache.assign(evnn::delta_lstm::CacheSize(d), NAN);
+  evnn::delta_lstm::Forward(ctx, d, w, opt, x.data(), o.y.data(), o.cN.data(), o.cache.data(), &o.st);
+  o.dx.assign(size_t(d.T) * d.N * d.C, NAN);
+  preset_grad(o.dw_ih, G * d.C, 0, ro.preset);
+  preset_grad(o.dw_hh, G * d.H, 1, ro.preset);
+  preset_grad(o.db_ih, G, 2, ro.preset);
+  preset_grad(o.db_hh, G, 3, ro.preset);
+  const evnn::delta_lstm::Grads g{o.dw_ih.data(), o.dw_hh.data(), o.db_ih.data(), o.db_hh.data()};
+  for (int call = 0; call < ro.backward_calls; ++call)
+    evnn::delta_lstm::Backward(ctx, d, w, opt, x.data(), o.y.data(), o.cache.data(), dy.data(),
+                               ro.want_dcN ? dcN.data() : nullptr, ro.want_dx ? o.dx.data() : nullptr, g, &o.st_back);
+  return o;
+}
+
+// The engine's masks (cache regions mx at T·N·C, mh at 2·T·N·C + T·N·H) with the bias sums of
+// the problem: a Held that makes the reference follow the engine's decisions.
+Held engine_decisions(const Problem& p, const FVec& cache) {
+  const size_t TNC = size_t(p.d.T) * p.d.N * p.d.C, TNH = size_t(p.d.T) * p.d.N * p.d.H;
+  Held h;
+  h.mx.assign(cache.begin() + TNC, cache.begin() + 2 * TNC);
+  h.mh.assign(cache.begin() + 2 * TNC + TNH, cache.begin() + 2 * TNC + 2 * TNH);
+  return h;
+}
+
+constexpr double kForwardTol = 5e-6;
+constexpr double kGradTol = 2e-5;
+constexpr double kThetaMargin = 1e-5;  // |Δh| this close to Θh may be decided either way by float32
+
+double compare(const Problem& p, const std::string& tag, const RunOpts& run = RunOpts()) {
+  const EngineOut eo = run_engine(p, run);
+  const Held held = engine_decisions(p, eo.cache);
+  const RefOut ro = ref_forward(p, &held);  // the reference along the engine's decisions
+  // The decisions must be the threshold rule's on that trajectory: exactly for Δx (on the exact
+  // grid), and for Δh except where |Δh| lies within kThetaMargin of Θh.
+  int64_t x_wrong = 0, h_wrong = 0, h_near = 0;
+  for (size_t i = 0; i < ro.ax.size(); ++i) x_wrong += (ro.ax[i] >= p.theta_x) != (held.mx[i] != 0);
+  for (size_t i = 0; i < ro.ah.size(); ++i)
+    if ((ro.ah[i] >= p.theta_h) != (held.mh[i] != 0)) {
+      if (std::fabs(ro.ah[i] - p.theta_h) <= kThetaMargin) ++h_near;
+      else ++h_wrong;
+    }
+  expect(x_wrong == 0, tag + ": Δx decisions follow Θx (" + std::to_string(x_wrong) + " wrong)");
+  expect(h_wrong == 0 && h_near <= 2, tag + ": Δh decisions follow Θh (" + std::to_string(h_wrong) + " wrong, " +
+                                          std::to_string(h_near) + " within the margin)");
+  const RefGrads rg = ref_backward(p, ro);
+  expect(bitwise_equal(eo.y, eo.y_infer) && bitwise_equal(eo.cN, eo.cN_infer), tag + ": inference == training (y, cN)");
+  double worst = expect_close(eo.y, ro.y, kForwardTol, tag + ": y");
+  worst = std::max(worst, expect_close(eo.cN, ro.cN, kForwardTol, tag + ": cN"));
+  auto grad = [&](const FVec& a, const Vec& b, const char* name) {
+    worst = std::max(worst, expect_close(a, b, kGradTol, tag + ": " + name));
+  };
+  grad(eo.dw_ih, rg.dw_ih, "dw_ih");
+  grad(eo.dw_hh, rg.dw_hh, "dw_hh");
+  grad(eo.db_ih, rg.db_ih, "db_ih");
+  grad(eo.db_hh, rg.db_hh, "db_hh");
+  if (run.want_dx) grad(eo.dx, rg.dx, "dx");
+  const auto& d = p.d;
+  const int64_t tnc = int64_t(d.T) * d.N * d.C, tnh = int64_t(d.T) * d.N * d.H;
+  const bool stats_ok = eo.st.dx_zeros == ro.dx_zeros && eo.st.dx_total == tnc &&
+                        eo.st.dh_zeros == ro.dh_zeros && eo.st.dh_total == tnh &&
+                        eo.st.macs == double(ro.nz) * 4 * d.H && eo.st.macs_dense == double(tnc + tnh) * 4 * d.H &&
+                        std::fabs(eo.st.zero_both - double(ro.dx_zeros + ro.dh_zeros) / double(tnc + tnh)) < 1e-15 &&
+                        eo.st.dx_zeros == eo.st_infer.dx_zeros && eo.st.dh_zeros == eo.st_infer.dh_zeros;
+  expect(stats_ok, tag + ": zero counts and MACs (engine dx0=" + std::to_string(eo.st.dx_zeros) + " dh0=" +
+                       std::to_string(eo.st.dh_zeros) + ", ref " + std::to_string(ro.dx_zeros) + "/" +
+                       std::to_string(ro.dh_zeros) + ")");
+  return worst;
+}
+
+// Θ = 0: the engine's DeltaLSTM against the engine's LSTM (h0 = c0 = 0).
+double compare_with_lstm(const Problem& p, const std::string& tag) {
+  const auto& d = p.d;
+  const EngineOut eo = run_engine(p);
+  const evnn::Context ctx = evnn::ThreadContext();
+  const FVec w_ih = to_f(p.w_ih), w_hh = to_f(p.w_hh), b_ih = to_f(p.b_ih), b_hh = to_f(p.b_hh);
+  const FVec x = to_f(p.x), dy = to_f(p.dy), dcN = to_f(p.dcN);
+  const evnn::lstm::Dims ld{d.T, d.N, d.C, d.H};
+  const evnn::lstm::Weights lw{w_ih.data(), w_hh.data(), b_ih.data(), b_hh.data()};
+  const evnn::lstm::Options lo;
+  const size_t G = size_t(4) * d.H, NH = size_t(d.N) * d.H;
+  FVec y(size_t(d.T) * NH), cN(NH), cache(evnn::lstm::CacheSize(ld)), dx(size_t(d.T) * d.N * d.C);
+  FVec dw_ih(G * d.C, 0.f), dw_hh(G * d.H, 0.f), db_ih(G, 0.f), db_hh(G, 0.f);
+  evnn::lstm::Forward(ctx, ld, lw, lo, x.data(), nullptr, nullptr, y.data(), cN.data(), cache.data());
+  evnn::lstm::Backward(ctx, ld, lw, lo, x.data(), nullptr, nullptr, y.data(), cache.data(), dy.data(), nullptr,
+                       dcN.data(), dx.data(), nullptr, nullptr, {dw_ih.data(), dw_hh.data(), db_ih.data(), db_hh.data()});
+  auto v = [](const FVec& f) { return Vec(f.begin(), f.end()); };
+  double e = expect_close(eo.y, v(y), kForwardTol, tag + ": y vs lstm");
+  e = std::max(e, expect_close(eo.cN, v(cN), kForwardTol, tag + ": cN vs lstm"));
+  e = std::max(e, expect_close(eo.dx, v(dx), kGradTol, tag + ": dx vs lstm"));
+  e = std::max(e, expect_close(eo.dw_ih, v(dw_ih), kGradTol, tag + ": dw_ih vs lstm"));
+  e = std::max(e, expect_close(eo.dw_hh, v(dw_hh), kGradTol, tag + ": dw_hh vs lstm"));
+  e = std::max(e, expect_close(eo.db_ih, v(db_ih), kGradTol, tag + ": db_ih vs lstm"));
+  e = std::max(e, expect_close(eo.db_hh, v(db_hh), kGradTol, tag + ": db_hh vs lstm"));
+  return e;
+}
+
+// qa: the engine's inference forward against the float64 quantised reference, exactly. The
+// weights are on the weight grid and every activation on its grid, so each product and sum is
+// exact in float32; the only inexact steps are σ and tanh, evaluated on the activation grid
+// (a fixed, finite set of inputs) and then rounded to the coarser nonlinear grid.
+void compare_quantised(const Problem& p, const std::string& tag) {
+  RunOpts ro;
+  ro.training = false;
+  const EngineOut eo = run_engine(p, ro);
+  const RefOut r = ref_forward(p);
+  const double ey = scaled_err(eo.y_infer, r.y), ec = scaled_err(eo.cN_infer, r.cN);
+  expect(ey == 0 && ec == 0, tag + ": y and cN equal the quantised reference exactly (err " + std::to_string(ey) +
+                                 ", " + std::to_string(ec) + ")");
+  const double step = std::ldexp(1.0, -p.q.a.qf), lo = -std::ldexp(1.0, p.q.a.qi - 1), hi = -lo - step;
+  bool grid = true;
+  for (float v : eo.y_infer) grid = grid && v >= lo && v <= hi && std::nearbyint(double(v) / step) * step == v;
+  expect(grid, tag + ": y on the activation grid and in range");
+  expect(eo.st_infer.dx_zeros == r.dx_zeros && eo.st_infer.dh_zeros == r.dh_zeros &&
+             eo.st_infer.macs == double(r.nz) * 4 * p.d.H,
+         tag + ": zero counts and MACs equal the quantised reference's");
+}
+
+}  // namespace
+
+int main() {
+  struct Shape {
+    int T, N, C, H;
+  };
+  const Shape shapes[] = {{1, 1, 1, 1}, {1, 3, 5, 7}, {4, 1, 3, 5}, {5, 2, 7, 3},
+                          {7, 4, 9, 11}, {3, 5, 17, 33}, {6, 3, 1, 16}, {9, 6, 24, 40}};
+  // Θx 0.3 lies between grid points (|Δx| is at least 0.0125 from it); 0.25 and 0.5 are ties.
+  const double thetas[][2] = {{0.0, 0.0}, {0.3, 0.0}, {0.0, 0.05}, {0.25, 0.1}, {0.5, 0.3}};
+
+  // 1. The reference's gradient against finite differences with the decisions held.
+  {
+    double worst = 0;
+    uint64_t seed = 100;
+    for (const Shape& s : shapes) {
+      if (s.H > 16 || s.T > 7) continue;
+      for (const auto& th : thetas) worst = std::max(worst, fd_check(make_problem(s.T, s.N, s.C, s.H, th[0], th[1], seed), seed * 7)), ++seed;
+    }
+    worst = std::max(worst, fd_check(make_problem(6, 2, 3, 5, 0.25, 0.1, 77, 6.0), 78));  // saturated gates
+    Problem pw = make_problem(6, 2, 3, 5, 0.25, 0.1, 79, 3.0);  // qw: sums beyond Q_w's range saturate
+    pw.q.qw = true;
+    worst = std::max(worst, fd_check(pw, 80));
+    expect_fd_agrees(worst, " (decisions held)");
+  }
+
+  // 1b. The reference at Θ = 0 keeps every entry and is the plain LSTM; Θ > 0 has fewer nonzeros.
+  {
+    const Problem p0 = make_problem(7, 4, 9, 11, 0, 0, 5), p1 = make_problem(7, 4, 9, 11, 0.25, 0.1, 5);
+    const RefOut a = ref_forward(p0), b = ref_forward(p1);
+    bool all = true;
+    for (double m : a.mx) all = all && m == 1;
+    for (double m : a.mh) all = all && m == 1;
+    expect(all, "reference: Θ = 0 keeps every Δ");
+    const Vec plain = plain_lstm_y(p0);
+    double e = 0;
+    for (size_t i = 0; i < plain.size(); ++i) e = std::max(e, std::fabs(plain[i] - a.y[i]));
+    expect(e < 1e-12, "reference: Θ = 0 equals the plain LSTM (err " + std::to_string(e) + ")");
+    expect(b.dx_zeros > a.dx_zeros && b.dh_zeros > a.dh_zeros, "reference: Θ > 0 zeroes more Δ");
+    int64_t ties = 0, kept = 0;
+    for (size_t i = 0; i < b.ax.size(); ++i)
+      if (b.ax[i] == 0.25) ++ties, kept += b.mx[i] == 1;
+    expect(ties > 0 && kept == ties, "reference: |Δx| = Θx is kept (" + std::to_string(kept) + "/" + std::to_string(ties) + ")");
+  }
+
+  // 2. Engine vs reference for every kernel × threads × chunking, each Θ.
+  for_each_config([&](evnn::GemmKernel k, int threads, int chunk_steps) {
+    double worst = 0;
+    uint64_t seed = 1;
+    for (const Shape& s : shapes)
+      for (const auto& th : thetas) {
+        RunOpts ro;
+        ro.chunk_floats = size_t(chunk_steps) * s.N * std::max(4 * s.H, s.C);
+        ro.want_dcN = seed % 2 == 0;
+        Problem p = make_problem(s.T, s.N, s.C, s.H, th[0], th[1], seed++);
+        if (!ro.want_dcN) std::fill(p.dcN.begin(), p.dcN.end(), 0.0);
+        const std::string tag = config_tag(k, threads, chunk_steps) + " T=" + std::to_string(s.T) + " N=" +
+                                std::to_string(s.N) + " C=" + std::to_string(s.C) + " H=" + std::to_string(s.H) +
+                                " thx=" + std::to_string(th[0]) + " thh=" + std::to_string(th[1]);
+        worst = std::max(worst, compare(p, tag, ro));
+      }
+    std::printf("engine vs reference [%s]: max scaled err %.2e\n", config_label(k, threads, chunk_steps).c_str(), worst);
+  });
+
+  for (evnn::GemmKernel k : gemm_kernels()) {
+    evnn::set_gemm_kernel(k);
+    const std::string kn = evnn::gemm_kernel_name(k);
+    // 3. Θ = 0 is the LSTM.
+    {
+      double e = 0;
+      uint64_t seed = 300;
+      for (const Shape& s : shapes) e = std::max(e, compare_with_lstm(make_problem(s.T, s.N, s.C, s.H, 0, 0, seed++), kn + " Θ=0 vs lstm T=" + std::to_string(s.T) + " H=" + std::to_string(s.H)));
+      e = std::max(e, compare_with_lstm(make_problem(20, 16, 96, 128, 0, 0, 399), kn + " Θ=0 vs lstm T=20 N=16 C=96 H=128"));
+      std::printf("Θ=0 DeltaLSTM vs LSTM engine [%s]: max scaled err %.2e\n", kn.c_str(), e);
+    }
+    // Bigger shape with thresholds, several chunks, no dx.
+    {
+      const Problem p = make_problem(20, 16, 96, 128, 0.25, 0.05, 902);
+      double e = compare(p, kn + " T=20 N=16 C=96 H=128");
+      RunOpts ro;
+      ro.chunk_floats = size_t(3) * 16 * 4 * 128;
+      ro.want_dx = false;
+      e = std::max(e, compare(p, kn + " 3-step chunks no dx T=20 N=16 C=96 H=128", ro));
+      const EngineOut eo = run_engine(p);
+      std::printf("engine vs reference [%s, T=20 N=16 C=96 H=128 Θ=(0.25,0.05)]: max scaled err %.2e; "
+                  "zero Δx %.3f, Δh %.3f, both %.3f, MACs %.3g of %.3g\n",
+                  kn.c_str(), e, eo.st.zero_dx, eo.st.zero_dh, eo.st.zero_both, eo.st.macs, eo.st.macs_dense);
+    }
+    // qw in training: the memory start Q_w(b_ih + b_hh), some sums saturating.
+    {
+      double e = 0;
+      int64_t saturated = 0;
+      uint64_t seed = 500;
+      for (const Shape& s : {Shape{5, 2, 7, 3}, Shape{7, 4, 9, 11}, Shape{3, 5, 17, 33}}) {
+        Problem p = make_problem(s.T, s.N, s.C, s.H, 0.25, 0.05, seed++, 3.0);
+        p.q.qw = true;
+        for (size_t j = 0; j < p.b_ih.size(); ++j) saturated += pass_through(p.b_ih[j] + p.b_hh[j], 1, 7) == 0;
+        RunOpts ro;
+        ro.chunk_floats = size_t(2) * s.N * std::max(4 * s.H, s.C);
+        e = std::max(e, compare(p, kn + " qw T=" + std::to_string(s.T) + " H=" + std::to_string(s.H), ro));
+      }
+      expect(saturated > 0, kn + " qw: some bias sums saturate");
+      std::printf("qw engine vs reference [%s]: max scaled err %.2e (%lld saturated sums)\n", kn.c_str(), e,
+                  static_cast<long long>(saturated));
+    }
+    // 4. Accumulation.
+    {
+      const Problem p = make_problem(6, 3, 7, 10, 0.25, 0.1, 907);
+      Rng rng(908);
+      const FVec R = to_f(random_vec(rng, 1009, 2.0));
+      const EngineOut once = run_engine(p);
+      RunOpts pre;
+      pre.preset = &R;
+      const EngineOut added = run_engine(p, pre);
+      RunOpts chunked;
+      chunked.chunk_floats = size_t(2) * 3 * 4 * 10;
+      const EngineOut once_c = run_engine(p, chunked);
+      RunOpts twice = chunked;
+      twice.backward_calls = 2;
+      const EngineOut doubled = run_engine(p, twice);
+      const double e_add = std::max({scaled_err(added.dw_ih, shifted(once.dw_ih, R, 0)),
+                                     scaled_err(added.dw_hh, shifted(once.dw_hh, R, 1)),
+                                     scaled_err(added.db_ih, shifted(once.db_ih, R, 2)),
+                                     scaled_err(added.db_hh, shifted(once.db_hh, R, 3))});
+      const double e_dbl = std::max({scaled_err(doubled.dw_ih, times2(once_c.dw_ih)),
+                                     scaled_err(doubled.dw_hh, times2(once_c.dw_hh)),
+                                     scaled_err(doubled.db_ih, times2(once_c.db_ih)),
+                                     scaled_err(doubled.db_hh, times2(once_c.db_hh))});
+      expect(bitwise_equal(doubled.dx, once_c.dx) && bitwise_equal(added.dx, once.dx), kn + ": dx is written, not accumulated");
+      expect_accumulates(kn, e_add, e_dbl);
+    }
+  }
+
+  // 5. 1 vs 2 threads bitwise (builtin): N·4H and N·H above the grains, segments start mid-row.
+  {
+    evnn::set_gemm_kernel(evnn::GemmKernel::Builtin);
+    for (const auto& th : {std::pair<double, double>{0, 0}, {0.25, 0.02}}) {
+      const Problem p = make_problem(3, 3, 5, 3001, th.first, th.second, 910);
+      for (size_t chunk : {size_t(0), size_t(1) * 3 * 4 * 3001}) {
+        RunOpts ro;
+        ro.chunk_floats = chunk;
+        const auto [a, b] = on_1_and_2_threads([&] { return run_engine(p, ro); });
+        const bool same = bitwise_equal(a.y, b.y) && bitwise_equal(a.y_infer, b.y_infer) && bitwise_equal(a.cN, b.cN) &&
+                          bitwise_equal(a.cache, b.cache) && bitwise_equal(a.dx, b.dx) &&
+                          bitwise_equal(a.dw_ih, b.dw_ih) && bitwise_equal(a.dw_hh, b.dw_hh) &&
+                          bitwise_equal(a.db_ih, b.db_ih) && bitwise_equal(a.db_hh, b.db_hh) &&
+                          a.st.dh_zeros == b.st.dh_zeros;
+        const std::string what = std::string("threads 1 vs 2 [T=3 N=3 C=5 H=3001 Θ=(") + std::to_string(th.first) + "," +
+                                 std::to_string(th.second) + "), " + (chunk ? "1-step chunks" : "one chunk") + "]";
+        expect(same, what + " bitwise equal");
+        std::printf("%s: %s\n", what.c_str(), same ? "bitwise equal" : "DIFFER");
+      }
+    }
+  }
+
+  // 6. qa: bit-exact inference against the quantised reference, on 1..3 threads; refused with a cache.
+  {
+    Quant q;
+    q.qa = q.qw = true;
+    Quant wide = q;  // the reference's own defaults: Q8.8 activations, Q2.4 gates
+    wide.a = {8, 8}, wide.n = {2, 4};
+    for (int threads : {1, 2, 3}) {
+      evnn::set_num_threads(threads);
+      uint64_t seed = 600;
+      for (const Shape& s : shapes)
+        for (const auto& th : {std::pair<double, double>{0, 0}, {0.1, 0.05}, {0.3, 0.2}}) {
+          const std::string tag = "qa threads=" + std::to_string(threads) + " T=" + std::to_string(s.T) + " N=" +
+                                  std::to_string(s.N) + " H=" + std::to_string(s.H) + " thx=" + std::to_string(th.first);
+          compare_quantised(make_quantised_problem(s.T, s.N, s.C, s.H, th.first, th.second, seed, q), tag);
+          compare_quantised(make_quantised_problem(s.T, s.N, s.C, s.H, th.first, th.second, seed + 50, wide), tag + " Q8.8/Q2.4");
+          ++seed;
+        }
+    }
+    evnn::set_num_threads(2);
+    // Q(Θ) decides: Θx = 0.1 quantises to 0.09375, which keeps |Δx| = 0.09375 exactly.
+    Problem p = make_quantised_problem(2, 1, 1, 1, 0.1, 0.0, 640, q);
+    p.x = {0.5, 0.59375};
+    const RefOut r = ref_forward(p);
+    expect(r.mx[1] == 1 && r.xhat[1] == 0.59375, "qa reference: |Δx| = Q(Θx) = 0.09375 is kept and updates x̂");
+    compare_quantised(p, "qa tie at Q(Θx)");
+    Problem pq = make_quantised_problem(3, 2, 4, 5, 0.1, 0.1, 641, q);
+    expect_throws([&] { run_engine(pq); }, "inference only", "qa with a cache");
+    std::printf("qa inference vs quantised reference: %s\n", evnn::check::g_failures ? "see failures" : "exact");
+  }
+
+  // 7. T = 0: gradients untouched, cN = 0.
+  {
+    const Problem p = make_problem(0, 3, 4, 5, 0.1, 0.1, 905);
+    Rng rng(906);
+    const FVec R = to_f(random_vec(rng, 97, 1.0));
+    RunOpts ro;
+    ro.preset = &R;
+    const EngineOut o = run_engine(p, ro);
+    expect(equals_preset(o.dw_ih, R, 0) && equals_preset(o.dw_hh, R, 1) && equals_preset(o.db_ih, R, 2) &&
+               equals_preset(o.db_hh, R, 3),
+           "T=0: parameter gradients unchanged");
+    expect(std::all_of(o.cN.begin(), o.cN.end(), [](float v) { return v == 0.0f; }), "T=0: cN = 0");
+  }
+  return summary();
+}
