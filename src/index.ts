@@ -7,16 +7,24 @@ export {
 export {
   LSTM, type LSTMOptions, type LSTMForwardOptions, type LSTMOutput, type LSTMGradients, type LSTMGradientsIn,
 } from './layers/lstm.js';
+export {
+  DeltaGRU, type DeltaGRUOptions, type DeltaGRUForwardOptions, type DeltaGRUOutput, type DeltaGRUGradients, type DeltaGRUGradientsIn,
+} from './layers/delta-gru.js';
+export {
+  DeltaLSTM, type DeltaLSTMOptions, type DeltaLSTMForwardOptions, type DeltaLSTMOutput, type DeltaLSTMGradients, type DeltaLSTMGradientsIn,
+} from './layers/delta-lstm.js';
 export { RecurrentStack, type StackForward, type StackForwardOptions, type StackGradients, type StackBackward } from './layers/stack.js';
 export type { RecurrentCell, CellState, CellInput, CellForward, CellGradients, CellBackward } from './layers/cell.js';
 export { GRUCell } from './layers/gru-cell.js';
 export { LSTMCell } from './layers/lstm-cell.js';
 export { EGRUCell } from './layers/egru-cell.js';
+export { DeltaGRUCell, DELTA_DEFAULTS, type DeltaCellSettings } from './layers/delta-gru-cell.js';
+export { DeltaLSTMCell } from './layers/delta-lstm-cell.js';
 export { FAMILIES, buildStack, type StackSpec } from './layers/families.js';
 export { torchNaming, evnnNaming, type Naming } from './layers/naming.js';
 export { zeroGrads } from './layers/parameters.js';
 export { Rng } from './util/rng.js';
 export { tensor, type Tensor } from './layers/tensor.js';
 export type { Parameter, StateRecord } from './layers/parameters.js';
-export { native, NativeUnavailableError, type NativeInfo, type EgruStats, type Saved, type NoiseKey } from './native/addon.js';
+export { native, NativeUnavailableError, type NativeInfo, type EgruStats, type DeltaStats, type Saved, type NoiseKey } from './native/addon.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';

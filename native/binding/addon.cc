@@ -21,6 +21,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterTaps(env, exports);
   RegisterLstm(env, exports);
   RegisterEmbedding(env, exports);
+  RegisterDeltaGru(env, exports);
+  RegisterDeltaLstm(env, exports);
+  RegisterFixedPoint(env, exports);
   return exports;
 }
 

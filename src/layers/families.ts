@@ -3,6 +3,8 @@
 // one entry here (and its cell, binding and kernels); stacks and models do not change.
 import { Rng } from '../util/rng.js';
 import type { RecurrentCell } from './cell.js';
+import { DeltaGRUCell, type DeltaCellSettings } from './delta-gru-cell.js';
+import { DeltaLSTMCell } from './delta-lstm-cell.js';
 import { EGRUCell, type EGRUCellSettings } from './egru-cell.js';
 import { GRUCell } from './gru-cell.js';
 import { LSTMCell } from './lstm-cell.js';
@@ -40,6 +42,16 @@ export const FAMILIES = {
   egru: {
     naming: evnnNaming, initStream: 0xe6a0, taps: ['c', 'o', 'trace'],
     cell: (b: CellBuild) => new EGRUCell({ ...(b.options as Partial<EGRUCellSettings>), ...b }),
+  },
+  // gaochangw/DeltaRNN's layers: nn.GRU's / nn.LSTM's parameters and names, so a GRU (LSTM)
+  // checkpoint loads into a DeltaGRU (DeltaLSTM) as it is.
+  deltagru: {
+    naming: torchNaming, initStream: 0xd6a0, taps: [],
+    cell: (b: CellBuild) => new DeltaGRUCell({ ...(b.options as Partial<DeltaCellSettings>), ...b }),
+  },
+  deltalstm: {
+    naming: torchNaming, initStream: 0xd157, taps: [],
+    cell: (b: CellBuild) => new DeltaLSTMCell({ ...(b.options as Partial<DeltaCellSettings>), ...b }),
   },
 } satisfies Record<string, Family>;
 

@@ -156,6 +156,93 @@ export interface LstmBackwardResult {
   dc0: Float32Array;
 }
 
+/**
+ * The fixed-point options of DeltaGRU/DeltaLSTM (gaochangw/DeltaRNN's qa/aqi/aqf/nqi/nqf/qw/wqi/wqf),
+ * all optional with the reference's defaults. A format qi.qf counts the sign bit in qi: integers
+ * with qi >= 1 and qi + qf <= 24.
+ */
+export interface DeltaQuantArgs {
+  /** fixed-point activations (inference only: refused with training: true); default false */ qa?: boolean;
+  /** activation format, default 3.5 */ aqi?: number;
+  aqf?: number;
+  /** sigmoid/tanh output format, default 2.6 */ nqi?: number;
+  nqf?: number;
+  /** the delta memories start at the weight-quantised bias sums (training and inference); default false */ qw?: boolean;
+  /** weight format, default 1.7 (also the one the after-epoch quantizeInPlace should use) */ wqi?: number;
+  wqf?: number;
+}
+/** Counts of a DeltaGRU/DeltaLSTM call. */
+export interface DeltaStats {
+  /** exactly-zero Δx / Δh entries after the thresholds, and the entries (forward only) */
+  dxZeros?: number;
+  dxTotal?: number;
+  dhZeros?: number;
+  dhTotal?: number;
+  /** their fractions; zeroBoth = (dxZeros + dhZeros) / (dxTotal + dhTotal) (forward only) */
+  zeroDx?: number;
+  zeroDh?: number;
+  zeroBoth?: number;
+  /** multiply-accumulates run: over the nonzero deltas (forward); the dense products (backward) */
+  macs: number;
+  /** those of the dense GRU/LSTM products of the same shapes */
+  macsDense: number;
+}
+/** DeltaGRU (PyTorch GRU parameters, gate blocks r, z, n); starts from h = 0 (no h0, as the reference). */
+export interface DeltaGruForwardArgs extends GruWeights, SeqDims, Chunked, DeltaQuantArgs {
+  /** [T, N, C] time-major */ x: Float32Array;
+  /** input and hidden delta thresholds Θx, Θh (>= 0; |Δ| < Θ is zeroed) */ thetaX: number;
+  thetaH: number;
+  /** keep what backward needs (the saved handle); refused together with qa */ training: boolean;
+}
+export interface DeltaGruForwardResult {
+  /** [T, N, H] */ y: Float32Array;
+  /** null when not training */ saved: Saved | null;
+  stats: Required<DeltaStats>;
+}
+/** The backward reads the thresholds and quantisation options from the forward's saved handle. */
+export interface DeltaGruBackwardArgs extends GruWeights, SeqDims, Chunked {
+  saved: Saved;
+  /** [T, N, H] or null */ dy: Float32Array | null;
+  /** [N, H] or null: the gradient of the last state (= y's last step; added into dy's last step) */ dhN: Float32Array | null;
+  /** added into (+=) */ dWeightIh: F32;
+  dWeightHh: F32;
+  dBiasIh: F32;
+  dBiasHh: F32;
+  needDx: boolean;
+}
+export interface DeltaGruBackwardResult {
+  dx: Float32Array | null;
+  stats: DeltaStats;
+}
+/** DeltaLSTM (PyTorch LSTM parameters, gate blocks i, f, g, o); starts from h = c = 0. */
+export interface DeltaLstmForwardArgs extends LstmWeights, SeqDims, Chunked, DeltaQuantArgs {
+  x: Float32Array;
+  thetaX: number;
+  thetaH: number;
+  training: boolean;
+}
+export interface DeltaLstmForwardResult {
+  /** [T, N, H] */ y: Float32Array;
+  /** [N, H] the last cell state */ cN: Float32Array;
+  saved: Saved | null;
+  stats: Required<DeltaStats>;
+}
+export interface DeltaLstmBackwardArgs extends LstmWeights, SeqDims, Chunked {
+  saved: Saved;
+  dy: Float32Array | null;
+  /** [N, H] or null: gradient of the last h (added into dy's last step) */ dhN: Float32Array | null;
+  /** [N, H] or null: gradient of the last cell state */ dcN: Float32Array | null;
+  /** added into (+=) */ dWeightIh: F32;
+  dWeightHh: F32;
+  dBiasIh: F32;
+  dBiasHh: F32;
+  needDx: boolean;
+}
+export interface DeltaLstmBackwardResult {
+  dx: Float32Array | null;
+  stats: DeltaStats;
+}
+
 export interface EgruParamsArgs {
   /** [C, 3H], gate column blocks (z, r, g) */ kernel: F32;
   /** [H, 3H], the parameter (DropConnect is applied in the engine) */ recurrentKernel: F32;
@@ -307,6 +394,25 @@ export interface NativeAddon {
   lstmBackward(a: LstmBackwardArgs): LstmBackwardResult;
   lstmForwardAsync(a: LstmForwardArgs): Promise<LstmForwardResult>;
   lstmBackwardAsync(a: LstmBackwardArgs): Promise<LstmBackwardResult>;
+
+  deltaGruForward(a: DeltaGruForwardArgs): DeltaGruForwardResult;
+  deltaGruBackward(a: DeltaGruBackwardArgs): DeltaGruBackwardResult;
+  deltaGruForwardAsync(a: DeltaGruForwardArgs): Promise<DeltaGruForwardResult>;
+  deltaGruBackwardAsync(a: DeltaGruBackwardArgs): Promise<DeltaGruBackwardResult>;
+
+  deltaLstmForward(a: DeltaLstmForwardArgs): DeltaLstmForwardResult;
+  deltaLstmBackward(a: DeltaLstmBackwardArgs): DeltaLstmBackwardResult;
+  deltaLstmForwardAsync(a: DeltaLstmForwardArgs): Promise<DeltaLstmForwardResult>;
+  deltaLstmBackwardAsync(a: DeltaLstmBackwardArgs): Promise<DeltaLstmBackwardResult>;
+
+  /**
+   * Fixed-point quantisation in place (gaochangw/DeltaRNN's quantize_tensor, the after-epoch weight
+   * quantisation of qw): x ← clamp(round(x·2^qf), −2^(qi+qf−1), 2^(qi+qf−1) − 1) / 2^qf, round half
+   * to even. qi counts the sign bit (integer >= 1), qf >= 0, qi + qf <= 24.
+   */
+  quantizeInPlace(x: F32, qi: number, qf: number): void;
+  /** The straight-through gradient of quantizeInPlace: dx[i] = 0 where x[i] saturates the clamp, else unchanged (in place). */
+  quantizePassThrough(x: F32, dx: F32, qi: number, qf: number): void;
 
   embeddingForward(a: EmbeddingForwardArgs): { y: Float32Array; saved: Saved | null };
   embeddingBackward(a: EmbeddingBackwardArgs): Record<string, never>;
