@@ -18,7 +18,8 @@ export type { RecurrentCell, CellState, CellInput, CellForward, CellGradients, C
 export { GRUCell } from './layers/gru-cell.js';
 export { LSTMCell } from './layers/lstm-cell.js';
 export { EGRUCell } from './layers/egru-cell.js';
-export { DeltaGRUCell, DELTA_DEFAULTS, type DeltaCellSettings } from './layers/delta-gru-cell.js';
+export { DeltaGRUCell } from './layers/delta-gru-cell.js';
+export { DELTA_DEFAULTS, type DeltaCellSettings } from './layers/delta-cell.js';
 export { DeltaLSTMCell } from './layers/delta-lstm-cell.js';
 export { FAMILIES, buildStack, type StackSpec } from './layers/families.js';
 export { torchNaming, evnnNaming, type Naming } from './layers/naming.js';

@@ -2,7 +2,8 @@
 // (weight_ih_l{l} [3H, C_l], weight_hh_l{l} [3H, H], bias_ih_l{l}, bias_hh_l{l}; r, z, n), so a
 // GRU state dict loads strictly with loadState; stacked layers supported (a RecurrentStack of
 // DeltaGRUCells). Every sequence starts from h = 0, as the reference: there is no h0.
-import { DeltaGRUCell, deltaSettings, type DeltaCellSettings } from './delta-gru-cell.js';
+import { deltaSettings, type DeltaCellSettings } from './delta-cell.js';
+import { DeltaGRUCell } from './delta-gru-cell.js';
 import type { LayerSteps } from './drive.js';
 import { FAMILIES } from './families.js';
 import { TorchLayer, type TorchLayerOptions } from './torch-layer.js';

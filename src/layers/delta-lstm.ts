@@ -2,7 +2,7 @@
 // (weight_ih_l{l} [4H, C_l], weight_hh_l{l} [4H, H], bias_ih_l{l}, bias_hh_l{l}; i, f, g, o), so
 // an LSTM state dict loads strictly with loadState; stacked layers supported (a RecurrentStack of
 // DeltaLSTMCells). Every sequence starts from h = c = 0, as the reference: there is no h0 or c0.
-import { deltaSettings, type DeltaCellSettings } from './delta-gru-cell.js';
+import { deltaSettings, type DeltaCellSettings } from './delta-cell.js';
 import { DeltaLSTMCell } from './delta-lstm-cell.js';
 import type { LayerSteps } from './drive.js';
 import { FAMILIES } from './families.js';

@@ -5,7 +5,8 @@ import { native, type NativeAddon } from '../native/addon.js';
 
 type AsyncOp =
   | 'linearForward' | 'linearBackward' | 'gruForward' | 'gruBackward' | 'egruForward' | 'egruBackward'
-  | 'lstmForward' | 'lstmBackward' | 'dropoutForward' | 'dropoutBackward' | 'embeddingForward' | 'embeddingBackward';
+  | 'lstmForward' | 'lstmBackward' | 'dropoutForward' | 'dropoutBackward' | 'embeddingForward' | 'embeddingBackward'
+  | 'deltaGruForward' | 'deltaGruBackward' | 'deltaLstmForward' | 'deltaLstmBackward';
 type ArgsOf<K extends AsyncOp> = Parameters<NativeAddon[K]>[0];
 type ResultOf<K extends AsyncOp> = ReturnType<NativeAddon[K]>;
 

@@ -3,7 +3,8 @@
 // one entry here (and its cell, binding and kernels); stacks and models do not change.
 import { Rng } from '../util/rng.js';
 import type { RecurrentCell } from './cell.js';
-import { DeltaGRUCell, type DeltaCellSettings } from './delta-gru-cell.js';
+import type { DeltaCellSettings } from './delta-cell.js';
+import { DeltaGRUCell } from './delta-gru-cell.js';
 import { DeltaLSTMCell } from './delta-lstm-cell.js';
 import { EGRUCell, type EGRUCellSettings } from './egru-cell.js';
 import { GRUCell } from './gru-cell.js';

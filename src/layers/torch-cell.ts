@@ -2,6 +2,7 @@
 // bias_ih, bias_hh with G gate blocks, PyTorch's initialisation U(−1/√H, 1/√H), and the
 // arguments every native call of theirs takes.
 import type { NoiseKey } from '../native/addon.js';
+import type { SparsityFigures, StatTotals } from './cell.js';
 import type { Rng } from '../util/rng.js';
 import { fillUniform, makeParameter, type Parameter } from './parameters.js';
 
@@ -67,8 +68,8 @@ export abstract class TorchCell {
     return { dWeightIh: this.weightIh.gradTensor, dWeightHh: this.weightHh.gradTensor, dBiasIh: this.biasIh.gradTensor, dBiasHh: this.biasHh.gradTensor };
   }
 
-  /** Dense families report no sparsity. */
-  sparsity(): Record<string, never> {
+  /** Dense families report no sparsity (the delta families override this). */
+  sparsity(_t: StatTotals): SparsityFigures {
     return {};
   }
 }

@@ -312,13 +312,17 @@ describe('DeltaLSTM layer and the deltalstm family', () => {
     expect((stack.cells[1] as DeltaLSTMCell).settings).toMatchObject({ thetaX: 0.5, thetaH: 0.1, qw: true, wqi: 1, wqf: 7 });
   });
 
-  it('refuses initial states, and qa in training, with the reason', () => {
+  it('refuses initial states with the reason; qa quantises evaluation forwards only (training runs in float, as the reference)', () => {
     const delta = new DeltaLSTM({ inputSize: C, hiddenSize: H, thetaX: 0.1 });
     const s0 = tensorOf(new Float32Array(2 * H), [1, 2, H]);
     expect(() => delta.forward(x, { c0: s0 } as unknown as DeltaLSTMForwardOptions)).toThrow(/DeltaLSTM: no initial state \(c given\)/);
-    const qa = new DeltaLSTM({ inputSize: C, hiddenSize: H, qa: true });
-    expect(() => qa.forward(x)).toThrow(/qa \(fixed-point activations\) is for inference only/);
-    expect(qa.forward(x, { training: false }).cN.shape).toEqual([1, 2, H]);
+    const qa = new DeltaLSTM({ inputSize: C, hiddenSize: H, qa: true, seed: 5 });
+    const plain = new DeltaLSTM({ inputSize: C, hiddenSize: H, seed: 5 });
+    expect(qa.forward(x).output.data).toEqual(plain.forward(x).output.data);
+    const q = qa.forward(x, { training: false });
+    expect(q.cN.shape).toEqual([1, 2, H]);
+    expect(q.output.data).not.toEqual(plain.forward(x, { training: false }).output.data);
+    for (const v of q.output.data) expect(v * 32).toBe(Math.round(v * 32));
   });
 
   it('config: type deltalstm builds DeltaLSTM cells with the snake_case options', () => {
