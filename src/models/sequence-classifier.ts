@@ -12,6 +12,7 @@ import type { Parameter, StateRecord } from '../layers/parameters.js';
 import { loadStateInto, stateOf, zeroGrads } from '../layers/parameters.js';
 import type { RecurrentStack } from '../layers/stack.js';
 import type { Tensor } from '../layers/tensor.js';
+import type { Batch } from '../data/batch-source.js';
 import { batchActivity, SparsityMeter, type LayerSparsity } from './sparsity-meter.js';
 import { addTapRegularizers, type TapRegularizer } from './tap-regularizers.js';
 import { accuracyMetric, type TaskMetric } from './task-metric.js';
@@ -82,7 +83,7 @@ export class SequenceClassifier {
   }
 
   /** Zeroes the gradients, then forward, loss and backward on one batch; x is time-major [T, N, C]. */
-  async trainBatch(x: Tensor, labels: Int32Array, key: BatchKey = { epoch: 0, batch: 0 }): Promise<BatchResult> {
+  async trainBatch({ x, labels }: Batch, key: BatchKey = { epoch: 0, batch: 0 }): Promise<BatchResult> {
     const [T, N] = x.shape;
     const L = this.rnn.numLayers;
     const H = this.rnn.outputSize;
@@ -103,7 +104,7 @@ export class SequenceClassifier {
   }
 
   /** Loss and correct count without keeping anything for backward. */
-  async evalBatch(x: Tensor, labels: Int32Array): Promise<BatchResult> {
+  async evalBatch({ x, labels }: Batch): Promise<BatchResult> {
     const [T, N] = x.shape;
     const tap = this.options.readoutTap;
     const fwd = await runAsync(this.rnn.forward(x.data, T, N, {

@@ -7,7 +7,7 @@ import type { Config } from '../config/index.js';
 import { createRunLogger } from '../log/logger.js';
 import { readEvalResult, writeEvalResult, type EvalResult } from '../results/eval-result.js';
 import { loadModelState } from '../train/checkpoint.js';
-import { prepareData } from './data-source.js';
+import { prepareInputs } from './data-source.js';
 import { setUpEngine } from './engine.js';
 import type { EvalOutcome, PipelineOptions } from './options.js';
 import { findPlannedStep, lastTrainingPlan, planRun, type EvalStepPlan, type RunPlan, type TrainingStepPlan } from '../results/run-plan.js';
@@ -79,7 +79,7 @@ export async function evalStep(
 
 async function evaluateCheckpoint(source: TrainingStepPlan, checkpoint: string, split: 'valid' | 'test', dataDir: string) {
   const cfg = source.cfg;
-  await prepareData(cfg, dataDir, false, () => {});
+  await prepareInputs(cfg, dataDir, () => {});
   const task = openTask(cfg, dataDir);
   const model = task.model;
   model.loadState(loadModelState(checkpoint));

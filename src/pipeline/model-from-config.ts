@@ -2,11 +2,34 @@
 import type { Config } from '../config/index.js';
 import type { Parameter } from '../layers/parameters.js';
 import { LanguageModel } from '../models/language-model.js';
+import { FrameClassifier } from '../models/frame-classifier.js';
 import { SequenceClassifier, type TapRegularizer } from '../models/sequence-classifier.js';
 import { Optimizer, type OptimizerSpec } from '../train/optimizer.js';
 import type { ScheduleSpec } from '../train/schedule.js';
 
-export function buildModel(cfg: Config, inputSize: number, numClasses: number): SequenceClassifier {
+/** The classifier a config describes: a sequence classifier (sMNIST) or a frame classifier (keyword spotting). */
+export function buildModel(cfg: Config, inputSize: number, numClasses: number): SequenceClassifier | FrameClassifier {
+  return cfg.model.type === 'frame-classifier' ? buildFrameClassifier(cfg, inputSize, numClasses) : buildSequenceClassifier(cfg, inputSize, numClasses);
+}
+
+/**
+ * DeltaRNN's keyword spotter: one stack read out at every frame. qw (a delta family's option) also
+ * quantises the recurrent weights after each epoch; qc and qcw are the classifier's options.
+ */
+export function buildFrameClassifier(cfg: Config, inputSize: number, numClasses: number): FrameClassifier {
+  const { type, hidden_size, num_layers, dropout, ...familyOptions } = cfg.model.rnn;
+  const m = cfg.model;
+  const q = familyOptions as { qw?: boolean; wqi?: number; wqf?: number };
+  return new FrameClassifier({
+    inputSize, numClasses, seed: cfg.seed,
+    rnn: { type, hiddenSizes: new Array<number>(num_layers).fill(hidden_size), options: camelCaseKeys(familyOptions), dropout },
+    outputFormat: m.qc ? { qi: m.cqi ?? 3, qf: m.cqf ?? 5 } : undefined,
+    weightFormat: q.qw ? { qi: q.wqi ?? 1, qf: q.wqf ?? 7 } : undefined,
+    classifierWeightFormat: m.qcw ? { qi: m.cwqi ?? 1, qf: m.cwqf ?? 7 } : undefined,
+  });
+}
+
+function buildSequenceClassifier(cfg: Config, inputSize: number, numClasses: number): SequenceClassifier {
   const { type, hidden_size, num_layers, dropout, ...familyOptions } = cfg.model.rnn;
   const t = cfg.train;
   const regularizers: TapRegularizer[] = [];
@@ -62,5 +85,6 @@ export function scheduleOf(cfg: Config): ScheduleSpec {
   const s = cfg.train.schedule;
   if (s.type === 'step') return { type: 'step', stepSize: s.step_size, gamma: s.gamma };
   if (s.type === 'cosine') return { type: 'cosine', start: s.start, epochs: cfg.train.epochs };
+  if (s.type === 'plateau') return { type: 'plateau', factor: s.factor, patience: s.patience, threshold: s.threshold, minLr: s.min_lr };
   return { type: 'constant' };
 }

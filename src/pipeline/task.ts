@@ -19,6 +19,10 @@ export interface TaskModel {
   loadState(record: StateRecord): void;
   readonly taskMetric: TaskMetric;
   sparsity(): LayerSparsity[];
+  /** Quantises the weights in place after a training epoch (hardware emulation), when the model does. */
+  afterEpoch?(): void;
+  /** The sparsity of the evaluation passes since the last call, then starts over (a model that measures it). */
+  evalSparsity?(): LayerSparsity[];
 }
 
 export interface Task {

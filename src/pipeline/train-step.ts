@@ -20,9 +20,10 @@ import { readSummary, writeSummary, type Summary } from '../results/summary.js';
 import { loadBestCheckpoint, loadLast, loadModelState, saveBest, saveLast, type LoopState } from '../train/checkpoint.js';
 import { NonFiniteLossError } from '../train/errors.js';
 import { learningRate } from '../train/schedule.js';
+import { plateauStart, plateauStep } from '../train/plateau.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { updateBest } from './best.js';
-import { prepareData } from './data-source.js';
+import { prepareInputs } from './data-source.js';
 import { setUpEngine } from './engine.js';
 import { buildOptimizer, scheduleOf } from './model-from-config.js';
 import { openTask } from './task.js';
@@ -63,7 +64,7 @@ export async function trainStep(run: RunPlan, step: TrainingStepPlan, opts: Pipe
   const log = createRunLogger(step.dir, { quiet: opts.quiet });
   const hash = step.hash;
 
-  await prepareData(cfg, opts.dataDir, false, (m) => log.info({ event: 'prepare' }, m));
+  await prepareInputs(cfg, opts.dataDir, (m) => log.info({ event: 'prepare' }, m));
   // Opens every split now, so a damaged file stops the run before any training.
   const task = openTask(cfg, opts.dataDir);
   const model = task.model;
@@ -107,8 +108,11 @@ export async function trainStep(run: RunPlan, step: TrainingStepPlan, opts: Pipe
   const progress = new EpochProgress({ quiet: opts.quiet, epochs: t.epochs });
   try {
     for (let epoch = loop.epochsDone; epoch < t.epochs; epoch++) {
-      const lr = learningRate(t.optimizer.lr, schedule, epoch);
+      const plateau = schedule.type === 'plateau' ? (loop.plateau ?? plateauStart(t.optimizer.lr)) : undefined;
+      const lr = plateau ? plateau.lr : learningRate(t.optimizer.lr, schedule, epoch);
       const tr = await task.trainEpoch(opt, { epoch, lr, progress });
+      // Hardware emulation: weights quantised after each training epoch (DeltaRNN's qw, qcw).
+      model.afterEpoch?.();
       const va = task.hasValid ? await task.evaluate('valid') : null;
       const rows: MetricRow[] = [{ epoch, split: 'train', loss: tr.loss, accuracy: tr.accuracy, lr, samples_per_s: tr.samplesPerSec, wall_s: tr.seconds }];
       if (va) rows.push({ epoch, split: 'valid', loss: va.loss, accuracy: va.accuracy, lr, samples_per_s: va.samplesPerSec, wall_s: va.seconds });
@@ -121,6 +125,8 @@ export async function trainStep(run: RunPlan, step: TrainingStepPlan, opts: Pipe
         saveBest(files.best, model.state(), epoch, va ? va.accuracy : NaN, hash, { name: metric.name, value: loop.bestValidMetric });
       }
       loop = { ...loop, epochsDone: epoch + 1 };
+      // Stepped on the validation loss (the training loss without a validation split).
+      if (plateau && schedule.type === 'plateau') loop.plateau = plateauStep(schedule, plateau, va ? va.loss : tr.loss);
       metrics.write(files.metrics);
       sparsity.write(files.sparsity);
       if ((epoch + 1) % t.checkpoint_every === 0 || epoch + 1 === t.epochs) saveLast(files.last, model.parameters(), opt, loop, hash);
@@ -144,13 +150,15 @@ export async function trainStep(run: RunPlan, step: TrainingStepPlan, opts: Pipe
   }
 
   model.loadState(loadModelState(files.best));
+  model.evalSparsity?.();
   const te = await task.evaluate('test');
+  const testSparsity = model.evalSparsity?.() ?? [];
   const finalRows = metrics.rows.filter((r) => r.split !== 'test');
   const testRow: MetricRow = { epoch: loop.bestEpoch, split: 'test', loss: te.loss, accuracy: te.accuracy, lr: NaN, samples_per_s: te.samplesPerSec, wall_s: te.seconds };
   const all = new MetricsTable();
   all.appendAll([...finalRows, testRow]);
   all.write(files.metrics);
-  const summary = buildSummary(run, step, metric, 'finished', all.rows, loop, te, engine.threads);
+  const summary = buildSummary(run, step, metric, 'finished', all.rows, loop, { ...te, layerSparsity: testSparsity }, engine.threads);
   writeSummary(files.summary, summary);
   const headline = metric.name === 'accuracy' ? `test accuracy ${(100 * te.accuracy).toFixed(2)}%` : `test ${metric.name} ${metric.of(te).toFixed(2)}`;
   log.info({ event: 'test', loss: te.loss, accuracy: te.accuracy, metric: { name: metric.name, value: metric.of(te) }, bestEpoch: loop.bestEpoch }, `${headline} (best epoch ${loop.bestEpoch + 1})`);
@@ -204,7 +212,7 @@ function sparsityText(layers: readonly LayerSparsity[]): string {
 
 function buildSummary(
   run: RunPlan, step: TrainingStepPlan, metric: TaskMetric, status: Summary['status'], rows: readonly MetricRow[], loop: LoopState,
-  test: { loss: number; accuracy: number; layerActivity?: Record<string, number> } | null, threads: number,
+  test: { loss: number; accuracy: number; layerActivity?: Record<string, number>; layerSparsity?: readonly LayerSparsity[] } | null, threads: number,
 ): Summary {
   const cfg: Config = step.cfg;
   const trainRows = rows.filter((r) => r.split === 'train');
@@ -225,6 +233,7 @@ function buildSummary(
       best_epoch: loop.bestEpoch,
     },
     ...(test?.layerActivity ? { test_activity: test.layerActivity } : {}),
+    ...(test?.layerSparsity && test.layerSparsity.length > 0 ? { test_sparsity: testSparsityOf(test.layerSparsity) } : {}),
     paper: cfg.paper ? { metric: cfg.paper.metric, value: cfg.paper.value } : null,
     epochs_run: loop.epochsDone,
     wall_time_s: rows.reduce((a, r) => a + r.wall_s, 0),
@@ -233,4 +242,17 @@ function buildSummary(
     evnn_version: VERSION,
     finished_at: new Date().toISOString(),
   };
+}
+
+/** summary.json's test_sparsity: each layer's figures of the test pass, in sparsity.arrow's column names. */
+function testSparsityOf(layers: readonly LayerSparsity[]): NonNullable<Summary['test_sparsity']> {
+  return Object.fromEntries(layers.map((l) => [l.layer, {
+    family: l.family,
+    ...(l.activity !== undefined ? { activity: l.activity } : {}),
+    ...(l.deltaXZero !== undefined ? { delta_x_zero: l.deltaXZero } : {}),
+    ...(l.deltaHZero !== undefined ? { delta_h_zero: l.deltaHZero } : {}),
+    ...(l.deltaZero !== undefined ? { delta_zero: l.deltaZero } : {}),
+    ...(l.macsForward !== undefined ? { macs_forward: l.macsForward } : {}),
+    ...(l.macsForwardDense !== undefined ? { macs_forward_dense: l.macsForwardDense } : {}),
+  }]));
 }

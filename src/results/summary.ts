@@ -30,6 +30,19 @@ export const summarySchema = z.object({
   }),
   /** The event rate of every event-emitting layer on the test split, by layer (language models). */
   test_activity: z.record(z.string(), fraction).optional(),
+  /**
+   * Each sparse layer's figures on the test pass, by layer (delta networks: the fractions of zero
+   * Δx, Δh and of both, the reference's SP_T_DX/DH/DV, and the forward MACs per test sequence).
+   */
+  test_sparsity: z.record(z.string(), z.object({
+    family: z.string(),
+    activity: fraction.optional(),
+    delta_x_zero: fraction.optional(),
+    delta_h_zero: fraction.optional(),
+    delta_zero: fraction.optional(),
+    macs_forward: z.number().min(0).optional(),
+    macs_forward_dense: z.number().min(0).optional(),
+  })).optional(),
   paper: z.object({ metric: z.string(), value: z.number() }).nullable(),
   epochs_run: z.int().min(0),
   /** Seconds spent in training and evaluation passes (summed over resumed sessions). */

@@ -397,6 +397,12 @@ function readRunFiles(dir: string, cfg: Config, metric: TableMetric, shownDir: s
   const sp = withSparsity ? lastEpochSparsity(withSparsity.sparsity) : null;
   const lastSummary = [...reached].reverse().find((s) => s.summary !== null)?.summary ?? null;
   const testActivity = lastSummary?.test_activity ? Object.values(lastSummary.test_activity) : [];
+  // Delta networks' temporal sparsity as the reference reports it: on the test pass (training's last epoch otherwise).
+  const testSparsity = Object.values(lastSummary?.test_sparsity ?? {});
+  const testMean = (f: (t: (typeof testSparsity)[number]) => number | undefined): number | null => {
+    const v = testSparsity.map(f).filter((x): x is number => x !== undefined);
+    return v.length > 0 ? mean(v) : null;
+  };
   const perEpoch = reached.flatMap((s) => epochSeconds(s.metrics));
   const total = reached.reduce((a, s) => a + (s.summary ? s.summary.wall_time_s : s.metrics.reduce((b, r) => b + r.wall_s, 0)), 0);
   const evalFile = evalPlan ? join(under(evalPlan.dir), 'result.json') : null;
@@ -414,8 +420,8 @@ function readRunFiles(dir: string, cfg: Config, metric: TableMetric, shownDir: s
     activity: sp?.activity ?? null,
     test_activity: testActivity.length > 0 ? mean(testActivity) : null,
     backward_sparsity: sp?.backward_sparsity ?? null,
-    delta_x_zero: sp?.delta_x_zero ?? null,
-    delta_h_zero: sp?.delta_h_zero ?? null,
+    delta_x_zero: testMean((t) => t.delta_x_zero) ?? sp?.delta_x_zero ?? null,
+    delta_h_zero: testMean((t) => t.delta_h_zero) ?? sp?.delta_h_zero ?? null,
     active_fraction: sp?.active_fraction ?? null,
     backward_speedup: sp?.backward_speedup ?? null,
     device: b ? `${b.device} (${b.gemm}, ${b.simd}, ${b.threads} threads)` : null,

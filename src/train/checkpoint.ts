@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readSafetensors, writeSafetensors, SafetensorsError, type SafeTensor } from '../io/safetensors.js';
 import type { Parameter, StateRecord } from '../layers/parameters.js';
 import type { Optimizer } from './optimizer.js';
+import type { PlateauState } from './plateau.js';
 
 export const CHECKPOINT_FORMAT = 'evnn-checkpoint-1';
 
@@ -15,6 +16,8 @@ export interface LoopState {
   bestValidMetric: number;
   /** 0-based epoch of best.safetensors; -1 before there is one. */
   bestEpoch: number;
+  /** The plateau schedule's state (plateau.ts), for a config that uses it. */
+  plateau?: PlateauState;
 }
 
 function modelTensors(params: readonly Parameter[]) {
@@ -30,6 +33,7 @@ export function saveLast(file: string, params: readonly Parameter[], opt: Optimi
     optimizer_steps: String(opt.steps),
     best_valid_metric: String(loop.bestValidMetric),
     best_epoch: String(loop.bestEpoch),
+    ...(loop.plateau ? { plateau: JSON.stringify(loop.plateau) } : {}),
   });
 }
 
@@ -88,6 +92,23 @@ export function loadLast(file: string, opt: Optimizer, configHash: string): { mo
       // Checkpoints written before task metrics kept the validation accuracy under this name.
       bestValidMetric: Number(metadata.best_valid_metric ?? metadata.best_valid_accuracy),
       bestEpoch: Number(metadata.best_epoch),
+      ...(metadata.plateau ? { plateau: plateauOf(file, metadata.plateau) } : {}),
     },
   };
+}
+
+/** The plateau state kept in a checkpoint's metadata (JSON, Infinity written as null). */
+function plateauOf(file: string, text: string): PlateauState {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new SafetensorsError(file, `metadata plateau is not JSON: ${text}`);
+  }
+  if (typeof v !== 'object' || v === null) throw new SafetensorsError(file, `metadata plateau is not {lr, best, bad}: ${text}`);
+  const o = v as { lr?: unknown; best?: unknown; bad?: unknown };
+  if (typeof o.lr !== 'number' || (typeof o.best !== 'number' && o.best !== null) || typeof o.bad !== 'number') {
+    throw new SafetensorsError(file, `metadata plateau is not {lr, best, bad}: ${text}`);
+  }
+  return { lr: o.lr, best: o.best === null ? Infinity : o.best, bad: o.bad };
 }

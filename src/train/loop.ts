@@ -2,7 +2,6 @@
 // native call runs (the native calls are async), so data preparation overlaps compute.
 import { native } from '../native/addon.js';
 import type { Parameter } from '../layers/parameters.js';
-import type { Tensor } from '../layers/tensor.js';
 import { epochOrder, sequentialOrder, slices, type Batch, type BatchSource } from './batches.js';
 import { NonFiniteLossError } from './errors.js';
 import type { Optimizer } from './optimizer.js';
@@ -15,8 +14,8 @@ export interface TrainableModel {
    * adding into its `grad`. key seeds the batch's random masks (zoneout, DropConnect), so a
    * resumed run draws the same ones.
    */
-  trainBatch(x: Tensor, labels: Int32Array, key: { epoch: number; batch: number }): Promise<{ loss: number; correct: number; activity?: number }>;
-  evalBatch(x: Tensor, labels: Int32Array): Promise<{ loss: number; correct: number; activity?: number }>;
+  trainBatch(batch: Batch, key: { epoch: number; batch: number }): Promise<{ loss: number; correct: number; activity?: number }>;
+  evalBatch(batch: Batch): Promise<{ loss: number; correct: number; activity?: number }>;
 }
 
 export interface ProgressSink {
@@ -75,7 +74,7 @@ export async function trainEpoch(model: TrainableModel, opt: Optimizer, source: 
   let seen = 0;
   const activity = new ActivityMean();
   const grads = model.parameters().map((p) => p.grad);
-  await forEachBatch(source, parts, (batch, b) => model.trainBatch(batch.x, batch.labels, { epoch: o.epoch, batch: b }), (r, batch, b) => {
+  await forEachBatch(source, parts, (batch, b) => model.trainBatch(batch, { epoch: o.epoch, batch: b }), (r, batch, b) => {
     if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(o.epoch, b, 'the loss');
     const norm = o.gradClip > 0 ? addon.clipGlobalNorm(grads, o.gradClip) : addon.globalNorm(grads);
     if (!Number.isFinite(norm)) throw new NonFiniteLossError(o.epoch, b, 'the gradient norm');
@@ -113,7 +112,7 @@ export async function evaluate(model: TrainableModel, source: BatchSource, batch
   let seen = 0;
   const activity = new ActivityMean();
   const parts = [...slices(sequentialOrder(source.count), batchSize)];
-  await forEachBatch(source, parts, (batch) => model.evalBatch(batch.x, batch.labels), (r, batch) => {
+  await forEachBatch(source, parts, (batch) => model.evalBatch(batch), (r, batch) => {
     lossSum += r.loss * batch.labels.length;
     correct += r.correct;
     seen += batch.labels.length;

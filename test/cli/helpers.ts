@@ -51,3 +51,25 @@ train:
   optimizer: ${o.optimizer ?? '{ type: adam, lr: 0.01 }'}
   grad_clip: 1.0
 `;
+
+/**
+ * Starts the CLI in the background (as evnnBackground) and SIGKILLs it as soon as `ready()` holds,
+ * polled every few milliseconds; fails if the command exits first or `ready()` never holds.
+ */
+export async function evnnKilledWhen(args: string[], ready: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const child = evnnBackground(args);
+  let exited = false;
+  const exit = new Promise<void>((res) => child.on('exit', () => { exited = true; res(); }));
+  const started = Date.now();
+  try {
+    for (;;) {
+      if (ready()) break;
+      if (exited) throw new Error(`evnn ${args.join(' ')} exited before it could be killed (too fast for the test?)`);
+      if (Date.now() - started > timeoutMs) throw new Error(`evnn ${args.join(' ')}: what the test waits for did not happen within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  } finally {
+    if (!exited) child.kill('SIGKILL');
+    await exit;
+  }
+}

@@ -60,7 +60,7 @@ describe('config errors', () => {
   it('reports a bad choice with the allowed values', () => {
     expect(problems(good.replace('view: smnist-rows', 'view: rows'))).toEqual(['data.view: must be one of "smnist", "smnist-rows", "psmnist", got "rows"']);
     expect(problems(good.replace('type: adam', 'type: adagrad'))).toEqual(['train.optimizer.type: must be one of "adam", "adamw", "sgd", got "adagrad"']);
-    expect(problems(good.replace('type: gru', 'type: lstm2'))).toEqual(['model.rnn.type: must be one of "gru", "lstm", "egru", got "lstm2"']);
+    expect(problems(good.replace('type: gru', 'type: lstm2'))).toEqual(['model.rnn.type: must be one of "gru", "lstm", "egru", "deltagru", "deltalstm", got "lstm2"']);
     expect(problems(`device: gpu\n${good}`)).toEqual(['device: must be one of "auto", "cpu", "cuda", got "gpu"']);
   });
 

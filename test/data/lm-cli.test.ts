@@ -25,8 +25,8 @@ const problems = (text: string): string[] => {
 const lmConfig = (data: string) => `
 name: lm
 data: ${data}
-model: { rnn: { type: gru, hidden_size: 8 } }
-train: { epochs: 1, batch_size: 4, optimizer: { type: adam, lr: 0.001 } }
+model: { type: language-model, emb_dim: 8, rnn: { type: gru, hidden_size: 8 } }
+train: { epochs: 1, batch_size: 4, bptt: 5, optimizer: { type: adam, lr: 0.001 } }
 `;
 
 describe('evnn prepare ptb (CLI)', () => {
@@ -78,6 +78,7 @@ describe('the data section of a language-model config', () => {
     expect(problems(lmConfig('{ dataset: mnist }'))).toEqual(['data.view: required (one of "smnist", "smnist-rows", "psmnist")']);
     expect(problems(lmConfig('{ dataset: mnist, view: smnist, allow_other_vocab: true }'))).toEqual([
       'data.allow_other_vocab: for the language-model corpora (ptb, wikitext2) only, not mnist',
+      'model.type: the mnist dataset serves sequence-classifier models, not a language-model',
     ]);
   });
 });

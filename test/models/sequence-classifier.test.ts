@@ -46,7 +46,7 @@ describe('SequenceClassifier training step vs the oracles', () => {
     const g = gruBackward(p, b.x, fwd.tape, h.dSeq, null, { T, N, C, H });
     // Gradients left in the buffers from an earlier step must not leak into this one.
     for (const param of model.parameters()) param.grad.fill(7);
-    const r = await model.trainBatch(b.tensor, b.labels, { epoch: 0, batch: 0 });
+    const r = await model.trainBatch({ x: b.tensor, labels: b.labels }, { epoch: 0, batch: 0 });
     expect(r.loss).toBeCloseTo(h.ce.loss, 5);
     expect(r.correct).toBe(h.ce.correct);
     expect(r.activity).toBeUndefined();
@@ -86,7 +86,7 @@ describe('SequenceClassifier training step vs the oracles', () => {
       const dO = new Float64Array(n).fill((2 * act.constant * (meanO - act.target)) / n);
       const dC = fwd.c.map((c) => (2 * volt.constant * (c - volt.target)) / n);
       const g = egruBackward(p, b.x, null, fwd, { dy: null, dc: dC, do: dO, dtrace: h.dSeq }, d, o);
-      const r = await model.trainBatch(b.tensor, b.labels, { epoch: 0, batch: 0 });
+      const r = await model.trainBatch({ x: b.tensor, labels: b.labels }, { epoch: 0, batch: 0 });
       expect(r.loss).toBeCloseTo(h.ce.loss, 5); // the reported loss is the cross-entropy alone
       expect(r.activity).toBeCloseTo(meanO, 12);
       const grad = Object.fromEntries(model.parameters().map((q) => [q.name, q.grad]));
