@@ -73,3 +73,28 @@ export function medianMs(fn, warmup, reps, after = null) {
 export function zeroGrads(buffers) {
   for (const b of Object.values(buffers)) b.fill(0);
 }
+
+/**
+ * Median milliseconds of each function of `fns` ({ fn, after? } as medianMs's fn and after), timed
+ * round-robin: every round calls each once in turn, so slow drift or load from other processes
+ * falls on all of them alike and their ratios stay comparable. Before the `reps` timed rounds,
+ * `warmup` untimed rounds run, and more until `minWarmMs` milliseconds of warm-up have passed.
+ */
+export function interleavedMediansMs(fns, warmup, reps, minWarmMs = 0) {
+  const round = (timed) => fns.map(({ fn, after }) => {
+    const t0 = process.hrtime.bigint();
+    const r = fn();
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (after) after(r);
+    return timed ? ms : 0;
+  });
+  const w0 = process.hrtime.bigint();
+  for (let i = 0; i < warmup || (minWarmMs > 0 && Number(process.hrtime.bigint() - w0) / 1e6 < minWarmMs); i++) round(false);
+  const times = fns.map(() => []);
+  for (let i = 0; i < reps; i++) round(true).forEach((ms, k) => times[k].push(ms));
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    const m = t.length >> 1;
+    return t.length % 2 ? t[m] : (t[m - 1] + t[m]) / 2;
+  });
+}
