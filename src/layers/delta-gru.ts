@@ -2,15 +2,14 @@
 // (weight_ih_l{l} [3H, C_l], weight_hh_l{l} [3H, H], bias_ih_l{l}, bias_hh_l{l}; r, z, n), so a
 // GRU state dict loads strictly with loadState; stacked layers supported (a RecurrentStack of
 // DeltaGRUCells). Every sequence starts from h = 0, as the reference: there is no h0.
-import { deltaSettings, type DeltaCellSettings } from './delta-cell.js';
 import { DeltaGRUCell } from './delta-gru-cell.js';
+import { DeltaLayer, type DeltaLayerGradients, type DeltaLayerOptions } from './delta-layer.js';
 import type { LayerSteps } from './drive.js';
 import { FAMILIES } from './families.js';
-import { TorchLayer, type TorchLayerOptions } from './torch-layer.js';
 import type { Tensor } from './tensor.js';
 
 /** Thresholds thetaX, thetaH (default 0: the GRU) and the fixed-point options, as DeltaGRUCell's. */
-export interface DeltaGRUOptions extends TorchLayerOptions, Partial<DeltaCellSettings> {}
+export type DeltaGRUOptions = DeltaLayerOptions;
 
 export interface DeltaGRUForwardOptions {
   training?: boolean;
@@ -32,19 +31,14 @@ export interface DeltaGRUGradientsIn {
   hN?: Tensor;
 }
 
-export interface DeltaGRUGradients {
-  input: Tensor | null;
-  params: Record<string, Float32Array>;
-}
+/** dL/d input and the parameters' gradients by name (no initial state, so no gradient of one). */
+export type DeltaGRUGradients = DeltaLayerGradients;
 
-export class DeltaGRU extends TorchLayer<DeltaGRUForwardOptions, DeltaGRUOutput, DeltaGRUGradientsIn, DeltaGRUGradients> {
+export class DeltaGRU extends DeltaLayer<DeltaGRUForwardOptions, DeltaGRUOutput, DeltaGRUGradientsIn> {
   protected readonly owner = 'DeltaGRU';
-  readonly settings: DeltaCellSettings;
 
   constructor(o: DeltaGRUOptions) {
-    const settings = deltaSettings(o, 'DeltaGRU'); // checked before any parameter is allocated
-    super('DeltaGRU', o, FAMILIES.deltagru.initStream, (c) => new DeltaGRUCell({ ...c, ...settings }));
-    this.settings = settings;
+    super('DeltaGRU', o, FAMILIES.deltagru.initStream, (c) => new DeltaGRUCell(c));
   }
 
   protected *forwardSteps(x: Tensor, opts: DeltaGRUForwardOptions): LayerSteps<DeltaGRUOutput> {

@@ -2,15 +2,14 @@
 // (weight_ih_l{l} [4H, C_l], weight_hh_l{l} [4H, H], bias_ih_l{l}, bias_hh_l{l}; i, f, g, o), so
 // an LSTM state dict loads strictly with loadState; stacked layers supported (a RecurrentStack of
 // DeltaLSTMCells). Every sequence starts from h = c = 0, as the reference: there is no h0 or c0.
-import { deltaSettings, type DeltaCellSettings } from './delta-cell.js';
 import { DeltaLSTMCell } from './delta-lstm-cell.js';
+import { DeltaLayer, type DeltaLayerGradients, type DeltaLayerOptions } from './delta-layer.js';
 import type { LayerSteps } from './drive.js';
 import { FAMILIES } from './families.js';
-import { TorchLayer, type TorchLayerOptions } from './torch-layer.js';
 import type { Tensor } from './tensor.js';
 
 /** Thresholds thetaX, thetaH (default 0: the LSTM) and the fixed-point options, as DeltaLSTMCell's. */
-export interface DeltaLSTMOptions extends TorchLayerOptions, Partial<DeltaCellSettings> {}
+export type DeltaLSTMOptions = DeltaLayerOptions;
 
 export interface DeltaLSTMForwardOptions {
   training?: boolean;
@@ -35,19 +34,14 @@ export interface DeltaLSTMGradientsIn {
   cN?: Tensor;
 }
 
-export interface DeltaLSTMGradients {
-  input: Tensor | null;
-  params: Record<string, Float32Array>;
-}
+/** dL/d input and the parameters' gradients by name (no initial state, so no gradient of one). */
+export type DeltaLSTMGradients = DeltaLayerGradients;
 
-export class DeltaLSTM extends TorchLayer<DeltaLSTMForwardOptions, DeltaLSTMOutput, DeltaLSTMGradientsIn, DeltaLSTMGradients> {
+export class DeltaLSTM extends DeltaLayer<DeltaLSTMForwardOptions, DeltaLSTMOutput, DeltaLSTMGradientsIn> {
   protected readonly owner = 'DeltaLSTM';
-  readonly settings: DeltaCellSettings;
 
   constructor(o: DeltaLSTMOptions) {
-    const settings = deltaSettings(o, 'DeltaLSTM'); // checked before any parameter is allocated
-    super('DeltaLSTM', o, FAMILIES.deltalstm.initStream, (c) => new DeltaLSTMCell({ ...c, ...settings }));
-    this.settings = settings;
+    super('DeltaLSTM', o, FAMILIES.deltalstm.initStream, (c) => new DeltaLSTMCell(c));
   }
 
   protected *forwardSteps(x: Tensor, opts: DeltaLSTMForwardOptions): LayerSteps<DeltaLSTMOutput> {

@@ -2,36 +2,22 @@
 // (scripts/make-gscv2-fixture.sh): prepare → feature → pretrain GRU → retrain DeltaGRU from
 // pretrain's best checkpoint, as configs/gscv2-deltagru-quick.yaml with fewer epochs; skipping,
 // resume after SIGKILL, the archive source, the DeltaLSTM config, data.feature_norm, and errors.
-import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { readClips } from '../../src/data/gscv2/clips.js';
 import { describeWithGscv2Fixture, type Gscv2Fixture } from '../data/gscv2-fixture.js';
 import { evnn, evnnKilledWhen, root, tempDir, writeConfig, type CliResult } from './helpers.js';
+import { json, logOf, metrics, onlyRunDir, sha256 } from './run-output.js';
 
 const NAME = 'kws';
 const PRETRAIN_EPOCHS = 15;
 const RETRAIN_EPOCHS = 8;
 const FEATURE_FILES = ['train.arrow', 'valid.arrow', 'test.arrow', 'meta.json'];
 
-const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
-const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const logOf = (dir: string) => readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const epochEvents = (dir: string) => logOf(dir).filter((l) => l.event === 'epoch').length;
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-
-function metrics(stepDir: string) {
-  const t = tableFromIPC(readFileSync(join(stepDir, 'metrics.arrow')));
-  return {
-    epoch: Array.from(t.getChild('epoch')!.toArray() as Int32Array),
-    split: t.getChild('split')!.toArray() as string[],
-    loss: Array.from(t.getChild('loss')!.toArray() as Float64Array),
-    accuracy: Array.from(t.getChild('accuracy')!.toArray() as Float64Array),
-  };
-}
 
 /** The row of `split` at `epoch` in a step's metrics. */
 function row(m: ReturnType<typeof metrics>, split: string, epoch: number) {
@@ -46,13 +32,6 @@ function quickConfig(shipped: string, source: string, edit: (c: any) => void = (
   c.data.source = source;
   edit(c);
   return stringify(c);
-}
-
-/** The run directory of a config with steps: exactly one under <results>/<name>/. */
-function onlyRunDir(results: string, name = NAME): string {
-  const runs = readdirSync(join(results, name));
-  expect(runs).toHaveLength(1);
-  return join(results, name, runs[0]);
 }
 
 describeWithGscv2Fixture('the GSCv2 keyword-spotting pipeline through the CLI', (fx: () => Gscv2Fixture) => {
@@ -86,7 +65,7 @@ describeWithGscv2Fixture('the GSCv2 keyword-spotting pipeline through the CLI', 
     for (const f of ['clips.arrow', 'meta.json', ...FEATURE_FILES.map((f) => join('features', f))]) {
       expect(existsSync(join(gsc, f)), f).toBe(true);
     }
-    const runDir = onlyRunDir(whole);
+    const runDir = onlyRunDir(whole, NAME);
     expect(readdirSync(runDir).sort()).toEqual(['config.yaml', 'pretrain', 'retrain']);
     for (const step of ['pretrain', 'retrain']) {
       for (const f of ['config.yaml', 'log.jsonl', 'metrics.arrow', 'sparsity.arrow', 'summary.json', 'best.safetensors', 'last.safetensors']) {
@@ -146,11 +125,11 @@ describeWithGscv2Fixture('the GSCv2 keyword-spotting pipeline through the CLI', 
     const r = run(['run', cfg, ...set], results);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const runDir = onlyRunDir(results);
+    const runDir = onlyRunDir(results, NAME);
     const pre = json(join(runDir, 'pretrain', 'summary.json'));
     const re = json(join(runDir, 'retrain', 'summary.json'));
     // The same pretrain settings as the main run: the same numbers.
-    expect(pre.final).toEqual(json(join(onlyRunDir(whole), 'pretrain', 'summary.json')).final);
+    expect(pre.final).toEqual(json(join(onlyRunDir(whole, NAME), 'pretrain', 'summary.json')).final);
     const bestValid = row(metrics(join(runDir, 'pretrain')), 'valid', pre.final.best_epoch);
     const firstValid = row(metrics(join(runDir, 'retrain')), 'valid', 0);
     expect(firstValid.accuracy).toBe(bestValid.accuracy);
@@ -161,7 +140,7 @@ describeWithGscv2Fixture('the GSCv2 keyword-spotting pipeline through the CLI', 
   });
 
   it('a second run skips every step: data ready, already finished, no new epochs, nothing rewritten', () => {
-    const runDir = onlyRunDir(whole);
+    const runDir = onlyRunDir(whole, NAME);
     const watched = [
       join(dataDir, 'gscv2', 'clips.arrow'),
       ...FEATURE_FILES.map((f) => join(dataDir, 'gscv2', 'features', f)),
@@ -186,7 +165,7 @@ describeWithGscv2Fixture('the GSCv2 keyword-spotting pipeline through the CLI', 
 
   it('both training steps resume after SIGKILL and end with the same numbers as the uninterrupted run', async () => {
     const cut = join(cfgDir, 'cut');
-    const wholeDir = onlyRunDir(whole);
+    const wholeDir = onlyRunDir(whole, NAME);
     const cutDir = join(cut, NAME, wholeDir.split('/').pop()!);
     const args = ['run', cfg, ...dirs(cut)];
     await evnnKilledWhen(args, () => existsSync(join(cutDir, 'pretrain', 'last.safetensors')));
@@ -197,7 +176,7 @@ describeWithGscv2Fixture('the GSCv2 keyword-spotting pipeline through the CLI', 
     const r = evnn(args);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(onlyRunDir(cut)).toBe(cutDir);
+    expect(onlyRunDir(cut, NAME)).toBe(cutDir);
     for (const step of ['pretrain', 'retrain']) {
       expect(logOf(join(cutDir, step)).some((l) => l.event === 'resume'), `${step} resumed`).toBe(true);
       const a = json(join(cutDir, step, 'summary.json'));
@@ -299,7 +278,7 @@ train:
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`evnn: ${train}: incomplete Arrow IPC file`);
     expect(r.stderr).toContain('feature step again with --force');
-    const stepDir = join(onlyRunDir(results), 'pretrain');
+    const stepDir = join(onlyRunDir(results, NAME), 'pretrain');
     // The step's config and log (saying what happened), no checkpoint, metrics or summary.
     expect(readdirSync(stepDir).sort()).toEqual(['config.yaml', 'log.jsonl']);
     expect(logOf(stepDir).some((l) => l.event === 'epoch')).toBe(false);
@@ -323,7 +302,7 @@ train:
     const p = run(['pretrain', cfg], results, damaged);
     expect(p.stderr).toBe('');
     expect(p.code).toBe(0);
-    expect(json(join(stepDir, 'summary.json')).final).toEqual(json(join(onlyRunDir(whole), 'pretrain', 'summary.json')).final);
+    expect(json(join(stepDir, 'summary.json')).final).toEqual(json(join(onlyRunDir(whole, NAME), 'pretrain', 'summary.json')).final);
   });
 
   it('the DeltaLSTM config runs both training steps: pretrain LSTM, retrain DeltaLSTM with its temporal sparsity', () => {
@@ -376,7 +355,7 @@ train:
       expect(Number.isFinite(row(cm, 'train', e).loss)).toBe(true);
     }
     // Global written out trains as the default (the main run, which leaves feature_norm out).
-    const wm = metrics(join(onlyRunDir(whole), 'pretrain'));
+    const wm = metrics(join(onlyRunDir(whole, NAME), 'pretrain'));
     for (const e of [0, 1]) expect(row(gm, 'train', e)).toEqual(row(wm, 'train', e));
   });
 });

@@ -1,11 +1,10 @@
 // Configs with steps end to end on tiny real MNIST: pretrain, then retrain from pretrain's best
 // checkpoint with other settings, then eval; per-step directories, resume after SIGKILL, skipping.
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { tableFromIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evnn, evnnBackground, tempDir, tinyConfig, writeConfig } from './helpers.js';
+import { json, logOf, metrics, onlyRunDir, sha256 } from './run-output.js';
 
 const dataDir = tempDir('steps-data');
 const NAME = 'two';
@@ -19,26 +18,6 @@ const twoStep = `${tinyConfig()}steps:
 const cfgDir = tempDir('steps-cfg');
 const cfg = writeConfig(cfgDir, NAME, twoStep);
 const whole = join(cfgDir, 'whole');
-
-const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
-const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const logOf = (dir: string) => readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-
-function onlyRunDir(resultsDir: string): string {
-  const runs = readdirSync(join(resultsDir, NAME));
-  expect(runs).toHaveLength(1);
-  return join(resultsDir, NAME, runs[0]);
-}
-
-function metrics(stepDir: string) {
-  const t = tableFromIPC(readFileSync(join(stepDir, 'metrics.arrow')));
-  return {
-    epoch: Array.from(t.getChild('epoch')!.toArray() as Int32Array),
-    split: t.getChild('split')!.toArray() as string[],
-    loss: Array.from(t.getChild('loss')!.toArray() as Float64Array),
-    accuracy: Array.from(t.getChild('accuracy')!.toArray() as Float64Array),
-  };
-}
 
 const run = (args: string[], results: string) => evnn([...args, '--data-dir', dataDir, '--results-dir', results, '--quiet']);
 
@@ -67,7 +46,7 @@ beforeAll(() => {
 
 describe('a config with steps', () => {
   it('runs every step in its own directory; retrain starts from pretrain\'s best weights; eval tests retrain', () => {
-    const runDir = onlyRunDir(whole);
+    const runDir = onlyRunDir(whole, NAME);
     expect(readdirSync(runDir).sort()).toEqual(['config.yaml', 'eval', 'pretrain', 'retrain']);
     for (const step of ['pretrain', 'retrain']) {
       for (const f of ['config.yaml', 'log.jsonl', 'metrics.arrow', 'sparsity.arrow', 'summary.json', 'best.safetensors', 'last.safetensors']) {
@@ -98,7 +77,7 @@ describe('a config with steps', () => {
   });
 
   it('a finished step is skipped; --force on one step redoes it and drops the steps that use it', () => {
-    const runDir = onlyRunDir(whole);
+    const runDir = onlyRunDir(whole, NAME);
     const mtime = (f: string) => statSync(join(runDir, f)).mtimeMs;
     const before = ['pretrain/summary.json', 'retrain/summary.json', 'eval/result.json'].map(mtime);
     const again = run(['run', cfg], whole);
@@ -123,7 +102,7 @@ describe('a config with steps', () => {
   it('both steps resume after SIGKILL and end with the same numbers as an uninterrupted run', async () => {
     const cut = join(cfgDir, 'cut');
     await killWhenExists(cut, 'pretrain', 'last.safetensors');
-    const cutDir = onlyRunDir(cut);
+    const cutDir = onlyRunDir(cut, NAME);
     expect(existsSync(join(cutDir, 'pretrain', 'summary.json')), 'pretrain was really interrupted').toBe(false);
     await killWhenExists(cut, 'retrain', 'last.safetensors');
     expect(existsSync(join(cutDir, 'pretrain', 'summary.json'))).toBe(true);
@@ -131,7 +110,7 @@ describe('a config with steps', () => {
     const r = run(['run', cfg], cut);
     expect(r.code).toBe(0);
 
-    const wholeDir = onlyRunDir(whole);
+    const wholeDir = onlyRunDir(whole, NAME);
     expect(cutDir.split('/').pop()).toBe(wholeDir.split('/').pop());
     for (const step of ['pretrain', 'retrain']) {
       expect(logOf(join(cutDir, step)).some((l) => l.event === 'resume'), `${step} resumed`).toBe(true);
@@ -154,7 +133,7 @@ describe('a config with steps', () => {
     expect(evalEarly.stderr).toContain("eval tests retrain's best checkpoint, and retrain has not finished");
 
     expect(run(['pretrain', cfg, ...set], results).code).toBe(0);
-    const runDir = onlyRunDir(results);
+    const runDir = onlyRunDir(results, NAME);
     expect(readdirSync(runDir).sort()).toEqual(['config.yaml', 'pretrain']);
     expect(run(['retrain', cfg, ...set], results).code).toBe(0);
     const pre = json(join(runDir, 'pretrain', 'summary.json'));
@@ -165,7 +144,7 @@ describe('a config with steps', () => {
     expect(rm.accuracy[firstValid]).toBe(pm.accuracy[bestValid]);
     expect(rm.loss[firstValid]).toBe(pm.loss[bestValid]);
     // The same pretrain settings as the main run: the same numbers.
-    expect(pre.final).toEqual(json(join(onlyRunDir(whole), 'pretrain', 'summary.json')).final);
+    expect(pre.final).toEqual(json(join(onlyRunDir(whole, NAME), 'pretrain', 'summary.json')).final);
   });
 
   it('step problems are config errors naming the field, before anything is written', () => {

@@ -3,9 +3,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DatasetError } from '../../src/data/errors.js';
 import { downloadMnist } from '../../src/data/mnist-download.js';
 import type { MnistInputName } from '../../src/data/types.js';
+import { failure } from './failure.js';
 import { idxImages, idxLabels, tempDir } from './fixtures.js';
 import { useLocalServer } from './local-server.js';
 
@@ -31,15 +31,6 @@ beforeEach(() => {
   srv.requests.length = 0;
 });
 afterEach(() => tmp.cleanup());
-
-async function failure(p: Promise<unknown>): Promise<DatasetError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DatasetError);
-  return err as DatasetError;
-}
 
 describe('downloadMnist', () => {
   it('downloads, verifies and stores the gzipped files', async () => {

@@ -9,7 +9,6 @@ import { join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import wavefile from 'wavefile';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DatasetError } from '../../src/data/errors.js';
 import { GSC_CLASSES, readClips, SILENCE, UNKNOWN, type Clip } from '../../src/data/gscv2/clips.js';
 import { downloadVerified, sha256OfFile } from '../../src/data/gscv2/download.js';
 import { clipsPath, COMMAND_WORDS, GSC_DOWNLOAD_BASE, GSC_MAIN, GSC_SHA256, GSC_TEST, type GscInput, metaPath, silenceDir } from '../../src/data/gscv2/layout.js';
@@ -18,6 +17,7 @@ import { prepareGscv2, type PrepareGscv2Options } from '../../src/data/gscv2/pre
 import { loopProgress } from '../../src/data/gscv2/progress.js';
 import { silenceValidCount } from '../../src/data/gscv2/silence.js';
 import { readWavPcm16 } from '../../src/data/gscv2/wav.js';
+import { failure } from './failure.js';
 import { describeWithGscv2Fixture, type Gscv2Fixture } from './gscv2-fixture.js';
 import { tempDir } from './fixtures.js';
 import { useLocalServer } from './local-server.js';
@@ -29,15 +29,6 @@ async function prepare(o: Partial<PrepareGscv2Options> & { dataDir: string; sour
   const logs: string[] = [];
   await prepareGscv2({ seed: 0, force: false, log: (m) => logs.push(m), ...o });
   return logs;
-}
-
-async function failure(p: Promise<unknown>): Promise<DatasetError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DatasetError);
-  return err as DatasetError;
 }
 
 function meta(dataDir: string): Gscv2Meta {

@@ -4,10 +4,10 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DatasetError } from '../../src/data/errors.js';
 import { loadLmTokens, prepareLmCorpus } from '../../src/data/lm-corpus.js';
 import { downloadLmCorpus } from '../../src/data/lm-download.js';
 import { PTB, WIKITEXT2, type LmDownloadSource } from '../../src/data/lm-files.js';
+import { failure } from './failure.js';
 import { tempDir } from './fixtures.js';
 import { useLocalServer } from './local-server.js';
 import { checksumsOf, digestOf, PTB_IDS, PTB_TEXT, SPLITS, wikitextZip, WT2_IDS, WT2_TEXT, writeSimpleExamplesTgz } from './lm-fixtures.js';
@@ -37,15 +37,6 @@ beforeEach(() => {
   served.set('/wikitext/wikitext-2-v1.zip', zipBytes);
 });
 afterEach(() => tmp.cleanup());
-
-async function failure(p: Promise<unknown>): Promise<DatasetError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DatasetError);
-  return err as DatasetError;
-}
 
 const ptbSources = (): LmDownloadSource[] => [
   { kind: 'files', baseUrl: `${srv.base}/lstm/data/` },

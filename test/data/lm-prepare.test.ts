@@ -3,11 +3,11 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DatasetError } from '../../src/data/errors.js';
 import { loadLmTokens, prepareLmCorpus, type PrepareLmOptions } from '../../src/data/lm-corpus.js';
 import { PTB, WIKITEXT2, type LmCorpusSpec } from '../../src/data/lm-files.js';
 import { getDataset } from '../../src/data/registry.js';
 import { dataSchema } from '../../src/config/data.js';
+import { failure } from './failure.js';
 import { tempDir } from './fixtures.js';
 import {
   PTB_IDS, PTB_NAMES, PTB_TEXT, PTB_VOCAB, readJson, SPLITS, wikitextZip, WT2_IDS, WT2_NAMES, WT2_TEXT, WT2_VOCAB, writeCorpus, writeFile,
@@ -21,15 +21,6 @@ beforeEach(() => {
   dataDir = join(tmp.dir, 'datasets');
 });
 afterEach(() => tmp.cleanup());
-
-async function failure(p: Promise<unknown>): Promise<DatasetError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DatasetError);
-  return err as DatasetError;
-}
 
 const prepare = (spec: LmCorpusSpec, source: string, o: Partial<PrepareLmOptions> = {}) =>
   prepareLmCorpus(spec, { dataDir, source, allowOtherVocab: true, ...o });

@@ -52,6 +52,18 @@ function frames(rng: Rng, x: Float64Array): { x: Float64Array; targets: Int32Arr
   return { x, targets };
 }
 
+/**
+ * For the searches of a case with some property: random clips from seeds 1, 2, … below `seeds`
+ * (rng stream `stream`, so each search has its own cases) and the GRU oracle's run on each.
+ */
+function* gruTrials(p: GruParams, stream: number, seeds: number) {
+  for (let seed = 1; seed < seeds; seed++) {
+    const rng = new Rng(seed, stream);
+    const { x, targets } = frames(rng, randomNormal(rng, T * N * C));
+    yield { x, targets, fwd: gruForward(p, x, null, d) };
+  }
+}
+
 function paramsOf(m: FrameClassifier) {
   const s = m.state();
   const w = (name: string) => toF64(s[name].data);
@@ -112,10 +124,7 @@ function gruCase(m: FrameClassifier) {
   // A classifier with more say than its initial ±1/√H, so the frames' argmaxes vary within a clip.
   for (let i = 0; i < m.cl.weight.data.length; i++) m.cl.weight.data[i] *= 6;
   const { p, clWeight, clBias } = paramsOf(m);
-  for (let seed = 1; seed < 200; seed++) {
-    const rng = new Rng(seed, 11);
-    const { x, targets } = frames(rng, randomNormal(rng, T * N * C));
-    const fwd = gruForward(p, x, null, d);
+  for (const { x, targets, fwd } of gruTrials(p, 11, 200)) {
     const h = head(fwd.y, clWeight, clBias, targets);
     if (minTopGap(h.logits) < 1e-3) continue;
     const last = oracleClips(h.logits);
@@ -352,10 +361,7 @@ describe('qc: the classifier output in fixed point', () => {
     // A classifier large enough that logits saturate on both sides.
     for (let i = 0; i < base.cl.weight.data.length; i++) base.cl.weight.data[i] *= 12;
     const { p, clWeight, clBias } = paramsOf(base);
-    for (let seed = 1; seed < 400; seed++) {
-      const rng = new Rng(seed, 17);
-      const { x, targets } = frames(rng, randomNormal(rng, T * N * C));
-      const fwd = gruForward(p, x, null, d);
+    for (const { x, targets, fwd } of gruTrials(p, 17, 400)) {
       const raw = linearForward(fwd.y, clWeight, clBias, dl);
       // float32 and float64 must round every logit the same way: each ≥ 2.5e-4 from a rounding
       // (or saturation) edge, (k + ½)·2⁻⁵, far above the logits' float32 error (~1e-6 here).

@@ -1,7 +1,8 @@
 // Native DeltaGRU (deltaGruForward/Backward) against the float64 oracle (test/oracle/delta-gru.ts),
 // with inputs built so that every |Δx| and |Δh| lies at least DECISION_MARGIN away from its
-// threshold (kernels.ts): then native and oracle make the same threshold decisions and differ only
-// by rounding, checked with F32_GEMM. Shapes take one to many time chunks (small chunkFloats), run
+// threshold (kernels.ts; the cases and checks both delta families share are delta-helpers.ts's):
+// then native and oracle make the same threshold decisions and differ only by rounding, checked
+// with F32_GEMM. Shapes take one to many time chunks (small chunkFloats), run
 // on 2 threads, and a large case splits every pointwise pass mid-row; with the builtin GEMM the
 // result is bitwise that of 1 thread. Also: Θx = Θh = 0 against the GRU binding, gradient
 // accumulation, sync = async, the argument checks (qa refused in training), and the library side:
@@ -14,150 +15,64 @@ import { DeltaGRU, type DeltaGRUForwardOptions } from '../../src/layers/delta-gr
 import { buildStack } from '../../src/layers/families.js';
 import { GRU } from '../../src/layers/gru.js';
 import { loadStateInto } from '../../src/layers/parameters.js';
-import type { Tensor } from '../../src/layers/tensor.js';
 import { native, type DeltaGruBackwardArgs, type DeltaGruForwardArgs, type GruForwardArgs } from '../../src/native/addon.js';
 import { buildModel } from '../../src/pipeline/model-from-config.js';
-import { Rng } from '../../src/util/rng.js';
 import { assertAllClose } from '../oracle/compare.js';
-import { deltaGruBackward, deltaGruForward, type DeltaGruGradients } from '../oracle/delta-gru.js';
+import { deltaGruBackward, deltaGruForward } from '../oracle/delta-gru.js';
 import type { GruParams } from '../oracle/gru.js';
-import { randomGruParams, randomNormal, toF32 } from '../oracle/random.js';
-import { firstDifference, gruGrads, plus, presetGradient, withThreads } from '../native/helpers.js';
-import { centredTheta, compiledGemmKernels, deltaInputs, deltaMagnitudes, thresholdMargin, useGemmKernel } from './kernels.js';
+import { randomGruParams } from '../oracle/random.js';
+import { firstDifference, gruGrads, withThreads } from '../native/helpers.js';
+import {
+  chunkFloats, deltaBackwardArgs, deltaCase, deltaForwardArgs, expectAccumulates, expectBackward, expectBitwiseSame, expectDecisionMargins,
+  expectParamGrads, expectSameCounts, expectSameParamGrads, expectSomeZeros, layerData, SHAPES, SPLIT, tensorOf, THETA_X, VARIANTS,
+  withLastStateGradient, type DeltaCase, type Dims,
+} from './delta-helpers.js';
+import { compiledGemmKernels, useGemmKernel } from './kernels.js';
 import { F32_GEMM } from './tolerances.js';
 
-// The y check allows F32_GEMM · max|y| ≤ F32_GEMM (|h| < 1), so a native Δh = h − ĥ within that
-// of the oracle's on both terms stays on the oracle's side of Θh when the margin is twice it.
-const DECISION_MARGIN = 2 * F32_GEMM;
-const THETA_X = 0.3;
-const X_MARGIN = 0.01; // Δx is built, so its margin can be generous
-
-interface Dims { T: number; N: number; C: number; H: number }
-interface Case {
-  params: GruParams;
-  x: Float64Array;
-  dy: Float64Array;
-  dhN: Float64Array;
-  dims: Dims;
-  thetaX: number;
-  thetaH: number;
-}
-
-/** The Θh near which the run's |Δh| leave the widest gap, centred in it (the run stays the same). */
-function searchThetaH(p: GruParams, x: Float64Array, d: Dims, thetaX: number): number {
-  let best = { theta: 0, margin: -1 };
-  for (let i = 0; i < 30 && best.margin < 2 * DECISION_MARGIN; i++) {
-    const candidate = 0.03 + 0.01 * i;
-    const f = deltaGruForward(p, x, d, { thetaX, thetaH: candidate });
-    const c = centredTheta(deltaMagnitudes(f.tape.hPrev, f.tape.hHat, d.T, d.N * d.H), candidate);
-    if (c.margin > best.margin) best = c;
-  }
-  expect(best.margin, 'a Θh with every |Δh| a margin away').toBeGreaterThanOrEqual(DECISION_MARGIN);
-  return best.theta;
-}
+type Case = DeltaCase<GruParams>;
 
 function makeCase(seed: number, dims: Dims, thetaX: number, thetaH: number | 'search'): Case {
-  const { T, N, C, H } = dims;
-  const rng = new Rng(seed);
-  const k = 1 / Math.sqrt(H);
-  const params = randomGruParams(rng, C, H, 2 * k, k);
-  const x = thetaX > 0 ? deltaInputs(rng, T, N * C, thetaX, X_MARGIN) : randomNormal(rng, T * N * C);
-  const dy = randomNormal(rng, T * N * H);
-  const dhN = randomNormal(rng, N * H);
-  return { params, x, dy, dhN, dims, thetaX, thetaH: thetaH === 'search' ? searchThetaH(params, x, dims, thetaX) : thetaH };
+  return deltaCase(seed, dims, thetaX, thetaH, randomGruParams, deltaGruForward).c;
 }
 
-function forwardArgs(c: Case, training: boolean, chunkFloats = 0): DeltaGruForwardArgs {
-  return {
-    weightIh: toF32(c.params.weightIh), weightHh: toF32(c.params.weightHh), biasIh: toF32(c.params.biasIh), biasHh: toF32(c.params.biasHh),
-    x: toF32(c.x), ...c.dims, training, chunkFloats, thetaX: c.thetaX, thetaH: c.thetaH,
-  };
-}
+const forwardArgs = (c: Case, training: boolean, chunk = 0): DeltaGruForwardArgs => deltaForwardArgs(c, training, chunk);
 
 function backwardArgs(c: Case, f: DeltaGruForwardArgs, saved: DeltaGruBackwardArgs['saved'], needDx = true): DeltaGruBackwardArgs {
-  return {
-    weightIh: f.weightIh, weightHh: f.weightHh, biasIh: f.biasIh, biasHh: f.biasHh, ...c.dims, chunkFloats: f.chunkFloats,
-    saved, dy: toF32(c.dy), dhN: toF32(c.dhN), ...gruGrads(c.dims.C, c.dims.H), needDx,
-  };
+  return deltaBackwardArgs(c, f, saved, gruGrads(c.dims.C, c.dims.H), needDx);
 }
 
 /** The oracle's run; dhN enters as dy's last step (h_{T−1} is y's last step). Checks the margins. */
 function oracle(c: Case) {
-  const { T, N, C, H } = c.dims;
   const f = deltaGruForward(c.params, c.x, c.dims, { thetaX: c.thetaX, thetaH: c.thetaH });
-  expect(thresholdMargin(deltaMagnitudes(c.x, f.tape.xHat, T, N * C), c.thetaX), 'Δx margin').toBeGreaterThanOrEqual(DECISION_MARGIN);
-  expect(thresholdMargin(deltaMagnitudes(f.tape.hPrev, f.tape.hHat, T, N * H), c.thetaH), 'Δh margin').toBeGreaterThanOrEqual(DECISION_MARGIN);
-  const dy = c.dy.slice();
-  for (let i = 0; i < N * H; i++) dy[(T - 1) * N * H + i] += c.dhN[i];
-  return { f, grad: deltaGruBackward(c.params, f.tape, dy, c.dims) };
+  expectDecisionMargins(c.x, f, c.dims, c.thetaX, c.thetaH);
+  return { f, grad: deltaGruBackward(c.params, f.tape, withLastStateGradient(c.dy, c.dhN, c.dims), c.dims) };
 }
 
-function expectParamGrads(b: DeltaGruBackwardArgs, ref: DeltaGruGradients, what = ''): void {
-  for (const k of ['dWeightIh', 'dWeightHh', 'dBiasIh', 'dBiasHh'] as const) assertAllClose(b[k] as Float32Array, ref[k], F32_GEMM, `${k}${what}`);
-}
-
-function checkCase(c: Case, chunk: number, expected = oracle(c)): Record<string, Float32Array> {
+function checkCase(c: Case, chunk: number, expected = oracle(c)): void {
   const { f: ref, grad } = expected;
   const args = forwardArgs(c, true, chunk);
   const fwd = native().deltaGruForward(args);
   assertAllClose(fwd.y, ref.y, F32_GEMM, 'y');
   expect(fwd.saved?.madeBy).toBe('deltaGruForward');
-  // The same decisions: the counts are exact.
-  for (const k of ['dxZeros', 'dxTotal', 'dhZeros', 'dhTotal', 'macs', 'macsDense'] as const) expect(fwd.stats[k], k).toBe(ref.stats[k]);
-  expect(fwd.stats.zeroBoth).toBeCloseTo(ref.stats.zeroBoth, 12);
+  expectSameCounts(fwd.stats, ref.stats);
   const b = backwardArgs(c, args, fwd.saved!);
-  const g = native().deltaGruBackward(b);
-  assertAllClose(g.dx!, grad.dx, F32_GEMM, 'dx');
-  expectParamGrads(b, grad);
-  expect(g.stats.macs).toBe(g.stats.macsDense); // BPTT's products are dense
-  return { y: fwd.y, dx: g.dx!, dWeightIh: b.dWeightIh as Float32Array, dWeightHh: b.dWeightHh as Float32Array };
+  expectBackward(native().deltaGruBackward(b), b, grad);
 }
-
-const shapes: Dims[] = [
-  { T: 1, N: 1, C: 1, H: 1 },
-  { T: 5, N: 1, C: 7, H: 5 },
-  { T: 6, N: 4, C: 3, H: 8 },
-  { T: 12, N: 3, C: 7, H: 20 },
-  { T: 9, N: 4, C: 16, H: 33 },
-  { T: 5, N: 3, C: 70, H: 13 }, // C > 3H: the backward's per-step buffers are sized by C
-];
-type Chunking = 'default' | 'step' | 'pair';
-const variants: { thetaX: number; thetaH: number | 'search'; chunk: Chunking }[] = [
-  { thetaX: THETA_X, thetaH: 'search', chunk: 'default' },
-  { thetaX: THETA_X, thetaH: 'search', chunk: 'step' },
-  { thetaX: THETA_X, thetaH: 'search', chunk: 'pair' },
-  { thetaX: 0, thetaH: 'search', chunk: 'pair' },
-  { thetaX: THETA_X, thetaH: 0, chunk: 'step' },
-];
-
-// 'step': the budget of exactly one step's [N, max(3H, C)] buffer; 'pair': two steps per chunk.
-function chunkFloats(chunk: Chunking, d: Dims): number {
-  const step = d.N * Math.max(3 * d.H, d.C);
-  return chunk === 'step' ? step : chunk === 'pair' ? 2 * step + 1 : 0;
-}
-
-// N·H = 4503 per step: above the pointwise grain (4096), so 2 threads split at flat index 2251 =
-// row 1, column 750 (mid-row); N·3H = 13509 splits the event products. chunkFloats 64: one step per chunk.
-const SPLIT: Dims = { T: 3, N: 3, C: 5, H: 1501 };
 
 describe.each(compiledGemmKernels())('native DeltaGRU vs oracle (gemm %s)', (kernel) => {
   useGemmKernel(kernel);
-  for (const [si, dims] of shapes.entries()) {
-    for (const [vi, v] of variants.entries()) {
+  for (const [si, dims] of SHAPES.entries()) {
+    for (const [vi, v] of VARIANTS.entries()) {
       it(`T=${dims.T} N=${dims.N} C=${dims.C} H=${dims.H} Θx=${v.thetaX} Θh=${v.thetaH} chunks=${v.chunk}`, () => {
         const c = makeCase(5000 + 10 * si + vi, dims, v.thetaX, v.thetaH);
-        withThreads(2, () => checkCase(c, chunkFloats(v.chunk, dims)));
+        withThreads(2, () => checkCase(c, chunkFloats(v.chunk, dims, 3)));
       });
     }
   }
 
   it('thresholds zero some deltas and pass others (the cases above are not all-dense or all-zero)', () => {
-    const c = makeCase(5030, shapes[3], THETA_X, 'search');
-    const { f } = oracle(c);
-    for (const k of ['dx', 'dh'] as const) {
-      expect(f.stats[`${k}Zeros`], k).toBeGreaterThan(0.1 * f.stats[`${k}Total`]);
-      expect(f.stats[`${k}Zeros`], k).toBeLessThan(0.9 * f.stats[`${k}Total`]);
-    }
+    expectSomeZeros(oracle(makeCase(5030, SHAPES[3], THETA_X, 'search')).f.stats);
   });
 
   it(`multi-thread split (2 threads, N·H = ${SPLIT.N * SPLIT.H}, segments starting mid-row), one step per chunk: matches the oracle`, () => {
@@ -176,9 +91,7 @@ describe.each(compiledGemmKernels())('native DeltaGRU vs oracle (gemm %s)', (ker
       expect(fwd.stats.dhZeros).toBeGreaterThan(0);
       return { y: fwd.y, dx: g.dx!, dWeightIh: b.dWeightIh as Float32Array, dWeightHh: b.dWeightHh as Float32Array, dBiasIh: b.dBiasIh as Float32Array };
     };
-    const two = withThreads(2, run);
-    const one = withThreads(1, run);
-    for (const k of Object.keys(two) as (keyof typeof two)[]) expect(firstDifference(one[k], two[k]), k).toBeNull();
+    expectBitwiseSame(withThreads(1, run), withThreads(2, run));
   });
 
   it('Θx = Θh = 0 is the GRU binding (h0 = null) within F32_GEMM, forward and backward (dhN as the GRU\'s dhT)', () => {
@@ -195,30 +108,15 @@ describe.each(compiledGemmKernels())('native DeltaGRU vs oracle (gemm %s)', (ker
     const gb = { ...db, saved: g.saved!, dhT: db.dhN, ...gruGrads(c.dims.C, c.dims.H) };
     const gg = native().gruBackward(gb);
     assertAllClose(dg.dx!, gg.dx!, F32_GEMM, 'dx vs gruBackward');
-    for (const k of ['dWeightIh', 'dWeightHh', 'dBiasIh', 'dBiasHh'] as const) {
-      assertAllClose(db[k] as Float32Array, gb[k] as Float32Array, F32_GEMM, `${k} vs gruBackward`);
-    }
+    expectParamGrads(db, gb, ' vs gruBackward');
   });
 
   it('gradients accumulate over calls and time chunks: preset R comes back as R + gradient, then R + 2·gradient; dx is written', () => {
     const c = makeCase(5300, { T: 7, N: 3, C: 9, H: 11 }, THETA_X, 'search');
     const { grad } = oracle(c);
-    const rng = new Rng(5300, 1);
     const args = forwardArgs(c, true, 2 * 3 * 33); // chunks of 2, 2, 2, 1 steps
-    const fwd = native().deltaGruForward(args);
-    const b = backwardArgs(c, args, fwd.saved!);
-    const keys = ['dWeightIh', 'dWeightHh', 'dBiasIh', 'dBiasHh'] as const;
-    const presets = keys.map((k) => {
-      const p = presetGradient(rng, grad[k]);
-      b[k] = p.buffer;
-      return p.preset;
-    });
-    const first = native().deltaGruBackward(b);
-    keys.forEach((k, i) => assertAllClose(b[k] as Float32Array, plus(presets[i], grad[k]), F32_GEMM, `R + ${k}`));
-    const second = native().deltaGruBackward(b);
-    keys.forEach((k, i) => assertAllClose(b[k] as Float32Array, plus(presets[i], grad[k], 2), F32_GEMM, `R + 2 ${k}`));
-    expect(firstDifference(second.dx!, first.dx!)).toBeNull();
-    assertAllClose(second.dx!, grad.dx, F32_GEMM, 'dx');
+    const b = backwardArgs(c, args, native().deltaGruForward(args).saved!);
+    expectAccumulates(5300, b, grad, () => native().deltaGruBackward(b));
   });
 
   it('async variants give the same numbers as the sync calls; needDx = false returns no dx', async () => {
@@ -233,9 +131,7 @@ describe.each(compiledGemmKernels())('native DeltaGRU vs oracle (gemm %s)', (ker
     const gs = native().deltaGruBackward(bs);
     const ga = await native().deltaGruBackwardAsync(ba);
     expect(ga.dx).toBeNull();
-    for (const k of ['dWeightIh', 'dWeightHh', 'dBiasIh', 'dBiasHh'] as const) {
-      expect(firstDifference(ba[k] as Float32Array, bs[k] as Float32Array), k).toBeNull();
-    }
+    expectSameParamGrads(ba, bs);
     expect(gs.dx).not.toBeNull();
   });
 });
@@ -280,14 +176,10 @@ describe('deltaGruForward/Backward arguments', () => {
   });
 });
 
-const tensorOf = (data: Float32Array, shape: number[]): Tensor => ({ data, shape });
-
 describe('DeltaGRU layer and the deltagru family', () => {
   const C = 5;
   const H = 6;
-  const rng = new Rng(5600);
-  const x = tensorOf(toF32(randomNormal(rng, 7 * 2 * C)), [7, 2, C]);
-  const dOut = tensorOf(toF32(randomNormal(rng, 7 * 2 * H)), [7, 2, H]);
+  const { x, dOut } = layerData(5600, C, H);
 
   it('loads a GRU checkpoint (rnn.weight_ih_l0, …) strictly; at Θ = 0 it runs as the GRU', () => {
     const gru = new GRU({ inputSize: C, hiddenSize: H, numLayers: 2, prefix: 'rnn.', seed: 3 });

@@ -1,7 +1,8 @@
 // Native DeltaLSTM (deltaLstmForward/Backward) against the float64 oracle (test/oracle/delta-lstm.ts),
 // with inputs built so that every |Δx| and |Δh| lies at least DECISION_MARGIN away from its
-// threshold (kernels.ts): then native and oracle make the same threshold decisions and differ only
-// by rounding, checked with F32_GEMM. Shapes take one to many time chunks (small chunkFloats), run
+// threshold (kernels.ts; the cases and checks both delta families share are delta-helpers.ts's):
+// then native and oracle make the same threshold decisions and differ only by rounding, checked
+// with F32_GEMM. Shapes take one to many time chunks (small chunkFloats), run
 // on 2 threads, and a large case splits every pointwise pass mid-row; with the builtin GEMM the
 // result is bitwise that of 1 thread. The final-state gradients: dhN enters as dy's last step, dcN
 // as the oracle's dcN. Also: Θx = Θh = 0 against the LSTM binding, gradient accumulation,
@@ -14,95 +15,41 @@ import { DeltaLSTM, type DeltaLSTMForwardOptions } from '../../src/layers/delta-
 import { buildStack } from '../../src/layers/families.js';
 import { LSTM } from '../../src/layers/lstm.js';
 import { loadStateInto } from '../../src/layers/parameters.js';
-import type { Tensor } from '../../src/layers/tensor.js';
 import { native, type DeltaLstmBackwardArgs, type DeltaLstmForwardArgs, type LstmForwardArgs } from '../../src/native/addon.js';
 import { buildModel } from '../../src/pipeline/model-from-config.js';
-import { Rng } from '../../src/util/rng.js';
 import { assertAllClose } from '../oracle/compare.js';
-import { deltaLstmBackward, deltaLstmForward, type DeltaLstmForwardOut, type DeltaLstmGradients } from '../oracle/delta-lstm.js';
+import { deltaLstmBackward, deltaLstmForward } from '../oracle/delta-lstm.js';
 import { randomLstmParams, type LstmParams } from '../oracle/lstm.js';
 import { randomNormal, toF32 } from '../oracle/random.js';
-import { firstDifference, lstmGrads, plus, presetGradient, withThreads } from '../native/helpers.js';
-import { centredTheta, compiledGemmKernels, deltaInputs, deltaMagnitudes, thresholdMargin, useGemmKernel } from './kernels.js';
+import { firstDifference, lstmGrads, withThreads } from '../native/helpers.js';
+import {
+  chunkFloats, deltaBackwardArgs, deltaCase, deltaForwardArgs, expectAccumulates, expectBackward, expectBitwiseSame, expectDecisionMargins,
+  expectParamGrads, expectSameCounts, expectSameParamGrads, expectSomeZeros, layerData, SHAPES, SPLIT, tensorOf, THETA_X, VARIANTS,
+  withLastStateGradient, type DeltaCase, type Dims,
+} from './delta-helpers.js';
+import { compiledGemmKernels, useGemmKernel } from './kernels.js';
 import { F32_GEMM } from './tolerances.js';
 
-// The y check allows F32_GEMM · max|y| ≤ F32_GEMM (|h| < 1), so a native Δh = h − ĥ within that
-// of the oracle's on both terms stays on the oracle's side of Θh when the margin is twice it.
-const DECISION_MARGIN = 2 * F32_GEMM;
-const THETA_X = 0.3;
-const X_MARGIN = 0.01; // Δx is built, so its margin can be generous
-
-interface Dims { T: number; N: number; C: number; H: number }
-interface Case {
-  params: LstmParams;
-  x: Float64Array;
-  dy: Float64Array;
-  dhN: Float64Array;
+interface Case extends DeltaCase<LstmParams> {
   dcN: Float64Array;
-  dims: Dims;
-  thetaX: number;
-  thetaH: number;
-}
-
-/** |Δh| of a run: h_{t−1} (y shifted by a step, h_{−1} = 0) against ĥ after each step. */
-function hiddenDeltas(f: DeltaLstmForwardOut, d: Dims): Float64Array {
-  const NH = d.N * d.H;
-  const hPrev = new Float64Array(d.T * NH);
-  hPrev.set(f.y.subarray(0, (d.T - 1) * NH), NH);
-  return deltaMagnitudes(hPrev, f.tape.hHat, d.T, NH);
-}
-
-/** The Θh near which the run's |Δh| leave the widest gap, centred in it (the run stays the same). */
-function searchThetaH(p: LstmParams, x: Float64Array, d: Dims, thetaX: number): number {
-  let best = { theta: 0, margin: -1 };
-  for (let i = 0; i < 30 && best.margin < 2 * DECISION_MARGIN; i++) {
-    const candidate = 0.03 + 0.01 * i;
-    const c = centredTheta(hiddenDeltas(deltaLstmForward(p, x, d, { thetaX, thetaH: candidate }), d), candidate);
-    if (c.margin > best.margin) best = c;
-  }
-  expect(best.margin, 'a Θh with every |Δh| a margin away').toBeGreaterThanOrEqual(DECISION_MARGIN);
-  return best.theta;
 }
 
 function makeCase(seed: number, dims: Dims, thetaX: number, thetaH: number | 'search'): Case {
-  const { T, N, C, H } = dims;
-  const rng = new Rng(seed);
-  const k = 1 / Math.sqrt(H);
-  const params = randomLstmParams(rng, C, H, 2 * k, k);
-  const x = thetaX > 0 ? deltaInputs(rng, T, N * C, thetaX, X_MARGIN) : randomNormal(rng, T * N * C);
-  const dy = randomNormal(rng, T * N * H);
-  const dhN = randomNormal(rng, N * H);
-  const dcN = randomNormal(rng, N * H);
-  return { params, x, dy, dhN, dcN, dims, thetaX, thetaH: thetaH === 'search' ? searchThetaH(params, x, dims, thetaX) : thetaH };
+  const { c, rng } = deltaCase(seed, dims, thetaX, thetaH, randomLstmParams, deltaLstmForward);
+  return { ...c, dcN: randomNormal(rng, dims.N * dims.H) }; // drawn after dhN (the Θh search draws nothing)
 }
 
-function forwardArgs(c: Case, training: boolean, chunkFloats = 0): DeltaLstmForwardArgs {
-  return {
-    weightIh: toF32(c.params.weightIh), weightHh: toF32(c.params.weightHh), biasIh: toF32(c.params.biasIh), biasHh: toF32(c.params.biasHh),
-    x: toF32(c.x), ...c.dims, training, chunkFloats, thetaX: c.thetaX, thetaH: c.thetaH,
-  };
-}
+const forwardArgs = (c: Case, training: boolean, chunk = 0): DeltaLstmForwardArgs => deltaForwardArgs(c, training, chunk);
 
 function backwardArgs(c: Case, f: DeltaLstmForwardArgs, saved: DeltaLstmBackwardArgs['saved'], needDx = true): DeltaLstmBackwardArgs {
-  return {
-    weightIh: f.weightIh, weightHh: f.weightHh, biasIh: f.biasIh, biasHh: f.biasHh, ...c.dims, chunkFloats: f.chunkFloats,
-    saved, dy: toF32(c.dy), dhN: toF32(c.dhN), dcN: toF32(c.dcN), ...lstmGrads(c.dims.C, c.dims.H), needDx,
-  };
+  return { ...deltaBackwardArgs(c, f, saved, lstmGrads(c.dims.C, c.dims.H), needDx), dcN: toF32(c.dcN) };
 }
 
-/** The oracle's run; dhN enters as dy's last step (h_{T−1} is y's last step). Checks the margins. */
+/** The oracle's run; dhN enters as dy's last step (h_{T−1} is y's last step), dcN as the oracle's dcN. Checks the margins. */
 function oracle(c: Case) {
-  const { T, N, C, H } = c.dims;
   const f = deltaLstmForward(c.params, c.x, c.dims, { thetaX: c.thetaX, thetaH: c.thetaH });
-  expect(thresholdMargin(deltaMagnitudes(c.x, f.tape.xHat, T, N * C), c.thetaX), 'Δx margin').toBeGreaterThanOrEqual(DECISION_MARGIN);
-  expect(thresholdMargin(hiddenDeltas(f, c.dims), c.thetaH), 'Δh margin').toBeGreaterThanOrEqual(DECISION_MARGIN);
-  const dy = c.dy.slice();
-  for (let i = 0; i < N * H; i++) dy[(T - 1) * N * H + i] += c.dhN[i];
-  return { f, grad: deltaLstmBackward(c.params, f.tape, dy, c.dims, c.dcN) };
-}
-
-function expectParamGrads(b: DeltaLstmBackwardArgs, ref: DeltaLstmGradients, what = ''): void {
-  for (const k of ['dWeightIh', 'dWeightHh', 'dBiasIh', 'dBiasHh'] as const) assertAllClose(b[k] as Float32Array, ref[k], F32_GEMM, `${k}${what}`);
+  expectDecisionMargins(c.x, f, c.dims, c.thetaX, c.thetaH);
+  return { f, grad: deltaLstmBackward(c.params, f.tape, withLastStateGradient(c.dy, c.dhN, c.dims), c.dims, c.dcN) };
 }
 
 function checkCase(c: Case, chunk: number, expected = oracle(c)): void {
@@ -112,59 +59,24 @@ function checkCase(c: Case, chunk: number, expected = oracle(c)): void {
   assertAllClose(fwd.y, ref.y, F32_GEMM, 'y');
   assertAllClose(fwd.cN, ref.cN, F32_GEMM, 'cN');
   expect(fwd.saved?.madeBy).toBe('deltaLstmForward');
-  // The same decisions: the counts are exact.
-  for (const k of ['dxZeros', 'dxTotal', 'dhZeros', 'dhTotal', 'macs', 'macsDense'] as const) expect(fwd.stats[k], k).toBe(ref.stats[k]);
+  expectSameCounts(fwd.stats, ref.stats);
   const b = backwardArgs(c, args, fwd.saved!);
-  const g = native().deltaLstmBackward(b);
-  assertAllClose(g.dx!, grad.dx, F32_GEMM, 'dx');
-  expectParamGrads(b, grad);
-  expect(g.stats.macs).toBe(g.stats.macsDense); // BPTT's products are dense
+  expectBackward(native().deltaLstmBackward(b), b, grad);
 }
-
-const shapes: Dims[] = [
-  { T: 1, N: 1, C: 1, H: 1 },
-  { T: 5, N: 1, C: 7, H: 5 },
-  { T: 6, N: 4, C: 3, H: 8 },
-  { T: 12, N: 3, C: 7, H: 20 },
-  { T: 9, N: 4, C: 16, H: 33 },
-  { T: 5, N: 3, C: 70, H: 13 }, // C > 4H: the backward's per-step buffers are sized by C
-];
-type Chunking = 'default' | 'step' | 'pair';
-const variants: { thetaX: number; thetaH: number | 'search'; chunk: Chunking }[] = [
-  { thetaX: THETA_X, thetaH: 'search', chunk: 'default' },
-  { thetaX: THETA_X, thetaH: 'search', chunk: 'step' },
-  { thetaX: THETA_X, thetaH: 'search', chunk: 'pair' },
-  { thetaX: 0, thetaH: 'search', chunk: 'pair' },
-  { thetaX: THETA_X, thetaH: 0, chunk: 'step' },
-];
-
-// 'step': the budget of exactly one step's [N, max(4H, C)] buffer; 'pair': two steps per chunk.
-function chunkFloats(chunk: Chunking, d: Dims): number {
-  const step = d.N * Math.max(4 * d.H, d.C);
-  return chunk === 'step' ? step : chunk === 'pair' ? 2 * step + 1 : 0;
-}
-
-// N·H = 4503 per step: above the pointwise grain (4096), so 2 threads split at flat index 2251 =
-// row 1, column 750 (mid-row); N·4H splits the event products. chunkFloats 64: one step per chunk.
-const SPLIT: Dims = { T: 3, N: 3, C: 5, H: 1501 };
 
 describe.each(compiledGemmKernels())('native DeltaLSTM vs oracle (gemm %s)', (kernel) => {
   useGemmKernel(kernel);
-  for (const [si, dims] of shapes.entries()) {
-    for (const [vi, v] of variants.entries()) {
+  for (const [si, dims] of SHAPES.entries()) {
+    for (const [vi, v] of VARIANTS.entries()) {
       it(`T=${dims.T} N=${dims.N} C=${dims.C} H=${dims.H} Θx=${v.thetaX} Θh=${v.thetaH} chunks=${v.chunk}`, () => {
         const c = makeCase(7000 + 10 * si + vi, dims, v.thetaX, v.thetaH);
-        withThreads(2, () => checkCase(c, chunkFloats(v.chunk, dims)));
+        withThreads(2, () => checkCase(c, chunkFloats(v.chunk, dims, 4)));
       });
     }
   }
 
   it('thresholds zero some deltas and pass others (the cases above are not all-dense or all-zero)', () => {
-    const { f } = oracle(makeCase(7030, shapes[3], THETA_X, 'search'));
-    for (const k of ['dx', 'dh'] as const) {
-      expect(f.stats[`${k}Zeros`], k).toBeGreaterThan(0.1 * f.stats[`${k}Total`]);
-      expect(f.stats[`${k}Zeros`], k).toBeLessThan(0.9 * f.stats[`${k}Total`]);
-    }
+    expectSomeZeros(oracle(makeCase(7030, SHAPES[3], THETA_X, 'search')).f.stats);
   });
 
   it(`multi-thread split (2 threads, N·H = ${SPLIT.N * SPLIT.H}, segments starting mid-row), one step per chunk: matches the oracle`, () => {
@@ -182,9 +94,7 @@ describe.each(compiledGemmKernels())('native DeltaLSTM vs oracle (gemm %s)', (ke
       expect(fwd.stats.dhZeros).toBeGreaterThan(0);
       return { y: fwd.y, cN: fwd.cN, dx: g.dx!, dWeightIh: b.dWeightIh as Float32Array, dWeightHh: b.dWeightHh as Float32Array, dBiasIh: b.dBiasIh as Float32Array };
     };
-    const two = withThreads(2, run);
-    const one = withThreads(1, run);
-    for (const k of Object.keys(two) as (keyof typeof two)[]) expect(firstDifference(one[k], two[k]), k).toBeNull();
+    expectBitwiseSame(withThreads(1, run), withThreads(2, run));
   });
 
   it('Θx = Θh = 0 is the LSTM binding (h0 = c0 = null) within F32_GEMM, forward and backward', () => {
@@ -202,30 +112,15 @@ describe.each(compiledGemmKernels())('native DeltaLSTM vs oracle (gemm %s)', (ke
     const lb = { ...db, saved: l.saved!, ...lstmGrads(c.dims.C, c.dims.H) };
     const lg = native().lstmBackward(lb);
     assertAllClose(dg.dx!, lg.dx!, F32_GEMM, 'dx vs lstmBackward');
-    for (const k of ['dWeightIh', 'dWeightHh', 'dBiasIh', 'dBiasHh'] as const) {
-      assertAllClose(db[k] as Float32Array, lb[k] as Float32Array, F32_GEMM, `${k} vs lstmBackward`);
-    }
+    expectParamGrads(db, lb, ' vs lstmBackward');
   });
 
   it('gradients accumulate over calls and time chunks: preset R comes back as R + gradient, then R + 2·gradient; dx is written', () => {
     const c = makeCase(7300, { T: 7, N: 3, C: 9, H: 11 }, THETA_X, 'search');
     const { grad } = oracle(c);
-    const rng = new Rng(7300, 1);
     const args = forwardArgs(c, true, 2 * 3 * 44); // chunks of 2, 2, 2, 1 steps
-    const fwd = native().deltaLstmForward(args);
-    const b = backwardArgs(c, args, fwd.saved!);
-    const keys = ['dWeightIh', 'dWeightHh', 'dBiasIh', 'dBiasHh'] as const;
-    const presets = keys.map((k) => {
-      const p = presetGradient(rng, grad[k]);
-      b[k] = p.buffer;
-      return p.preset;
-    });
-    const first = native().deltaLstmBackward(b);
-    keys.forEach((k, i) => assertAllClose(b[k] as Float32Array, plus(presets[i], grad[k]), F32_GEMM, `R + ${k}`));
-    const second = native().deltaLstmBackward(b);
-    keys.forEach((k, i) => assertAllClose(b[k] as Float32Array, plus(presets[i], grad[k], 2), F32_GEMM, `R + 2 ${k}`));
-    expect(firstDifference(second.dx!, first.dx!)).toBeNull();
-    assertAllClose(second.dx!, grad.dx, F32_GEMM, 'dx');
+    const b = backwardArgs(c, args, native().deltaLstmForward(args).saved!);
+    expectAccumulates(7300, b, grad, () => native().deltaLstmBackward(b));
   });
 
   it('async variants give the same numbers as the sync calls; needDx = false returns no dx', async () => {
@@ -242,9 +137,7 @@ describe.each(compiledGemmKernels())('native DeltaLSTM vs oracle (gemm %s)', (ke
     const ga = await native().deltaLstmBackwardAsync(ba);
     expect(ga.dx).toBeNull();
     expect(gs.dx).not.toBeNull();
-    for (const k of ['dWeightIh', 'dWeightHh', 'dBiasIh', 'dBiasHh'] as const) {
-      expect(firstDifference(ba[k] as Float32Array, bs[k] as Float32Array), k).toBeNull();
-    }
+    expectSameParamGrads(ba, bs);
   });
 });
 
@@ -273,14 +166,10 @@ describe('deltaLstmForward/Backward arguments', () => {
   });
 });
 
-const tensorOf = (data: Float32Array, shape: number[]): Tensor => ({ data, shape });
-
 describe('DeltaLSTM layer and the deltalstm family', () => {
   const C = 5;
   const H = 6;
-  const rng = new Rng(7600);
-  const x = tensorOf(toF32(randomNormal(rng, 7 * 2 * C)), [7, 2, C]);
-  const dOut = tensorOf(toF32(randomNormal(rng, 7 * 2 * H)), [7, 2, H]);
+  const { x, dOut } = layerData(7600, C, H);
 
   it('loads an LSTM checkpoint (rnn.weight_ih_l0, …) strictly and its own loads into an LSTM; at Θ = 0 it runs as the LSTM', () => {
     const lstm = new LSTM({ inputSize: C, hiddenSize: H, numLayers: 2, prefix: 'rnn.', seed: 3 });

@@ -16,7 +16,7 @@ import {
   clipsPath, FEATURE_FORMAT, FEATURE_FORMAT_VERSION, featureMetaPath, featureMetaStatus, featuresDir, featureSplitPath, gscv2Dir, SPLITS,
   writeFeatureMeta, type FeatureMeta,
 } from './feature-meta.js';
-import { SplitProgress } from './feature-progress.js';
+import { loopProgress } from './progress.js';
 import { FeatureStatsAccumulator } from './feature-stats.js';
 import { frameLabels } from './frame-labels.js';
 import { FEATURE_SETTINGS, LogFilterbank, N_FILTERS } from './log-filterbank.js';
@@ -88,9 +88,8 @@ async function extractSplit(
 ): Promise<SplitResult> {
   const target = featureSplitPath(o.dataDir, split);
   const writer = new FeatureSplitWriter();
-  const progress = new SplitProgress(o.log, o.progress);
   const t0 = performance.now();
-  progress.start(split, clips.length);
+  const bar = loopProgress(`features ${split}`, clips.length, 'clips', o.progress, { rate: true });
   try {
     for (let i = 0; i < clips.length; i++) {
       const clip = clips[i];
@@ -98,19 +97,20 @@ async function extractSplit(
       writer.add(data, frames, clip.label, frameLabels(frames, clip.label));
       stats?.add(data);
       if ((i + 1) % TICK === 0) {
-        progress.update(i + 1, (i + 1) / ((performance.now() - t0) / 1000));
+        bar.tick(TICK);
         await yieldToEventLoop();
       }
     }
     const bytes = writer.encode();
     writeFileAtomic(target, bytes);
     const secs = (performance.now() - t0) / 1000;
-    progress.stop(
+    bar.done();
+    o.log(
       `features ${split}: ${clips.length} clips, ${writer.frames} frames in ${secs.toFixed(1)} s (${(clips.length / Math.max(secs, 1e-9)).toFixed(0)} clips/s) -> ${target}`,
     );
     return { file: basename(target), clips: writer.rows, frames: writer.frames, bytes: bytes.length };
   } catch (err) {
-    progress.stop();
+    bar.done();
     throw err;
   }
 }

@@ -9,25 +9,17 @@ import { join, relative, resolve, sep } from 'node:path';
 import type { SplitName } from '../dataset-module.js';
 import { checkWavs } from './check.js';
 import { GSC_CLASSES, SILENCE, writeClips } from './clips.js';
-import { BACKGROUND_NOISE, CLIPS_FILE, clipsPath, GSC_DOWNLOAD_BASE, GSC_MAIN, GSC_TEST, gscv2Dir, type GscInput, metaPath, SILENCE_DIR, silenceDir } from './layout.js';
+import { BACKGROUND_NOISE, CLIPS_FILE, clipsPath, GSC_DOWNLOAD_BASE, GSC_MAIN, GSC_TEST, gscv2Dir, metaPath, SILENCE_DIR, silenceDir } from './layout.js';
 import { GSCV2_FORMAT, GSCV2_VERSION, readGscv2Meta, writeGscv2Meta, type Gscv2Meta, type SplitCounts } from './meta.js';
 import { planSilence, readNoiseTracks, SILENCE_GAINS_DB, SILENCE_SAMPLES, SILENCE_VALID_RULE, silenceValidCount, writeSilence } from './silence.js';
-import { acquireInputs } from './source.js';
+import { acquireInputs, type AcquireOptions } from './source.js';
 import { mainClips, testClips, unknownRule, type PlannedClip } from './split.js';
 import { scanMainTree, scanTestTree } from './tree.js';
 
-export interface PrepareGscv2Options {
-  dataDir: string;
-  /** A folder holding speech_commands_v0.02 and speech_commands_test_set_v0.02 (each a folder or a .tar.gz), or `download`. */
-  source: string;
+/** The source options (source.ts) and the seed. */
+export interface PrepareGscv2Options extends AcquireOptions {
   /** The config's split_seed: unknown sampling and silence. */
   seed: number;
-  force: boolean;
-  log: (m: string) => void;
-  /** Base URL serving the two archives (default: the official one). */
-  downloadBase?: string;
-  /** Expected SHA-256 of the two archives (default: the pinned official ones); for tests. */
-  checksums?: Readonly<Record<GscInput, string>>;
 }
 
 const SPLITS: readonly SplitName[] = ['train', 'valid', 'test'];

@@ -13,15 +13,16 @@ import { loopProgress } from './progress.js';
 
 const MIB = 1 << 20;
 
+/** Where the trees come from and how; prepare's options extend these (the same fields, documented once). */
 export interface AcquireOptions {
   dataDir: string;
-  /** A folder, or `download`. */
+  /** A folder holding speech_commands_v0.02 and speech_commands_test_set_v0.02 (each a folder or a .tar.gz), or `download`. */
   source: string;
   force: boolean;
   log: (m: string) => void;
-  /** Base URL of the download (default: the official one). */
+  /** Base URL serving the two archives (default: the official one). */
   downloadBase?: string;
-  /** Expected SHA-256 of the archives (default: the pinned official ones). */
+  /** Expected SHA-256 of the two archives (default: the pinned official ones); for tests. */
   checksums?: Readonly<Record<GscInput, string>>;
 }
 
