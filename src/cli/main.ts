@@ -9,9 +9,11 @@ import { evalConfig, planRun, prepareDatasetByName, prepareFromConfig, runConfig
 import { exportConfig } from '../pipeline/export.js';
 import { benchmarkTable } from '../results/table.js';
 import { TABLE_FORMATS, formatTable, type TableFormat } from '../results/table-format.js';
+import { BACKEND_NAMES } from '../sweep/backends.js';
+import { sweepCommand, sweepResubmit, sweepStatus, sweepWait, type SweepFlags } from '../sweep/commands.js';
 import { reportError } from './errors.js';
 import { evalReport, infoReport, pipelineReport } from './format.js';
-import { type CommonFlags, addDirOptions, addSetOption, configCommand, nonNegativeInt, pipelineOptions, validFraction } from './options.js';
+import { type CommonFlags, addDirOptions, addSetOption, collect, configCommand, nonNegativeInt, pipelineOptions, positiveInt, positiveNumber, validFraction } from './options.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -136,6 +138,55 @@ function buildProgram(): Command {
     const stepDirs = plan.flat ? [] : plan.steps.map((s) => `#   ${s.name}: ${'dir' in s ? s.dir : `(data, under --data-dir)`}`);
     print([`# run directory: ${plan.runDir}`, ...(stepDirs.length ? ['# steps:', ...stepDirs] : []), configToYaml(cfg).trimEnd()].join('\n'));
   });
+
+  const sweep = program
+    .command('sweep')
+    .description(
+      'run a config over seeds and a grid of values: one point per seed and combination, each a resolved config under ' +
+        'results/<name>/sweeps/<id>/points/ with its own run directory (finished points are skipped, interrupted ones resume); ' +
+        'the same command finds the same sweep. `evnn table <sweep-dir>` aggregates it',
+    )
+    .argument('<config>', 'experiment config (YAML)')
+    .option('--seeds <list>', "seeds: a range 1..5, a list 1,3,7, or both (default: the config's seed)")
+    .option('--grid <key=v1,v2>', 'a config field and its values, each read as YAML like a --set value (repeatable: the cartesian product)', collect, []);
+  addSetOption(sweep);
+  addDirOptions(sweep)
+    .addOption(new Option('--backend <name>', 'where the points run (default: local)').choices(BACKEND_NAMES))
+    .option('--jobs <n>', 'local: points run at once (default 1)', positiveInt)
+    .option('--threads <n>', 'local: threads in all, split between the jobs (floor(threads / jobs) each; default: all cores)', positiveInt)
+    .option('--account <account>', 'slurm: sbatch --account')
+    .option('--partition <partition>', 'slurm: sbatch --partition')
+    .option('--time <limit>', 'slurm: sbatch --time of each task (minutes, H:MM:SS, D-HH:MM:SS)')
+    .option('--mem <size>', 'slurm: sbatch --mem of each task (4G, 4000M)')
+    .option('--cpus-per-task <n>', 'slurm: sbatch --cpus-per-task (each run uses that many threads)', positiveInt)
+    .option('--gpus <n>', 'slurm: sbatch --gpus of each task (a count or type:count)')
+    .option('--dry-run', 'expand and write the points and sweep.json, print them, run nothing')
+    .option('--quiet', 'no progress lines (the points and their states are still printed)')
+    .action(async (config: string, f: SweepFlags) => {
+      process.exitCode = await sweepCommand(config, f);
+    });
+  // The subcommands read `evnn sweep`'s options (--results-dir, --jobs, ...), which commander parses wherever they stand.
+  const follow = (name: string, description: string) =>
+    sweep
+      .command(name)
+      .description(description)
+      .argument('<sweep>', "the sweep's id (looked up under --results-dir), its directory, or its sweep.json")
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
+  follow('status', "one line per point: index, seed, grid values, state (finished, running, pending, failed, stopped, not started), run directory, and the log of a failed point; from the backend recorded in sweep.json").action(
+    async (what: string, _f: unknown, cmd: Command) => {
+      process.exitCode = await sweepStatus(what, cmd.optsWithGlobals());
+    },
+  );
+  follow('wait', 'poll the status until no point is pending or running, then print it; exit 0 when every point finished, 1 otherwise')
+    .option('--interval <seconds>', 'seconds between polls (default 10)', positiveNumber)
+    .action(async (what: string, _f: unknown, cmd: Command) => {
+      process.exitCode = await sweepWait(what, cmd.optsWithGlobals());
+    });
+  follow('resubmit', "run (local) or submit (slurm) only the points not finished and not queued or running, with the backend and options recorded in sweep.json (--backend, --jobs, --threads and the SLURM flags of `evnn sweep` change them)").action(
+    async (what: string, _f: unknown, cmd: Command) => {
+      process.exitCode = await sweepResubmit(what, cmd.optsWithGlobals());
+    },
+  );
 
   const table = program
     .command('table')

@@ -16,6 +16,12 @@ export function nonNegativeInt(v: string): number {
   return n;
 }
 
+export function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('Must be a number > 0.');
+  return n;
+}
+
 /** The validation fraction: the same range the config's data.valid_fraction accepts. */
 export function validFraction(v: string): number {
   const n = Number(v);

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { dataSchema } from './data.js';
 import { modelSchema } from './model.js';
+import { slurmSchema } from './slurm.js';
 import { stepSchema, type StepConfig } from './steps.js';
 import { trainSchema } from './train.js';
 
@@ -48,6 +49,12 @@ export const configSchema = z.strictObject({
    * identity: it changes what is written about the numbers, not the numbers.
    */
   report: z.boolean().optional(),
+  /**
+   * What `evnn sweep --backend slurm` asks for per array task (account, partition, time, memory,
+   * CPUs, GPUs); flags override it. Not part of the run's identity: where and how long a run is
+   * scheduled does not change its numbers.
+   */
+  slurm: slurmSchema.optional(),
 });
 
 /** A validated config; its steps (when given) are resolved: every training step has complete sections. */

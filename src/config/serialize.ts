@@ -17,13 +17,13 @@ function canonical(v: unknown): unknown {
 /**
  * Short stable fingerprint (8 hex digits of a SHA-256 over canonical JSON) of everything that can
  * change a run's numbers. Left out: name, description and paper (labels), report (whether an
- * HTML report is written) and
+ * HTML report is written), slurm (where and how long a sweep's task is scheduled) and
  * train.checkpoint_every (how often a resumable state is saved, not what is computed). `threads`
  * stays in: it changes float summation order. The run directory is named after the hash, so
  * re-running a config finds its run again.
  */
 export function configHash(cfg: Config): string {
-  const { name: _n, description: _d, paper: _p, report: _r, steps, ...rest } = cfg;
+  const { name: _n, description: _d, paper: _p, report: _r, slurm: _s, steps, ...rest } = cfg;
   if (!steps) return hashOf({ ...rest, train: computedTrain(rest.train) });
   // With steps, each training step carries its complete sections; the base ones only fed them.
   const { model: _m, train: _t, ...shared } = rest;

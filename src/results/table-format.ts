@@ -1,6 +1,7 @@
 // The formats of `evnn table`: an aligned terminal table, a GitHub markdown table (both with the
 // figures as people read them: percentages, durations), CSV (RFC 4180) and JSON (both with the
-// row's fields as numbers: fractions as fractions, seconds as seconds).
+// row's fields as numbers: fractions as fractions, seconds as seconds). A table with a sweep's rows
+// has more columns: the grid's values, the validation metric and which point is best by it.
 import type { TableRow } from './table.js';
 
 export const TABLE_FORMATS = ['text', 'markdown', 'csv', 'json'] as const;
@@ -98,8 +99,37 @@ export function displayRow(r: TableRow): Record<(typeof DISPLAY_COLUMNS)[number]
   };
 }
 
+/** The columns a sweep's rows add: after method, the grid's values; after n, the validation metric (best marked). */
+export const SWEEP_DISPLAY_COLUMNS = { grid: 'method', valid: 'n' } as const;
+
+const hasSweep = (rows: readonly TableRow[]) => rows.some((r) => r.grid !== undefined);
+
+/** "hidden_size=64, lr=0.01": each key by its last segment when that names one key of the table alone. */
+export function gridText(grid: Record<string, unknown> | undefined, allKeys: readonly string[] = Object.keys(grid ?? {})): string {
+  const entries = Object.entries(grid ?? {});
+  if (entries.length === 0) return DASH;
+  const last = (k: string) => k.split('.').pop()!;
+  const short = (k: string) => (allKeys.filter((o) => last(o) === last(k)).length === 1 ? last(k) : k);
+  return entries.map(([k, v]) => `${short(k)}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
+}
+
+function validText(r: TableRow): string {
+  if (r.valid_value === null || r.valid_value === undefined) return DASH;
+  const v = r.valid_metric === 'valid_perplexity' ? r.valid_value.toFixed(2) : pct(r.valid_value, 2);
+  return r.best ? `${v} (best)` : v;
+}
+
 function displayRows(rows: readonly TableRow[]): string[][] {
-  return [[...DISPLAY_COLUMNS], ...rows.map((r) => Object.values(displayRow(r)))];
+  if (!hasSweep(rows)) return [[...DISPLAY_COLUMNS], ...rows.map((r) => Object.values(displayRow(r)))];
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.grid ?? {})))];
+  const withSweep = (cells: Record<string, string>, r: TableRow | null): string[] =>
+    Object.entries(cells).flatMap(([c, v]) => {
+      if (c === SWEEP_DISPLAY_COLUMNS.grid) return [v, r ? (r.grid === undefined ? DASH : gridText(r.grid, keys)) : 'grid'];
+      if (c === SWEEP_DISPLAY_COLUMNS.valid) return [v, r ? validText(r) : 'valid'];
+      return [v];
+    });
+  const head = withSweep(Object.fromEntries(DISPLAY_COLUMNS.map((c) => [c, c])), null);
+  return [head, ...rows.map((r) => withSweep(displayRow(r), r))];
 }
 
 function textTable(lines: string[][]): string {
@@ -127,7 +157,16 @@ export function csvField(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** The CSV's columns after CSV_COLUMNS when the table has a sweep's rows; grid is "key=value;key=value". */
+export const SWEEP_CSV_COLUMNS = ['sweep', 'grid', 'valid_metric', 'valid_value', 'best'] as const satisfies readonly (keyof TableRow)[];
+
+function csvValue(r: TableRow, c: (typeof CSV_COLUMNS)[number] | (typeof SWEEP_CSV_COLUMNS)[number]): unknown {
+  if (c === 'grid') return r.grid === undefined ? null : Object.entries(r.grid).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return r[c];
+}
+
 function csvTable(rows: readonly TableRow[]): string {
-  const records = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(','))];
+  const columns = hasSweep(rows) ? [...CSV_COLUMNS, ...SWEEP_CSV_COLUMNS] : [...CSV_COLUMNS];
+  const records = [columns.join(','), ...rows.map((r) => columns.map((c) => csvField(csvValue(r, c))).join(','))];
   return records.map((l) => `${l}\r\n`).join('');
 }

@@ -6,6 +6,8 @@
 // summary.json (the test metric, total time, backend, an LM's test activity), eval/result.json
 // (the test metric of a config with steps), metrics.arrow (time per epoch, epochs of an
 // interrupted run) and sparsity.arrow (the last epoch's activity and sparsity, means over layers).
+// A sweep (its directory or its sweep.json, written by `evnn sweep`) gives one row per grid point:
+// its seeds' runs, the grid's values, the mean validation metric, and which point is best by it.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { configHash, isTrainingStepConfig, loadConfig, parseConfigText, type Config, type PaperConfig } from '../config/index.js';
@@ -15,6 +17,9 @@ import { MetricsTable, type MetricRow } from './metrics.js';
 import { runIdFor } from './run-dir.js';
 import { SparsityTable, type SparsityRow } from './sparsity.js';
 import { readSummary, type Summary } from './summary.js';
+import { isSweepPath, readSweepFile } from '../sweep/expand.js';
+import { canonicalJson } from '../sweep/canonical.js';
+import type { SweepPlan, SweepPoint } from '../sweep/sweep-plan.js';
 
 export type TableMetric = PaperConfig['metric'];
 
@@ -79,6 +84,16 @@ export interface TableRow extends RunFigures {
   seeds: number[];
   run_dirs: string[];
   runs: TableRun[];
+  /** A sweep's row only (`evnn table <sweep>`): the sweep's id. */
+  sweep?: string;
+  /** A sweep's row only: the grid's values at this point, by dotted config key ({} for a sweep over seeds alone). */
+  grid?: Record<string, unknown>;
+  /** A sweep's row only: the validation metric (the task metric on the valid split, at each run's best epoch). */
+  valid_metric?: 'valid_accuracy' | 'valid_perplexity';
+  /** A sweep's row only: its mean over the finished runs (summary.json's metric.best_valid); null when none finished. */
+  valid_value?: number | null;
+  /** A sweep's row only: the best point by valid_value (highest accuracy, lowest perplexity), when two or more points have one. */
+  best?: boolean;
 }
 
 export interface TableOptions {
@@ -117,7 +132,13 @@ export function benchmarkTable(args: readonly string[], opts: TableOptions): Tab
   for (const arg of args) {
     const path = resolve(cwd, arg);
     if (!existsSync(path)) throw new Error(`${arg}: no such config file or run directory`);
-    if (statSync(path).isDirectory()) {
+    if (isSweepPath(path)) {
+      const plan = readSweepFile(path);
+      const key = `sweep|${plan.id}`;
+      if (seenKeys.has(key)) continue;
+      seenKeys.add(key);
+      rows.push(...sweepRows(plan, ctx));
+    } else if (statSync(path).isDirectory()) {
       const runs = collectRunDirs(path, 2);
       if (runs.length === 0) throw new Error(`${arg}: not a run directory (no config.yaml in it or in the folders below it)`);
       for (const group of groupRuns(runs)) {
@@ -223,6 +244,60 @@ function configRow(file: string, cfg: Config, ctx: Ctx): TableRow {
 
 function dirRow(cfg: Config, dirs: string[], ctx: Ctx): TableRow {
   return buildRow(cfg, null, dirs, ctx, null);
+}
+
+/**
+ * A sweep's rows: one per grid point (in the sweep's order), its seeds' runs aggregated like a
+ * config's; the best point by the mean validation metric is marked. A point whose run is not there
+ * yet is noted, and the row's command resubmits the sweep.
+ */
+function sweepRows(plan: SweepPlan, ctx: Ctx): TableRow[] {
+  const groups = new Map<string, SweepPoint[]>();
+  for (const p of plan.points) {
+    const key = canonicalJson(p.grid);
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  const resubmit = `evnn sweep resubmit ${shown(plan.dir, ctx.cwd)}`;
+  const rows = [...groups.values()].map((points): TableRow => {
+    if (!existsSync(points[0].configFile)) throw new Error(`${points[0].configFile}: the sweep's point config is missing (was the sweep directory moved?)`);
+    const cfg = loadConfig(points[0].configFile);
+    const started = points.filter((p) => existsSync(join(p.runDir, 'config.yaml')));
+    const row = buildRow(cfg, null, started.map((p) => p.runDir), ctx, null);
+    const missing = points.filter((p) => !started.includes(p)).map((p) => `seed ${p.seed}: not started`);
+    const note = [row.note === 'not run' ? '' : row.note, ...missing].filter((n) => n !== '').join('; ');
+    const unfinished = row.runs.length < points.length || row.runs.some((r) => r.status !== 'finished');
+    const valid = started.map((p, i) => (row.runs[i].status === 'finished' && row.runs[i].value !== null ? bestValid(p.runDir) : null)).filter((v) => v !== null);
+    const perplexity = valid.length > 0 ? valid[0].name === 'perplexity' : cfg.model.type === 'language-model';
+    const { benchmark, config, method, ...rest } = row;
+    return {
+      benchmark, config, method, sweep: plan.id, grid: points[0].grid, ...rest,
+      note: row.runs.length === 0 ? 'not run' : note,
+      command: unfinished ? resubmit : null,
+      valid_metric: perplexity ? 'valid_perplexity' : 'valid_accuracy',
+      valid_value: valid.length > 0 ? mean(valid.map((v) => v.value)) : null,
+      best: false,
+    };
+  });
+  const scored = rows.filter((r) => r.valid_value !== null && r.valid_value !== undefined);
+  if (scored.length >= 2) {
+    const lower = scored[0].valid_metric === 'valid_perplexity';
+    const best = scored.reduce((a, r) => ((lower ? r.valid_value! < a.valid_value! : r.valid_value! > a.valid_value!) ? r : a));
+    best.best = true;
+  }
+  return rows;
+}
+
+/** The validation metric at the best epoch of a finished run's last training step. */
+function bestValid(dir: string): { name: 'accuracy' | 'perplexity'; value: number } | null {
+  const cfg = runConfig(dir);
+  if (!cfg) return null;
+  const plan = planRun(cfg, '/');
+  const last = [...plan.steps].reverse().find((s) => s.kind === 'train');
+  if (!last) return null;
+  const file = join(dir, relative(plan.runDir, last.dir), 'summary.json');
+  if (!existsSync(file)) return null;
+  const m = readSummary(file).metric;
+  return m.best_valid === null ? null : { name: m.name, value: m.best_valid };
 }
 
 function buildRow(cfg: Config, file: string | null, dirs: readonly string[], ctx: Ctx, command: ((seed: number) => string) | null): TableRow {
