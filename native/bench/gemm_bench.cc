@@ -65,6 +65,12 @@ int main(int argc, char** argv) {
       {"batch-3 step h·W_hhᵀ", false, true, 3, 1536, 512},
       {"batch-3 step, no transpose", false, false, 3, 1536, 512},
       {"batch-4 step h·W_hhᵀ", false, true, 4, 1536, 512},
+      {"batch-8 step h·W_hhᵀ", false, true, 8, 1536, 512},
+      {"batch-8 step dh = dG·W_hh", false, false, 8, 512, 1536},
+      {"1024 units, batch-1 step h·W_hhᵀ", false, true, 1, 3072, 1024},
+      {"1024 units, batch-1 step dh = dG·W_hh", false, false, 1, 1024, 3072},
+      {"1024 units, batch-4 step h·W_hhᵀ", false, true, 4, 3072, 1024},
+      {"1024 units, batch-1 input x·W_ihᵀ (C=40)", false, true, 1, 3072, 40},
   };
   std::vector<evnn::GemmKernel> kernels = {evnn::GemmKernel::Builtin};
   if (evnn::gemm_has_openblas()) kernels.push_back(evnn::GemmKernel::OpenBLAS);

@@ -1,4 +1,5 @@
-// The built-in single-precision GEMM (used when OpenBLAS is absent or deselected).
+// The built-in single-precision GEMM (used when OpenBLAS is absent or deselected, for the products
+// with more rows than gemm_skinny takes: see use_skinny in gemm_builtin.h).
 //
 // Goto/BLIS structure: for each NC-wide column panel and KC-deep slice of K, op(B) is packed
 // into NR-wide micro-panels (shared by all threads), then every thread packs its own MC-row
@@ -222,10 +223,6 @@ void gemm_few_rows(const Operand& a, const Operand& b, int M, int N, int K, floa
 
 void gemm_builtin(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
                   const float* B, int ldb, float beta, float* C, int ldc) {
-  if (M <= kSkinnyMaxRows) {
-    gemm_skinny(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
   const Operand a{A, lda, trans_a};
   const Operand b{B, ldb, trans_b};
   const int threads = num_threads();

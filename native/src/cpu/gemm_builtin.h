@@ -5,13 +5,22 @@
 namespace evnn {
 namespace gemm_detail {
 
-// Up to this many rows gemm_builtin hands the product to gemm_skinny.
-constexpr int kSkinnyMaxRows = 2;
+// Which products evnn::gemm sends to gemm_skinny, whichever kernel is selected (the measurements
+// behind these cutoffs are in gemm.cc): up to 8 rows when op(B) = B; when op(B) = Bᵀ up to 4 rows
+// if K > 64, else up to 2.
+constexpr int kSkinnyMaxRows = 8;
+constexpr int kSkinnyMaxRowsTransB = 4;
+constexpr int kSkinnyMaxRowsTransBShallow = 2;  // op(B) = Bᵀ with K <= kSkinnyShallowK
+constexpr int kSkinnyShallowK = 64;
+constexpr bool use_skinny(bool trans_b, int M, int K) {
+  return !trans_b ? M <= kSkinnyMaxRows : M <= (K > kSkinnyShallowK ? kSkinnyMaxRowsTransB : kSkinnyMaxRowsTransBShallow);
+}
 
-// Streams op(B) without packing; for M <= kSkinnyMaxRows (gemm_skinny.cc).
+// Streams op(B) without packing (gemm_skinny.cc); any M works, fast for the few rows of use_skinny.
 void gemm_skinny(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
                  const float* B, int ldb, float beta, float* C, int ldc);
 
+// The blocked kernel, for any M (evnn::gemm sends it only the products use_skinny leaves).
 // Requires M, N, K >= 1 and leading dimensions that fit the row-major operands.
 void gemm_builtin(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
                   const float* B, int ldb, float beta, float* C, int ldc);
