@@ -1,6 +1,7 @@
 // The generic marshaller behind every OpSpec table (see op.h).
 #include "op.h"
 
+#include <cctype>
 #include <stdexcept>
 
 #include "addon_data.h"
@@ -20,26 +21,78 @@ namespace {
 
 size_t ElementBytes(DType t) { return t == DType::kU8 ? 1 : 4; }
 
-// The value of a shape rule such as "T*N*C" or "3*H" over the call's dims.
-uint64_t EvalShape(const Ctx& c, const std::string& rule, const std::map<std::string, int64_t>& dims) {
-  uint64_t p = 1;
-  size_t at = 0;
-  while (at <= rule.size()) {
-    const size_t star = rule.find('*', at);
-    const std::string term = rule.substr(at, star == std::string::npos ? std::string::npos : star - at);
-    uint64_t v = 0;
-    if (!term.empty() && term[0] >= '0' && term[0] <= '9') {
-      v = std::stoull(term);
-    } else {
-      const auto it = dims.find(term);
-      if (it == dims.end()) throw std::logic_error(std::string(c.fn) + ": shape rule names unknown dim " + term);
-      v = uint64_t(it->second);
-    }
-    p = Product(c, {p, v});
-    if (star == std::string::npos) break;
-    at = star + 1;
+// The value of a shape rule such as "T*N*C", "3*H" or "T*N*(2*C+6*H)" over the call's dims:
+//   rule := sum;  sum := term ('+' term)*;  term := factor ('*' factor)*;
+//   factor := integer | dim name | '(' sum ')'
+// A rule is part of an op's table, so a bad one is a programming error (std::logic_error); a
+// value past 2^53 is a RangeError, as for the products of dims.
+class ShapeRule {
+ public:
+  ShapeRule(const Ctx& c, const std::string& rule, const std::map<std::string, int64_t>& dims)
+      : c_(c), rule_(rule), dims_(dims) {}
+
+  uint64_t Eval() {
+    const uint64_t v = Sum();
+    if (at_ != rule_.size()) Malformed("an operator or the end");
+    return v;
   }
-  return p;
+
+ private:
+  uint64_t Sum() {
+    uint64_t s = Term();
+    while (at_ < rule_.size() && rule_[at_] == '+') {
+      ++at_;
+      const uint64_t v = Term();
+      if (s > kMaxShape - v) ThrowRange(c_, "the dimensions are too large (" + rule_ + " exceeds 2^53)");
+      s += v;
+    }
+    return s;
+  }
+  uint64_t Term() {
+    uint64_t p = Factor();
+    while (at_ < rule_.size() && rule_[at_] == '*') {
+      ++at_;
+      p = Product(c_, {p, Factor()});
+    }
+    return p;
+  }
+  uint64_t Factor() {
+    if (at_ < rule_.size() && rule_[at_] == '(') {
+      ++at_;
+      const uint64_t v = Sum();
+      if (at_ >= rule_.size() || rule_[at_] != ')') Malformed("')'");
+      ++at_;
+      return v;
+    }
+    const size_t begin = at_;
+    while (at_ < rule_.size() && (std::isalnum(static_cast<unsigned char>(rule_[at_])) || rule_[at_] == '_')) ++at_;
+    const std::string term = rule_.substr(begin, at_ - begin);
+    if (term.empty()) Malformed("a dim or an integer");
+    if (term[0] >= '0' && term[0] <= '9') {
+      if (term.find_first_not_of("0123456789") != std::string::npos) {
+        at_ = begin;
+        Malformed("an integer");
+      }
+      return std::stoull(term);
+    }
+    const auto it = dims_.find(term);
+    if (it == dims_.end()) throw std::logic_error(std::string(c_.fn) + ": shape rule names unknown dim " + term);
+    return uint64_t(it->second);
+  }
+  [[noreturn]] void Malformed(const char* expected) const {
+    throw std::logic_error(std::string(c_.fn) + ": shape rule " + rule_ + " is malformed (expected " + expected +
+                           " at character " + std::to_string(at_) + ")");
+  }
+
+  static constexpr uint64_t kMaxShape = 9007199254740991ull;  // 2^53 - 1, as Product's bound
+  const Ctx& c_;
+  const std::string& rule_;
+  const std::map<std::string, int64_t>& dims_;
+  size_t at_ = 0;
+};
+
+uint64_t EvalShape(const Ctx& c, const std::string& rule, const std::map<std::string, int64_t>& dims) {
+  return ShapeRule(c, rule, dims).Eval();
 }
 
 // The Saved class: an opaque JavaScript handle on a SavedState.
@@ -113,6 +166,8 @@ int64_t OpCall::dim(const char* name) const {
   if (it == dims_.end()) throw std::logic_error(std::string("unknown dim ") + name);
   return it->second;
 }
+
+uint64_t OpCall::shape(const Ctx& c, const char* rule) const { return EvalShape(c, rule, dims_); }
 
 double OpCall::num(const char* name) const {
   const auto it = nums_.find(name);

@@ -26,8 +26,8 @@ namespace binding {
 
 enum class DType { kF32, kU8, kI32 };
 
-// A typed-array input. shape is a product of dimension names and integers ("T*N*C"); the same
-// text appears in the length error.
+// A typed-array input. shape is a rule over dimension names and integers with * and + (and
+// parentheses): "T*N*C", "3*H", "T*N*(2*C+6*H)"; the same text appears in the length error.
 struct TensorSpec {
   const char* name;
   DType dtype;
@@ -115,6 +115,8 @@ class OpCall {
   int32_t* i32(const char* name) const { return static_cast<int32_t*>(ptr(name)); }
   bool has(const char* name) const { return ptr(name) != nullptr; }
   const NoiseKey* noise() const { return has_noise_ ? &noise_ : nullptr; }
+  // The value of a shape rule (as in the tables, e.g. "T*N*(2*C+6*H)") over this call's dims.
+  uint64_t shape(const Ctx& c, const char* rule) const;
   // A number returned under result.stats.
   void stat(const char* name, double v) { stats_[name] = v; }
 

@@ -4,11 +4,14 @@
 // float32 engine against it: Θ = 0 (the reference equals a plain float64 LSTM; the engine is
 // compared with evnn::lstm) and Θ > 0 (the engine's threshold decisions must be the rule's except
 // within rounding of Θ; x on an exact grid, so its decisions and the ties |Δx| = Θx are exact),
-// for every GEMM kernel, thread count and time-chunk size; the zero counts and MACs, gradient
-// accumulation (+=), 1 vs 2 threads bitwise with segments starting mid-row, T = 0; qw in training
-// (the bias gradient straight through Q_w, zero where it saturates); qa inference bit-exact
-// against a float64 quantised reference (weights on the weight grid, so every sum is exact), and
-// qa with a cache refused. Exit status 0 only when every check passes.
+// for every GEMM kernel, thread count and time-chunk size, on both backward paths (dense and
+// event-driven, each forced; the automatic choice takes the event path where updates are sparse
+// and the dense one at Θ = 0); the zero counts and the forward's and backward's MACs, gradient
+// accumulation (+=), 1 vs 2 threads bitwise with segments starting mid-row and at batch 1, T = 0;
+// qw in training (the bias gradient straight through Q_w, zero where it saturates); qa inference
+// bit-exact against a float64 quantised reference (weights on the weight grid, so every sum is
+// exact), and qa with a cache refused. What the DeltaGRU check shares is in delta_check_util.h.
+// Exit status 0 only when every check passes.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "check_util.h"
+#include "delta_check_util.h"
 #include "evnn/context.h"
 #include "evnn/delta_lstm.h"
 #include "evnn/gemm.h"
@@ -24,67 +28,24 @@
 #include "evnn/parallel.h"
 
 using namespace evnn::check;
-using evnn::fixed_point::Format;
+using namespace evnn::check::delta;
 
 namespace {
 
-struct Quant {
-  bool qa = false, qw = false;
-  Format a{3, 5}, n{2, 6}, w{1, 7};
-};
+// dcN empty: no last-cell gradient (the engine is passed null).
+using Problem = DeltaProblem<evnn::delta_lstm::Dims>;
 
-struct Problem {
-  evnn::delta_lstm::Dims d;
-  Vec w_ih, w_hh, b_ih, b_hh, x, dy, dcN;
-  double theta_x = 0, theta_h = 0;
-  Quant q;
-};
-
-// x on the grid k/16 in [-1, 1] (exact in float, so Δx and the ties |Δx| = Θx = 0.25 are exact),
-// about a third of the entries repeating the previous step's value (Δx = 0 even at Θ = 0).
 Problem make_problem(int T, int N, int C, int H, double tx, double th, uint64_t seed, double wscale = 1.0) {
-  Rng rng(seed);
-  Problem p;
-  p.d = {T, N, C, H};
-  const double k = wscale / std::sqrt(double(std::max(H, 1)));
-  p.w_ih = random_vec(rng, size_t(4) * H * C, k);
-  p.w_hh = random_vec(rng, size_t(4) * H * H, k);
-  p.b_ih = random_vec(rng, size_t(4) * H, k);
-  p.b_hh = random_vec(rng, size_t(4) * H, k);
-  p.x.assign(size_t(T) * N * C, 0);
-  for (size_t i = 0; i < p.x.size(); ++i) {
-    const size_t prev = i >= size_t(N) * C ? i - size_t(N) * C : i;
-    if (prev != i && rng.u01() < 0.33) p.x[i] = p.x[prev];
-    else p.x[i] = double(int64_t(rng.next() % 33) - 16) / 16.0;
-  }
-  p.dy = random_vec(rng, size_t(T) * N * H, 1.0);
-  p.dcN = random_vec(rng, size_t(N) * H, 1.0);
-  p.theta_x = tx, p.theta_h = th;
-  return p;
+  return make_delta_problem<evnn::delta_lstm::Dims>(4, true, T, N, C, H, tx, th, seed, wscale);
 }
-
-// A problem for qa: weights and biases on the weight grid (2^-7), x anywhere in [-5, 5] (so its
-// quantisation rounds and saturates) with repeats, thresholds off the activation grid.
-Problem make_quantised_problem(int T, int N, int C, int H, double tx, double th, uint64_t seed, const Quant& q) {
-  Problem p = make_problem(T, N, C, H, tx, th, seed);
-  Rng rng(seed + 1000);
-  const double k = 2.0 / std::sqrt(double(std::max(H, 1)));
-  p.w_ih = grid_vec(rng, p.w_ih.size(), std::min(k, 0.99), q.w.qf);
-  p.w_hh = grid_vec(rng, p.w_hh.size(), std::min(k, 0.99), q.w.qf);
-  p.b_ih = grid_vec(rng, p.b_ih.size(), 0.6, q.w.qf);
-  p.b_hh = grid_vec(rng, p.b_hh.size(), 0.6, q.w.qf);
-  for (size_t i = 0; i < p.x.size(); ++i) {
-    const size_t prev = i >= size_t(N) * C ? i - size_t(N) * C : i;
-    p.x[i] = prev != i && rng.u01() < 0.3 ? p.x[prev] : double(float(rng.uniform(5.0)));
-  }
-  p.q = q;
-  return p;
+Problem make_shape(const Shape& s, double tx, double th, uint64_t seed, double wscale) {
+  return make_problem(s.T, s.N, s.C, s.H, tx, th, seed, wscale);
+}
+Problem make_quantised_problem(const Shape& s, double tx, double th, uint64_t seed, const Quant& q) {
+  return quantised(make_problem(s.T, s.N, s.C, s.H, tx, th, seed), seed, q);
 }
 
 // ---- float64 reference --------------------------------------------------------------------
-
-double sigm(double v) { return 1.0 / (1.0 + std::exp(-v)); }
-double Q(double v, const Format& f) { return quantize(v, f.qi, f.qf); }
 
 // Decisions of an earlier run held fixed: its masks (empty: decide from Θ) and its bias sums
 // (empty: quantise the current sums). With s0 the memory start is Q_w(s0) + (s − s0) where
@@ -131,22 +92,17 @@ RefOut ref_forward(const Problem& p, const Held* held = nullptr) {
       Vec dxv(C), dhv(H);
       for (int c = 0; c < C; ++c) {
         const size_t i = (size_t(t) * N + b) * C + c;
-        const double xv = q.qa ? Q(p.x[i], q.a) : p.x[i];
-        const double dl = xv - xh[size_t(b) * C + c];
-        const bool keep = hold_masks ? held->mx[i] != 0 : std::fabs(dl) >= thx;
-        dxv[c] = keep ? dl : 0.0;
-        if (keep) xh[size_t(b) * C + c] = xv;
-        o.mx[i] = keep, o.xhat[i] = xh[size_t(b) * C + c], o.ax[i] = std::fabs(dl);
+        double& hat = xh[size_t(b) * C + c];
+        dxv[c] = ref_delta(q.qa ? Q(p.x[i], q.a) : p.x[i], hat, thx, hold_masks ? &held->mx[i] : nullptr, o.mx[i], o.ax[i]);
+        o.xhat[i] = hat;
         if (dxv[c] == 0.0) ++o.dx_zeros; else ++o.nz;
       }
       for (int k = 0; k < H; ++k) {
         const size_t i = (size_t(t) * N + b) * H + k;
+        double& hat = hh[size_t(b) * H + k];
         const double hp = t > 0 ? o.y[(size_t(t - 1) * N + b) * H + k] : 0.0;
-        const double dl = hp - hh[size_t(b) * H + k];
-        const bool keep = hold_masks ? held->mh[i] != 0 : std::fabs(dl) >= thh;
-        dhv[k] = keep ? dl : 0.0;
-        if (keep) hh[size_t(b) * H + k] = hp;
-        o.mh[i] = keep, o.hhat[i] = hh[size_t(b) * H + k], o.ah[i] = std::fabs(dl);
+        dhv[k] = ref_delta(hp, hat, thh, hold_masks ? &held->mh[i] : nullptr, o.mh[i], o.ah[i]);
+        o.hhat[i] = hat;
         if (dhv[k] == 0.0) ++o.dh_zeros; else ++o.nz;
       }
       double* m = &M[size_t(b) * G];
@@ -214,7 +170,8 @@ RefGrads ref_backward(const Problem& p, const RefOut& o) {
   g.dw_hh.assign(size_t(G) * H, 0);
   g.db_ih.assign(G, 0);
   g.db_hh.assign(G, 0);
-  Vec dh(size_t(N) * H, 0.0), dc(p.dcN), acc_x(size_t(N) * C, 0.0), acc_h(size_t(N) * H, 0.0);
+  Vec dh(size_t(N) * H, 0.0), dc = p.dcN.empty() ? Vec(size_t(N) * H, 0.0) : p.dcN;
+  Vec acc_x(size_t(N) * C, 0.0), acc_h(size_t(N) * H, 0.0);
   for (int t = T - 1; t >= 0; --t) {
     Vec dh_prev(size_t(N) * H, 0.0);
     for (int b = 0; b < N; ++b) {
@@ -242,15 +199,13 @@ RefGrads ref_backward(const Problem& p, const RefOut& o) {
           acc_h[size_t(b) * H + j] += da[k] * p.w_hh[size_t(k) * H + j];
         }
       }
-      for (int c = 0; c < C; ++c) {  // x̂_t = m x_t + (1 − m) x̂_{t−1}
+      for (int c = 0; c < C; ++c) {
         const size_t i = (size_t(t) * N + b) * C + c;
-        double& a = acc_x[size_t(b) * C + c];
-        if (o.mx[i] != 0) g.dx[i] = a, a = 0;
+        ref_route(o.mx[i], acc_x[size_t(b) * C + c], g.dx[i]);
       }
-      for (int j = 0; j < H; ++j) {  // ĥ_t = m h_{t−1} + (1 − m) ĥ_{t−1} (at t = 0, h_{−1} = 0: dropped)
+      for (int j = 0; j < H; ++j) {  // at t = 0, h_{−1} = 0: what reaches it is dropped
         const size_t i = (size_t(t) * N + b) * H + j;
-        double& a = acc_h[size_t(b) * H + j];
-        if (o.mh[i] != 0) dh_prev[size_t(b) * H + j] = a, a = 0;
+        ref_route(o.mh[i], acc_h[size_t(b) * H + j], dh_prev[size_t(b) * H + j]);
       }
     }
     dh = dh_prev;
@@ -265,7 +220,7 @@ RefGrads ref_backward(const Problem& p, const RefOut& o) {
 double loss_of(const Problem& p, const RefOut& o) {
   double L = 0;
   for (size_t i = 0; i < o.y.size(); ++i) L += p.dy[i] * o.y[i];
-  for (size_t i = 0; i < o.cN.size(); ++i) L += p.dcN[i] * o.cN[i];
+  for (size_t i = 0; i < p.dcN.size(); ++i) L += p.dcN[i] * o.cN[i];
   return L;
 }
 
@@ -284,34 +239,15 @@ double fd_check(Problem p, uint64_t seed) {
 
 // ---- engine ---------------------------------------------------------------------------------
 
-struct EngineOut {
-  FVec y, y_infer, cN, cN_infer, cache, dx, dw_ih, dw_hh, db_ih, db_hh;
-  evnn::delta_lstm::Stats st, st_infer, st_back;
-};
-
-struct RunOpts {
-  size_t chunk_floats = 0;
-  bool want_dx = true, want_dcN = true, training = true;
-  int backward_calls = 1;
-  const FVec* preset = nullptr;
-};
-
-evnn::delta_lstm::Options options_of(const Problem& p, size_t chunk) {
-  evnn::delta_lstm::Options o;
-  o.theta_x = float(p.theta_x), o.theta_h = float(p.theta_h), o.chunk_floats = chunk;
-  o.qa = p.q.qa, o.qw = p.q.qw, o.activation = p.q.a, o.nonlinear = p.q.n, o.weight = p.q.w;
-  return o;
-}
-
 EngineOut run_engine(const Problem& p, const RunOpts& ro = RunOpts()) {
   const auto& d = p.d;
   const evnn::Context ctx = evnn::ThreadContext();
   const FVec w_ih = to_f(p.w_ih), w_hh = to_f(p.w_hh), b_ih = to_f(p.b_ih), b_hh = to_f(p.b_hh);
   const FVec x = to_f(p.x), dy = to_f(p.dy), dcN = to_f(p.dcN);
   const evnn::delta_lstm::Weights w{w_ih.data(), w_hh.data(), b_ih.data(), b_hh.data()};
-  const evnn::delta_lstm::Options opt = options_of(p, ro.chunk_floats);
+  const auto opt = options_of<evnn::delta_lstm::Options>(p, ro);
   EngineOut o;
-  const size_t ysz = size_t(d.T) * d.N * d.H, NH = size_t(d.N) * d.H, G = size_t(4) * d.H;
+  const size_t ysz = size_t(d.T) * d.N * d.H, NH = size_t(d.N) * d.H;
   o.y_infer.assign(ysz, NAN);
   o.cN_infer.assign(NH, NAN);
   evnn::delta_lstm::Forward(ctx, d, w, opt, x.data(), o.y_infer.data(), o.cN_infer.data(), nullptr, &o.st_infer);
@@ -321,34 +257,24 @@ EngineOut run_engine(const Problem& p, const RunOpts& ro = RunOpts()) {
   o.cache.assign(evnn::delta_lstm::CacheSize(d), NAN);
   evnn::delta_lstm::Forward(ctx, d, w, opt, x.data(), o.y.data(), o.cN.data(), o.cache.data(), &o.st);
   o.dx.assign(size_t(d.T) * d.N * d.C, NAN);
-  preset_grad(o.dw_ih, G * d.C, 0, ro.preset);
-  preset_grad(o.dw_hh, G * d.H, 1, ro.preset);
-  preset_grad(o.db_ih, G, 2, ro.preset);
-  preset_grad(o.db_hh, G, 3, ro.preset);
+  preset_grads(p, ro, o);
   const evnn::delta_lstm::Grads g{o.dw_ih.data(), o.dw_hh.data(), o.db_ih.data(), o.db_hh.data()};
+  const float* dc = ro.want_dcN && !dcN.empty() ? dcN.data() : nullptr;
   for (int call = 0; call < ro.backward_calls; ++call)
-    evnn::delta_lstm::Backward(ctx, d, w, opt, x.data(), o.y.data(), o.cache.data(), dy.data(),
-                               ro.want_dcN ? dcN.data() : nullptr, ro.want_dx ? o.dx.data() : nullptr, g, &o.st_back);
+    evnn::delta_lstm::Backward(ctx, d, w, opt, x.data(), o.y.data(), o.cache.data(), dy.data(), dc,
+                               ro.want_dx ? o.dx.data() : nullptr, g, &o.st_back);
   return o;
-}
-
-// The engine's masks (cache regions mx at T·N·C, mh at 2·T·N·C + T·N·H) with the bias sums of
-// the problem: a Held that makes the reference follow the engine's decisions.
-Held engine_decisions(const Problem& p, const FVec& cache) {
-  const size_t TNC = size_t(p.d.T) * p.d.N * p.d.C, TNH = size_t(p.d.T) * p.d.N * p.d.H;
-  Held h;
-  h.mx.assign(cache.begin() + TNC, cache.begin() + 2 * TNC);
-  h.mh.assign(cache.begin() + 2 * TNC + TNH, cache.begin() + 2 * TNC + 2 * TNH);
-  return h;
 }
 
 constexpr double kForwardTol = 5e-6;
 constexpr double kGradTol = 2e-5;
 constexpr double kThetaMargin = 1e-5;  // |Δh| this close to Θh may be decided either way by float32
 
-double compare(const Problem& p, const std::string& tag, const RunOpts& run = RunOpts()) {
+// The engine (run's options and backward path) against the reference along the engine's decisions.
+double compare(const Problem& p, const std::string& tag, const RunOpts& run) {
   const EngineOut eo = run_engine(p, run);
-  const Held held = engine_decisions(p, eo.cache);
+  Held held;
+  std::tie(held.mx, held.mh) = cache_masks(p, eo.cache);
   const RefOut ro = ref_forward(p, &held);  // the reference along the engine's decisions
   // The decisions must be the threshold rule's on that trajectory: exactly for Δx (on the exact
   // grid), and for Δh except where |Δh| lies within kThetaMargin of Θh.
@@ -374,23 +300,15 @@ double compare(const Problem& p, const std::string& tag, const RunOpts& run = Ru
   grad(eo.db_ih, rg.db_ih, "db_ih");
   grad(eo.db_hh, rg.db_hh, "db_hh");
   if (run.want_dx) grad(eo.dx, rg.dx, "dx");
-  const auto& d = p.d;
-  const int64_t tnc = int64_t(d.T) * d.N * d.C, tnh = int64_t(d.T) * d.N * d.H;
-  const bool stats_ok = eo.st.dx_zeros == ro.dx_zeros && eo.st.dx_total == tnc &&
-                        eo.st.dh_zeros == ro.dh_zeros && eo.st.dh_total == tnh &&
-                        eo.st.macs == double(ro.nz) * 4 * d.H && eo.st.macs_dense == double(tnc + tnh) * 4 * d.H &&
-                        std::fabs(eo.st.zero_both - double(ro.dx_zeros + ro.dh_zeros) / double(tnc + tnh)) < 1e-15 &&
-                        eo.st.dx_zeros == eo.st_infer.dx_zeros && eo.st.dh_zeros == eo.st_infer.dh_zeros;
-  expect(stats_ok, tag + ": zero counts and MACs (engine dx0=" + std::to_string(eo.st.dx_zeros) + " dh0=" +
-                       std::to_string(eo.st.dh_zeros) + ", ref " + std::to_string(ro.dx_zeros) + "/" +
-                       std::to_string(ro.dh_zeros) + ")");
+  expect_forward_stats(p, eo, ro.dx_zeros, ro.dh_zeros, ro.nz, tag);
+  expect_backward_stats(p, eo, run, tag);
   return worst;
 }
 
-// Θ = 0: the engine's DeltaLSTM against the engine's LSTM (h0 = c0 = 0).
-double compare_with_lstm(const Problem& p, const std::string& tag) {
+// Θ = 0: the engine's DeltaLSTM (run's backward path) against the engine's LSTM (h0 = c0 = 0).
+double compare_with_lstm(const Problem& p, const std::string& tag, const RunOpts& run) {
   const auto& d = p.d;
-  const EngineOut eo = run_engine(p);
+  const EngineOut eo = run_engine(p, run);
   const evnn::Context ctx = evnn::ThreadContext();
   const FVec w_ih = to_f(p.w_ih), w_hh = to_f(p.w_hh), b_ih = to_f(p.b_ih), b_hh = to_f(p.b_hh);
   const FVec x = to_f(p.x), dy = to_f(p.dy), dcN = to_f(p.dcN);
@@ -423,28 +341,17 @@ void compare_quantised(const Problem& p, const std::string& tag) {
   ro.training = false;
   const EngineOut eo = run_engine(p, ro);
   const RefOut r = ref_forward(p);
-  const double ey = scaled_err(eo.y_infer, r.y), ec = scaled_err(eo.cN_infer, r.cN);
-  expect(ey == 0 && ec == 0, tag + ": y and cN equal the quantised reference exactly (err " + std::to_string(ey) +
-                                 ", " + std::to_string(ec) + ")");
-  const double step = std::ldexp(1.0, -p.q.a.qf), lo = -std::ldexp(1.0, p.q.a.qi - 1), hi = -lo - step;
-  bool grid = true;
-  for (float v : eo.y_infer) grid = grid && v >= lo && v <= hi && std::nearbyint(double(v) / step) * step == v;
-  expect(grid, tag + ": y on the activation grid and in range");
-  expect(eo.st_infer.dx_zeros == r.dx_zeros && eo.st_infer.dh_zeros == r.dh_zeros &&
-             eo.st_infer.macs == double(r.nz) * 4 * p.d.H,
-         tag + ": zero counts and MACs equal the quantised reference's");
+  expect_quantised(p, eo, r.y, r.cN, r.dx_zeros, r.dh_zeros, r.nz, tag);
 }
 
 }  // namespace
 
 int main() {
-  struct Shape {
-    int T, N, C, H;
-  };
-  const Shape shapes[] = {{1, 1, 1, 1}, {1, 3, 5, 7}, {4, 1, 3, 5}, {5, 2, 7, 3},
-                          {7, 4, 9, 11}, {3, 5, 17, 33}, {6, 3, 1, 16}, {9, 6, 24, 40}};
+  const std::vector<Shape> shapes = {{1, 1, 1, 1},  {1, 3, 5, 7},   {4, 1, 3, 5},  {5, 2, 7, 3},   {7, 4, 9, 11},
+                                     {3, 5, 17, 33}, {6, 3, 1, 16}, {9, 6, 24, 40}, {4, 1, 20, 300}};
   // Θx 0.3 lies between grid points (|Δx| is at least 0.0125 from it); 0.25 and 0.5 are ties.
-  const double thetas[][2] = {{0.0, 0.0}, {0.3, 0.0}, {0.0, 0.05}, {0.25, 0.1}, {0.5, 0.3}};
+  const std::vector<std::pair<double, double>> thetas = {{0.0, 0.0}, {0.3, 0.0}, {0.0, 0.05}, {0.25, 0.1}, {0.5, 0.3}};
+  auto run = [](const Problem& p, const RunOpts& ro) { return run_engine(p, ro); };
 
   // 1. The reference's gradient against finite differences with the decisions held.
   {
@@ -452,7 +359,7 @@ int main() {
     uint64_t seed = 100;
     for (const Shape& s : shapes) {
       if (s.H > 16 || s.T > 7) continue;
-      for (const auto& th : thetas) worst = std::max(worst, fd_check(make_problem(s.T, s.N, s.C, s.H, th[0], th[1], seed), seed * 7)), ++seed;
+      for (const auto& th : thetas) worst = std::max(worst, fd_check(make_problem(s.T, s.N, s.C, s.H, th.first, th.second, seed), seed * 7)), ++seed;
     }
     worst = std::max(worst, fd_check(make_problem(6, 2, 3, 5, 0.25, 0.1, 77, 6.0), 78));  // saturated gates
     Problem pw = make_problem(6, 2, 3, 5, 0.25, 0.1, 79, 3.0);  // qw: sums beyond Q_w's range saturate
@@ -480,158 +387,55 @@ int main() {
     expect(ties > 0 && kept == ties, "reference: |Δx| = Θx is kept (" + std::to_string(kept) + "/" + std::to_string(ties) + ")");
   }
 
-  // 2. Engine vs reference for every kernel × threads × chunking, each Θ.
-  for_each_config([&](evnn::GemmKernel k, int threads, int chunk_steps) {
-    double worst = 0;
-    uint64_t seed = 1;
-    for (const Shape& s : shapes)
-      for (const auto& th : thetas) {
-        RunOpts ro;
-        ro.chunk_floats = size_t(chunk_steps) * s.N * std::max(4 * s.H, s.C);
-        ro.want_dcN = seed % 2 == 0;
-        Problem p = make_problem(s.T, s.N, s.C, s.H, th[0], th[1], seed++);
-        if (!ro.want_dcN) std::fill(p.dcN.begin(), p.dcN.end(), 0.0);
-        const std::string tag = config_tag(k, threads, chunk_steps) + " T=" + std::to_string(s.T) + " N=" +
-                                std::to_string(s.N) + " C=" + std::to_string(s.C) + " H=" + std::to_string(s.H) +
-                                " thx=" + std::to_string(th[0]) + " thh=" + std::to_string(th[1]);
-        worst = std::max(worst, compare(p, tag, ro));
-      }
-    std::printf("engine vs reference [%s]: max scaled err %.2e\n", config_label(k, threads, chunk_steps).c_str(), worst);
-  });
+  // 2. Engine vs reference for every kernel × threads × chunking × backward path, each Θ; every
+  // other problem without dcN (the engine is passed null).
+  check_sweep(shapes, thetas,
+              [](const Shape& s, double tx, double th, uint64_t seed, double wscale) {
+                Problem p = make_shape(s, tx, th, seed, wscale);
+                if (seed % 2) p.dcN.clear();
+                return p;
+              },
+              compare);
 
   for (evnn::GemmKernel k : gemm_kernels()) {
     evnn::set_gemm_kernel(k);
     const std::string kn = evnn::gemm_kernel_name(k);
-    // 3. Θ = 0 is the LSTM.
+    // 3. Θ = 0 is the LSTM, on both backward paths.
     {
       double e = 0;
       uint64_t seed = 300;
-      for (const Shape& s : shapes) e = std::max(e, compare_with_lstm(make_problem(s.T, s.N, s.C, s.H, 0, 0, seed++), kn + " Θ=0 vs lstm T=" + std::to_string(s.T) + " H=" + std::to_string(s.H)));
-      e = std::max(e, compare_with_lstm(make_problem(20, 16, 96, 128, 0, 0, 399), kn + " Θ=0 vs lstm T=20 N=16 C=96 H=128"));
-      std::printf("Θ=0 DeltaLSTM vs LSTM engine [%s]: max scaled err %.2e\n", kn.c_str(), e);
+      for (const Shape& s : shapes)
+        e = std::max(e, compare_paths(make_shape(s, 0, 0, seed++, 1.0), kn + " Θ=0 vs lstm " + shape_tag(s), RunOpts(), compare_with_lstm));
+      e = std::max(e, compare_paths(make_problem(20, 16, 96, 128, 0, 0, 399), kn + " Θ=0 vs lstm T=20 N=16 C=96 H=128", RunOpts(),
+                                    compare_with_lstm));
+      std::printf("Θ=0 DeltaLSTM vs LSTM engine [%s, both backward paths]: max scaled err %.2e\n", kn.c_str(), e);
     }
-    // Bigger shape with thresholds, several chunks, no dx.
-    {
-      const Problem p = make_problem(20, 16, 96, 128, 0.25, 0.05, 902);
-      double e = compare(p, kn + " T=20 N=16 C=96 H=128");
-      RunOpts ro;
-      ro.chunk_floats = size_t(3) * 16 * 4 * 128;
-      ro.want_dx = false;
-      e = std::max(e, compare(p, kn + " 3-step chunks no dx T=20 N=16 C=96 H=128", ro));
-      const EngineOut eo = run_engine(p);
-      std::printf("engine vs reference [%s, T=20 N=16 C=96 H=128 Θ=(0.25,0.05)]: max scaled err %.2e; "
-                  "zero Δx %.3f, Δh %.3f, both %.3f, MACs %.3g of %.3g\n",
-                  kn.c_str(), e, eo.st.zero_dx, eo.st.zero_dh, eo.st.zero_both, eo.st.macs, eo.st.macs_dense);
-    }
+    // A bigger shape with thresholds; the automatic choice of the backward path.
+    check_bigger(kn, make_shape, compare, run);
     // qw in training: the memory start Q_w(b_ih + b_hh), some sums saturating.
-    {
-      double e = 0;
-      int64_t saturated = 0;
-      uint64_t seed = 500;
-      for (const Shape& s : {Shape{5, 2, 7, 3}, Shape{7, 4, 9, 11}, Shape{3, 5, 17, 33}}) {
-        Problem p = make_problem(s.T, s.N, s.C, s.H, 0.25, 0.05, seed++, 3.0);
-        p.q.qw = true;
-        for (size_t j = 0; j < p.b_ih.size(); ++j) saturated += pass_through(p.b_ih[j] + p.b_hh[j], 1, 7) == 0;
-        RunOpts ro;
-        ro.chunk_floats = size_t(2) * s.N * std::max(4 * s.H, s.C);
-        e = std::max(e, compare(p, kn + " qw T=" + std::to_string(s.T) + " H=" + std::to_string(s.H), ro));
-      }
-      expect(saturated > 0, kn + " qw: some bias sums saturate");
-      std::printf("qw engine vs reference [%s]: max scaled err %.2e (%lld saturated sums)\n", kn.c_str(), e,
-                  static_cast<long long>(saturated));
-    }
+    check_qw(kn, make_shape, compare, [](const Problem& p) {
+      int64_t n = 0;
+      for (size_t j = 0; j < p.b_ih.size(); ++j) n += pass_through(p.b_ih[j] + p.b_hh[j], 1, 7) == 0;
+      return n;
+    });
     // 4. Accumulation.
-    {
-      const Problem p = make_problem(6, 3, 7, 10, 0.25, 0.1, 907);
-      Rng rng(908);
-      const FVec R = to_f(random_vec(rng, 1009, 2.0));
-      const EngineOut once = run_engine(p);
-      RunOpts pre;
-      pre.preset = &R;
-      const EngineOut added = run_engine(p, pre);
-      RunOpts chunked;
-      chunked.chunk_floats = size_t(2) * 3 * 4 * 10;
-      const EngineOut once_c = run_engine(p, chunked);
-      RunOpts twice = chunked;
-      twice.backward_calls = 2;
-      const EngineOut doubled = run_engine(p, twice);
-      const double e_add = std::max({scaled_err(added.dw_ih, shifted(once.dw_ih, R, 0)),
-                                     scaled_err(added.dw_hh, shifted(once.dw_hh, R, 1)),
-                                     scaled_err(added.db_ih, shifted(once.db_ih, R, 2)),
-                                     scaled_err(added.db_hh, shifted(once.db_hh, R, 3))});
-      const double e_dbl = std::max({scaled_err(doubled.dw_ih, times2(once_c.dw_ih)),
-                                     scaled_err(doubled.dw_hh, times2(once_c.dw_hh)),
-                                     scaled_err(doubled.db_ih, times2(once_c.db_ih)),
-                                     scaled_err(doubled.db_hh, times2(once_c.db_hh))});
-      expect(bitwise_equal(doubled.dx, once_c.dx) && bitwise_equal(added.dx, once.dx), kn + ": dx is written, not accumulated");
-      expect_accumulates(kn, e_add, e_dbl);
-    }
+    check_accumulation(kn, make_shape, run);
   }
 
-  // 5. 1 vs 2 threads bitwise (builtin): N·4H and N·H above the grains, segments start mid-row.
-  {
-    evnn::set_gemm_kernel(evnn::GemmKernel::Builtin);
-    for (const auto& th : {std::pair<double, double>{0, 0}, {0.25, 0.02}}) {
-      const Problem p = make_problem(3, 3, 5, 3001, th.first, th.second, 910);
-      for (size_t chunk : {size_t(0), size_t(1) * 3 * 4 * 3001}) {
-        RunOpts ro;
-        ro.chunk_floats = chunk;
-        const auto [a, b] = on_1_and_2_threads([&] { return run_engine(p, ro); });
-        const bool same = bitwise_equal(a.y, b.y) && bitwise_equal(a.y_infer, b.y_infer) && bitwise_equal(a.cN, b.cN) &&
-                          bitwise_equal(a.cache, b.cache) && bitwise_equal(a.dx, b.dx) &&
-                          bitwise_equal(a.dw_ih, b.dw_ih) && bitwise_equal(a.dw_hh, b.dw_hh) &&
-                          bitwise_equal(a.db_ih, b.db_ih) && bitwise_equal(a.db_hh, b.db_hh) &&
-                          a.st.dh_zeros == b.st.dh_zeros;
-        const std::string what = std::string("threads 1 vs 2 [T=3 N=3 C=5 H=3001 Θ=(") + std::to_string(th.first) + "," +
-                                 std::to_string(th.second) + "), " + (chunk ? "1-step chunks" : "one chunk") + "]";
-        expect(same, what + " bitwise equal");
-        std::printf("%s: %s\n", what.c_str(), same ? "bitwise equal" : "DIFFER");
-      }
-    }
-  }
+  // 5. 1 vs 2 threads bitwise (builtin).
+  check_threads_bitwise(make_shape, run);
 
   // 6. qa: bit-exact inference against the quantised reference, on 1..3 threads; refused with a cache.
-  {
-    Quant q;
-    q.qa = q.qw = true;
-    Quant wide = q;  // the reference's own defaults: Q8.8 activations, Q2.4 gates
-    wide.a = {8, 8}, wide.n = {2, 4};
-    for (int threads : {1, 2, 3}) {
-      evnn::set_num_threads(threads);
-      uint64_t seed = 600;
-      for (const Shape& s : shapes)
-        for (const auto& th : {std::pair<double, double>{0, 0}, {0.1, 0.05}, {0.3, 0.2}}) {
-          const std::string tag = "qa threads=" + std::to_string(threads) + " T=" + std::to_string(s.T) + " N=" +
-                                  std::to_string(s.N) + " H=" + std::to_string(s.H) + " thx=" + std::to_string(th.first);
-          compare_quantised(make_quantised_problem(s.T, s.N, s.C, s.H, th.first, th.second, seed, q), tag);
-          compare_quantised(make_quantised_problem(s.T, s.N, s.C, s.H, th.first, th.second, seed + 50, wide), tag + " Q8.8/Q2.4");
-          ++seed;
-        }
-    }
-    evnn::set_num_threads(2);
-    // Q(Θ) decides: Θx = 0.1 quantises to 0.09375, which keeps |Δx| = 0.09375 exactly.
-    Problem p = make_quantised_problem(2, 1, 1, 1, 0.1, 0.0, 640, q);
-    p.x = {0.5, 0.59375};
-    const RefOut r = ref_forward(p);
-    expect(r.mx[1] == 1 && r.xhat[1] == 0.59375, "qa reference: |Δx| = Q(Θx) = 0.09375 is kept and updates x̂");
-    compare_quantised(p, "qa tie at Q(Θx)");
-    Problem pq = make_quantised_problem(3, 2, 4, 5, 0.1, 0.1, 641, q);
-    expect_throws([&] { run_engine(pq); }, "inference only", "qa with a cache");
-    std::printf("qa inference vs quantised reference: %s\n", evnn::check::g_failures ? "see failures" : "exact");
-  }
+  check_qa(
+      shapes, false, make_quantised_problem, compare_quantised,
+      [](const Problem& p) {
+        const RefOut r = ref_forward(p);
+        return std::make_pair(r.mx[1], r.xhat[1]);
+      },
+      run);
 
   // 7. T = 0: gradients untouched, cN = 0.
-  {
-    const Problem p = make_problem(0, 3, 4, 5, 0.1, 0.1, 905);
-    Rng rng(906);
-    const FVec R = to_f(random_vec(rng, 97, 1.0));
-    RunOpts ro;
-    ro.preset = &R;
-    const EngineOut o = run_engine(p, ro);
-    expect(equals_preset(o.dw_ih, R, 0) && equals_preset(o.dw_hh, R, 1) && equals_preset(o.db_ih, R, 2) &&
-               equals_preset(o.db_hh, R, 3),
-           "T=0: parameter gradients unchanged");
-    expect(std::all_of(o.cN.begin(), o.cN.end(), [](float v) { return v == 0.0f; }), "T=0: cN = 0");
-  }
+  const EngineOut o = check_t0(make_shape, run);
+  expect(std::all_of(o.cN.begin(), o.cN.end(), [](float v) { return v == 0.0f; }), "T=0: cN = 0");
   return summary();
 }

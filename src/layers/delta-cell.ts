@@ -71,7 +71,7 @@ export function deltaSparsity(t: StatTotals): SparsityFigures {
     deltaZero: (f.dxTotal ?? 0) + (f.dhTotal ?? 0) > 0 ? ((f.dxZeros ?? 0) + (f.dhZeros ?? 0)) / ((f.dxTotal ?? 0) + (f.dhTotal ?? 0)) : 0,
     macsForward: (f.macs ?? 0) / t.samples,
     macsForwardDense: (f.macsDense ?? 0) / t.samples,
-    // The backward's products are dense (BPTT through the held masks): macs = macsDense.
+    // The backward runs the event-driven products when they cost less than the dense ones: macs ≤ macsDense.
     macsBackward: (t.backward.macs ?? 0) / t.samples,
     macsBackwardDense: (t.backward.macsDense ?? 0) / t.samples,
   };

@@ -41,7 +41,7 @@ function optionsOf(name: BackendName, f: Partial<SweepFlags>): Record<string, un
 /** --quiet as each backend takes it: the local one's progress lines, the SLURM one's log. */
 function withQuiet(name: BackendName, options: Record<string, unknown>, quiet: boolean | undefined): Record<string, unknown> {
   if (!quiet) return options;
-  return name === 'local' ? { ...options, quiet: true } : { ...options, log: () => {} };
+  return name === 'local' ? { ...options, quiet: true } : { ...options, quiet: true, log: () => {} };
 }
 
 function failedLines(plan: SweepPlan, statuses: readonly PointStatus[]): string[] {

@@ -143,11 +143,16 @@ export function expectSameCounts(native: Counts, ref: Counts): void {
   expect(native.zeroBoth).toBeCloseTo(ref.zeroBoth, 12);
 }
 
-/** The native backward against the oracle's: dx and the parameters' gradients; BPTT's products are dense. */
+/**
+ * The native backward against the oracle's: dx and the parameters' gradients. The backward runs
+ * the dense products or the event-driven ones (whichever costs fewer), so it never reports more
+ * multiply-accumulates than the dense backward's.
+ */
 export function expectBackward(g: { dx: Float32Array | null; stats: { macs: number; macsDense: number } }, b: ParamGrads, ref: DeltaGradients): void {
   assertAllClose(g.dx!, ref.dx, F32_GEMM, 'dx');
   expectParamGrads(b, ref);
-  expect(g.stats.macs).toBe(g.stats.macsDense);
+  expect(g.stats.macsDense).toBeGreaterThan(0);
+  expect(g.stats.macs).toBeLessThanOrEqual(g.stats.macsDense);
 }
 
 /** The thresholds zero some deltas and pass others (a case neither all-dense nor all-zero). */

@@ -11,6 +11,10 @@
 // Backward is BPTT through this forward with the threshold masks held constant: since
 // M = b + W x̂_t + U ĥ_t, dL/dx̂_t = W^T dA_t, and x̂_t = m_t ⊙ x_t + (1 − m_t) ⊙ x̂_{t−1}, so the
 // gradient of x̂ reaches the x of its last update (likewise ĥ → h_{t'−1} of its last update t').
+// It runs one of two paths with the same gradients: dense (GEMMs over all of x̂, ĥ) or
+// event-driven (work in proportion to the updates: dW = Σ_s G_s Δx_sᵀ over the nonzero Δ, with
+// G_t the running sum of the gate gradients from T down to t, and one dot per update for dx, dh);
+// Options::backward picks one, by default from the updates' density (src/cpu/delta_common.h).
 // Tensors are time-major float32: x [T,N,C], y [T,N,H] (y[t] = h_t).
 #pragma once
 #include <cstddef>
@@ -33,6 +37,10 @@ struct Weights {  // PyTorch layout, as gru.h
   const float* b_hh;
 };
 
+// The backward's path (Options::backward): kAuto chooses per call from the density of the
+// updates in the cache; kDense and kEvents force one (the checks take both).
+enum class BackwardPath { kAuto, kDense, kEvents };
+
 struct Options {
   float theta_x = 0.0f;  // Θx: input delta threshold (>= 0)
   float theta_h = 0.0f;  // Θh: hidden delta threshold (>= 0)
@@ -54,6 +62,7 @@ struct Options {
   // saturates). The weights themselves are quantised by the training loop after each epoch.
   bool qw = false;
   fixed_point::Format weight{1, 7};  // wqi.wqf
+  BackwardPath backward = BackwardPath::kAuto;
 };
 
 struct Grads {  // accumulated (+=) by Backward
@@ -67,8 +76,10 @@ struct Grads {  // accumulated (+=) by Backward
 // threshold, their fractions (zero_both = (zeros of Δx + zeros of Δh) / (entries of both), the
 // reference's SP_T_DV), and the multiply-accumulates of the two matrix products: macs those run
 // (3H per nonzero Δ entry), macs_dense those of the dense GRU (T·N·(C + H)·3H).
-// Backward writes macs = macs_dense = the multiply-accumulates of its (dense) products and
-// leaves the zero counts 0.
+// Backward writes macs, the multiply-accumulates its products ran, and macs_dense, those of the
+// dense backward (T·N·3H·(2H + C·(dx ? 2 : 1)): dĥ and dW_hh, dW_ih and dx̂); the dense path runs
+// macs = macs_dense, the event path 3H per nonzero Δ entry (dW_ih, dW_hh) plus 3H per update routed
+// (every h update after step 0, and the x updates when dx is asked for). Zero counts are left 0.
 struct Stats {
   int64_t dx_zeros = 0, dx_total = 0, dh_zeros = 0, dh_total = 0;
   double zero_dx = 0, zero_dh = 0, zero_both = 0;

@@ -8,7 +8,8 @@
 // The products skip the columns of W (U) where Δx (Δh) is exactly zero. With Θx = Θh = 0 the
 // layer is the LSTM (up to the rounding of the running sums).
 // Backward is BPTT through this forward with the threshold masks held constant, as delta_gru.h:
-// M_t = b + W x̂_t + U ĥ_t, and x̂ (ĥ) routes its gradient to the x (h_{t'−1}) of its last update.
+// M_t = b + W x̂_t + U ĥ_t, and x̂ (ĥ) routes its gradient to the x (h_{t'−1}) of its last update;
+// dense or event-driven, as Options::backward picks (delta_gru.h).
 // Tensors are time-major float32: x [T,N,C], y [T,N,H] (y[t] = h_t).
 #pragma once
 #include <cstddef>
@@ -45,6 +46,7 @@ struct Options {
   fixed_point::Format nonlinear{2, 6};
   bool qw = false;
   fixed_point::Format weight{1, 7};
+  delta_gru::BackwardPath backward = delta_gru::BackwardPath::kAuto;  // as delta_gru::Options
 };
 
 struct Grads {  // accumulated (+=) by Backward
@@ -55,6 +57,7 @@ struct Grads {  // accumulated (+=) by Backward
 };
 
 // The counters of delta_gru::Stats; macs per nonzero Δ entry are 4H, macs_dense T·N·(C + H)·4H.
+// Backward: as delta_gru's with 4H for 3H (macs_dense T·N·4H·(2H + C·(dx ? 2 : 1))).
 using Stats = delta_gru::Stats;
 
 // Floats the forward pass saves for the backward pass: T·N·(2C + 7H). Layout, region after region,

@@ -295,3 +295,162 @@ void selected_row_dots(int rows, int K, int G, const float* d, const float* b, c
 }
 
 }  // namespace evnn
+
+// ---- kernels of the delta layers ---------------------------------------------------------------
+
+namespace evnn {
+namespace {
+
+// c[0, V·kLanes + tail) += Σ_p val[p] · b[idx[p], j0 + ...]: V whole vectors in registers, then
+// the tail columns element-wise in a second pass over the events (kept apart so the vector loop
+// stays a plain register tile; it is only ever < kLanes columns).
+template <int V>
+inline void tile_accumulate(const int* idx, const float* val, int64_t n, const float* b, int64_t ldb, int j0,
+                            int tail, float* c) {
+  if (V > 0) {
+    vf acc[V > 0 ? V : 1];
+    for (int i = 0; i < V; ++i) acc[i] = load(c + i * kLanes);
+    for (int64_t p = 0; p < n; ++p) {
+      if (p + kPrefetchAhead < n) {
+        const char* ahead = reinterpret_cast<const char*>(b + int64_t(idx[p + kPrefetchAhead]) * ldb + j0);
+        for (int line = 0; line < V * kLanes * 4; line += 64) __builtin_prefetch(ahead + line);
+      }
+      const vf s = splat(val[p]);
+      const float* bp = b + int64_t(idx[p]) * ldb + j0;
+      for (int i = 0; i < V; ++i) acc[i] += s * load(bp + i * kLanes);
+    }
+    for (int i = 0; i < V; ++i) store(c + i * kLanes, acc[i]);
+  }
+  if (tail > 0) {
+    float acc[kLanes];
+    float* ct = c + V * kLanes;
+    for (int i = 0; i < tail; ++i) acc[i] = ct[i];
+    for (int64_t p = 0; p < n; ++p) {
+      const float s = val[p];
+      const float* bp = b + int64_t(idx[p]) * ldb + j0 + V * kLanes;
+      for (int i = 0; i < tail; ++i) acc[i] += s * bp[i];
+    }
+    for (int i = 0; i < tail; ++i) ct[i] = acc[i];
+  }
+}
+
+// kG dots of d against rows bk[0..kG) over G columns, written to out[0..kG).
+template <int kG>
+inline void row_dots_group(const float* d, int G, const float* const* bk, float* out) {
+  const int vec_end = G / kLanes * kLanes;
+  vf acc[kG];
+  for (int i = 0; i < kG; ++i) acc[i] = splat(0.0f);
+  for (int j = 0; j < vec_end; j += kLanes) {
+    const vf dv = load(d + j);
+    for (int i = 0; i < kG; ++i) acc[i] += dv * load(bk[i] + j);
+  }
+  for (int i = 0; i < kG; ++i) {
+    float sum = hsum(acc[i]);
+    for (int j = vec_end; j < G; ++j) sum += d[j] * bk[i][j];
+    out[i] = sum;
+  }
+}
+
+template <int kG>
+inline void dots_of(const float* d, int G, const float* b, int64_t ldb, const int* idx, float* out) {
+  const float* bk[kG];
+  for (int i = 0; i < kG; ++i) bk[i] = b + int64_t(idx[i]) * ldb;
+  row_dots_group<kG>(d, G, bk, out);
+}
+
+constexpr int64_t kOuterBlockFloats = int64_t(1) << 17;  // 512 KiB of d per column tile and row block
+constexpr int64_t kOuterMinWork = int64_t(1) << 15;      // multiply-accumulates worth a thread
+
+}  // namespace
+
+int event_tile_columns() { return kTile; }
+
+void event_tile_accumulate(const int* idx, const float* val, int64_t n, const float* b, int64_t ldb, int j0,
+                           int width, float* c) {
+  if (n == 0 || width <= 0) return;
+  const int tail = width % kLanes;
+  switch (width / kLanes) {
+    case 0: tile_accumulate<0>(idx, val, n, b, ldb, j0, tail, c); break;
+    case 1: tile_accumulate<1>(idx, val, n, b, ldb, j0, tail, c); break;
+    case 2: tile_accumulate<2>(idx, val, n, b, ldb, j0, tail, c); break;
+    case 3: tile_accumulate<3>(idx, val, n, b, ldb, j0, tail, c); break;
+    case 4: tile_accumulate<4>(idx, val, n, b, ldb, j0, tail, c); break;
+    case 5: tile_accumulate<5>(idx, val, n, b, ldb, j0, tail, c); break;
+    case 6: tile_accumulate<6>(idx, val, n, b, ldb, j0, tail, c); break;
+    case 7: tile_accumulate<7>(idx, val, n, b, ldb, j0, tail, c); break;
+    default: tile_accumulate<8>(idx, val, n, b, ldb, j0, tail, c); break;  // width == kTile
+  }
+}
+
+void event_row_dots(const float* d, int G, const float* b, int64_t ldb, const int* idx, int64_t n, float* out) {
+  int64_t p = 0;
+  for (; p + 8 <= n; p += 8) dots_of<8>(d, G, b, ldb, idx + p, out + p);
+  if (p + 4 <= n) dots_of<4>(d, G, b, ldb, idx + p, out + p), p += 4;
+  if (p + 2 <= n) dots_of<2>(d, G, b, ldb, idx + p, out + p), p += 2;
+  if (p < n) dots_of<1>(d, G, b, ldb, idx + p, out + p);
+}
+
+void event_outer_accumulate(const EventLists& a, int K, const float* d, int G, float* db) {
+  if (G == 0 || K == 0 || a.rows == 0) return;
+  // Bucket the events by (row block, column k), rows increasing within each bucket: a counting
+  // sort, stable in m, each row block's counting and filling done by one thread (the blocks' buckets
+  // are disjoint).
+  const int64_t block_rows = std::max<int64_t>(1, kOuterBlockFloats / std::min(G, kTile));
+  const int64_t blocks = (a.rows + block_rows - 1) / block_rows;
+  const int64_t buckets = blocks * K;
+  std::vector<int64_t> off(size_t(buckets) + 1, 0);
+  parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t blk = b0; blk < b1; ++blk) {
+      int64_t* cnt = off.data() + blk * K + 1;
+      const int m1 = int(std::min<int64_t>(a.rows, (blk + 1) * block_rows));
+      for (int m = int(blk * block_rows); m < m1; ++m) {
+        const int* ix = a.index + m * a.ld;
+        for (int p = 0; p < a.count[m]; ++p) ++cnt[ix[p]];
+      }
+    }
+  });
+  for (int64_t q = 0; q < buckets; ++q) off[size_t(q) + 1] += off[size_t(q)];
+  const int64_t nnz = off[size_t(buckets)];
+  if (nnz == 0) return;
+  std::vector<int> rows(static_cast<size_t>(nnz));
+  std::vector<float> vals(static_cast<size_t>(nnz));
+  parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<int64_t> fill(static_cast<size_t>(K));
+    for (int64_t blk = b0; blk < b1; ++blk) {
+      std::copy(off.begin() + blk * K, off.begin() + (blk + 1) * K, fill.begin());
+      const int m1 = int(std::min<int64_t>(a.rows, (blk + 1) * block_rows));
+      for (int m = int(blk * block_rows); m < m1; ++m) {
+        const int* ix = a.index + m * a.ld;
+        const float* vx = a.value + m * a.ld;
+        for (int p = 0; p < a.count[m]; ++p) {
+          const int64_t q = fill[size_t(ix[p])]++;
+          rows[size_t(q)] = m;
+          vals[size_t(q)] = vx[p];
+        }
+      }
+    }
+  });
+  // Work items: (column tile, block of k), tile-major; a thread's items sweep the row blocks in
+  // order, so every db element takes its events in increasing m.
+  const int64_t tiles = tiles_of(G);
+  const int64_t kblocks = std::min<int64_t>(K, std::max<int64_t>(1, (4 * num_threads() + tiles - 1) / tiles));
+  const int64_t kper = (K + kblocks - 1) / kblocks;
+  const int64_t items = tiles * kblocks;
+  const int64_t work_per_item = std::max<int64_t>(1, nnz * G / items);
+  const int64_t grain = std::max<int64_t>(1, kOuterMinWork / work_per_item);
+  parallel_for(0, items, grain, [&](int64_t i0, int64_t i1) {
+    for (int64_t it = i0; it < i1; ++it) {
+      const int j0 = int((it / kblocks) * kTile);
+      const int width = std::min(kTile, G - j0);
+      const int k0 = int((it % kblocks) * kper), k1 = int(std::min<int64_t>(K, k0 + kper));
+      for (int64_t blk = 0; blk < blocks; ++blk) {
+        for (int k = k0; k < k1; ++k) {
+          const int64_t q = blk * K + k, p0 = off[size_t(q)], n = off[size_t(q) + 1] - p0;
+          if (n > 0) event_tile_accumulate(rows.data() + p0, vals.data() + p0, n, d, G, j0, width, db + int64_t(k) * G + j0);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace evnn
