@@ -100,15 +100,30 @@ P quantised(P p, uint64_t seed, const Quant& q) {
 inline double sigm(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 inline double Q(double v, const Format& f) { return quantize(v, f.qi, f.qf); }
 
-// One entry's thresholded delta against its memory `hat`: kept where |Δ| ≥ θ, or as `held` says
-// (non-null: an earlier run's mask, held fixed); x̂ takes v where kept. Writes the mask (0/1) and
-// |Δ| before the threshold; returns the Δ passed on (0 where not kept).
-inline double ref_delta(double v, double& hat, double theta, const double* held, double& mask, double& abs_delta) {
+// One entry's thresholded delta against its memory `hat`: passed on where |Δ| ≥ theta, the memory
+// moved to v where |Δ| ≥ theta_update (the two differ only under qa, for the DeltaLSTM: Q(Θ) and
+// Θ, as the reference's), or both as `held` says (non-null: an earlier run's mask, held fixed;
+// training, one threshold). Writes the mask (0/1: the memory update) and |Δ| before the
+// threshold; returns the Δ passed on (0 where zeroed).
+inline double ref_delta(double v, double& hat, double theta, double theta_update, const double* held, double& mask,
+                        double& abs_delta) {
   const double dl = v - hat;
   const bool keep = held ? *held != 0 : std::fabs(dl) >= theta;
-  mask = keep, abs_delta = std::fabs(dl);
-  if (keep) hat = v;
+  const bool update = held ? *held != 0 : std::fabs(dl) >= theta_update;
+  mask = update, abs_delta = std::fabs(dl);
+  if (update) hat = v;
   return keep ? dl : 0.0;
+}
+
+// One quantised reference run's trace of the deltas (copied from either cell's RefOut): the Δ
+// passed on (px, ph), the memory-update masks, the memories after each step and |Δ| before the
+// threshold, [T,N,C] and [T,N,H].
+struct DeltaTrace {
+  Vec px, mx, xhat, ax, ph, mh, hhat, ah;
+};
+template <class R>
+DeltaTrace trace_of(const R& r) {
+  return DeltaTrace{r.px, r.mx, r.xhat, r.ax, r.ph, r.mh, r.hhat, r.ah};
 }
 
 // The BPTT through x̂_t = m x_t + (1 − m) x̂_{t−1} (and ĥ): where the entry was updated (m = 1),
@@ -366,11 +381,13 @@ void check_threads_bitwise(const Make& make, const Run& run_engine) {
 
 // qa: bit-exact inference against the quantised reference on 1..3 threads (compare_quantised(p,
 // tag) checks one problem; make_q(shape, Θx, Θh, seed, quant) gives it), with the default formats,
-// the reference's own Q8.8 activations / Q2.4 gates and, where qa_only, qa without qw; then the tie
-// |Δx| = Q(Θx) and qa with a cache refused.
-template <class MakeQ, class CompareQ, class RefMask, class Run>
-void check_qa(const std::vector<Shape>& shapes, bool qa_only, const MakeQ& make_q, const CompareQ& compare_quantised,
-              const RefMask& ref_mx1_xhat1, const Run& run_engine) {
+// the reference's own Q8.8 activations / Q2.4 gates and, where qa_only, qa without qw; then the
+// thresholds on hand values and on a problem where they decide Δh, and qa with a cache refused.
+// update_at_theta: the cell's reference moves its memories at the raw Θ (the DeltaLSTM) rather
+// than at Q(Θ) (the DeltaGRU); both zero with Q(Θ). trace(p): the reference's DeltaTrace.
+template <class MakeQ, class CompareQ, class Trace, class Run>
+void check_qa(const std::vector<Shape>& shapes, bool qa_only, bool update_at_theta, const MakeQ& make_q,
+              const CompareQ& compare_quantised, const Trace& trace, const Run& run_engine) {
   Quant q;
   q.qa = q.qw = true;
   Quant wide = q;
@@ -390,11 +407,48 @@ void check_qa(const std::vector<Shape>& shapes, bool qa_only, const MakeQ& make_
       }
   }
   evnn::set_num_threads(2);
-  // Q(Θ) decides: Θx = 0.1 quantises to 0.09375, which keeps |Δx| = 0.09375 exactly.
-  auto p = make_q(Shape{2, 1, 1, 1}, 0.1, 0.0, 640, q);
-  p.x = {0.5, 0.59375};
-  expect(ref_mx1_xhat1(p) == std::make_pair(1.0, 0.59375), "qa reference: |Δx| = Q(Θx) = 0.09375 is kept and updates x̂");
-  compare_quantised(p, "qa tie at Q(Θx)");
+  // Q(Θ) zeroes: Θx = 0.1 quantises to 0.09375, so a step |Δx| = 0.09375 is passed on. The DeltaGRU
+  // moves x̂ with it (Q(Θ) updates too: the next, equal x has Δx = 0); the DeltaLSTM does not
+  // (0.09375 < Θ = 0.1), so x̂ stays 0.5 and the same Δx = 0.09375 is passed again at t = 2.
+  auto p = make_q(Shape{3, 1, 1, 1}, 0.1, 0.0, 640, q);
+  p.x = {0.5, 0.59375, 0.59375};
+  {
+    const DeltaTrace r = trace(p);
+    const bool got = update_at_theta
+                         ? r.px == Vec{0.5, 0.09375, 0.09375} && r.mx == Vec{1, 0, 0} && r.xhat == Vec{0.5, 0.5, 0.5}
+                         : r.px == Vec{0.5, 0.09375, 0.0} && r.mx == Vec{1, 1, 0} && r.xhat == Vec{0.5, 0.59375, 0.59375};
+    expect(got, update_at_theta ? "qa reference: |Δx| = Q(Θx) = 0.09375 < Θx = 0.1 is kept and does NOT update x̂ "
+                                  "(passed again the next step)"
+                                : "qa reference: |Δx| = Q(Θx) = 0.09375 is kept and updates x̂");
+  }
+  compare_quantised(p, "qa: |Δx| = Q(Θx) < Θx");
+  // Θx = 0.09375 is on the grid (Q(Θ) = Θ): kept and x̂ moves, in both cells.
+  p.theta_x = 0.09375;
+  {
+    const DeltaTrace r = trace(p);
+    expect(r.px == Vec{0.5, 0.09375, 0.0} && r.mx == Vec{1, 1, 0} && r.xhat == Vec{0.5, 0.59375, 0.59375},
+           "qa reference: |Δx| = Θx = Q(Θx) = 0.09375 is kept and updates x̂");
+  }
+  compare_quantised(p, "qa: |Δx| = Θx = Q(Θx)");
+  // Δh: h lies on the Q3.5 grid, so at Θh = 0.1 (Q(Θh) = 0.09375) the steps |Δh| = 0.09375 are the
+  // ones the rule decides (Θx = 0: every Δx passed and moving x̂ either way). Each is passed on;
+  // ĥ moves with it in the DeltaGRU only.
+  {
+    const auto ph = make_q(Shape{24, 2, 3, 6}, 0.0, 0.1, 642, q);
+    const DeltaTrace r = trace(ph);
+    int64_t between = 0, as_rule = 0;
+    for (size_t i = 0; i < r.ah.size(); ++i)
+      if (r.ah[i] >= 0.09375 && r.ah[i] < 0.1) {
+        ++between;
+        as_rule += r.ph[i] != 0 && r.mh[i] == (update_at_theta ? 0.0 : 1.0);
+      }
+    std::printf("qa Θh = 0.1: %lld steps with |Δh| in [Q(Θh), Θh)\n", static_cast<long long>(between));
+    expect(between > 0 && as_rule == between,
+           std::string("qa reference: |Δh| in [Q(Θh), Θh) is passed on and ") +
+               (update_at_theta ? "does NOT update ĥ" : "updates ĥ") + " (" + std::to_string(as_rule) + " of " +
+               std::to_string(between) + ")");
+    compare_quantised(ph, "qa: |Δh| in [Q(Θh), Θh)");
+  }
   const auto pq = make_q(Shape{3, 2, 4, 5}, 0.1, 0.1, 641, q);
   expect_throws([&] { run_engine(pq, RunOpts()); }, "inference only", "qa with a cache");
 }

@@ -57,8 +57,9 @@ struct Held {
 
 struct RefOut {
   Vec y, c, gi, gf, gg, go;  // [T,N,H]
-  Vec xhat, mx, hhat, mh;    // [T,N,C] x2, [T,N,H] x2 (after step t's update; masks 0/1)
+  Vec xhat, mx, hhat, mh;    // [T,N,C] x2, [T,N,H] x2 (after step t's update; masks 0/1: the memory updates)
   Vec ax, ah;                // |Δ| before the threshold, [T,N,C] and [T,N,H]
+  Vec px, ph;                // the Δ passed on (0 where zeroed), likewise
   Vec s, cN;                 // bias sums b_ih + b_hh [4H]; last cell state [N,H]
   int64_t dx_zeros = 0, dh_zeros = 0, nz = 0;
 };
@@ -70,9 +71,9 @@ RefOut ref_forward(const Problem& p, const Held* held = nullptr) {
   RefOut o;
   const size_t TNH = size_t(T) * N * H, TNC = size_t(T) * N * C;
   o.y.assign(TNH, 0);
-  o.c = o.gi = o.gf = o.gg = o.go = o.hhat = o.mh = o.ah = o.y;
+  o.c = o.gi = o.gf = o.gg = o.go = o.hhat = o.mh = o.ah = o.ph = o.y;
   o.xhat.assign(TNC, 0);
-  o.mx = o.ax = o.xhat;
+  o.mx = o.ax = o.px = o.xhat;
   o.s.assign(G, 0);
   Vec start(G);
   for (int k = 0; k < G; ++k) {
@@ -84,7 +85,9 @@ RefOut ref_forward(const Problem& p, const Held* held = nullptr) {
       start[k] = Q(s0, q.w) + pass_through(s0, q.w.qi, q.w.qf) * (o.s[k] - s0);
     }
   }
+  // zeroing at Q_a(Θ) under qa, the memory update at the raw Θ, as the reference's DeltaLSTM
   const double thx = q.qa ? Q(p.theta_x, q.a) : p.theta_x, thh = q.qa ? Q(p.theta_h, q.a) : p.theta_h;
+  const double ux = p.theta_x, uh = p.theta_h;
   Vec xh(size_t(N) * C, 0.0), hh(size_t(N) * H, 0.0), M(size_t(N) * G), cprev(size_t(N) * H, 0.0);
   for (int b = 0; b < N; ++b) std::copy(start.begin(), start.end(), M.begin() + size_t(b) * G);
   for (int t = 0; t < T; ++t)
@@ -93,16 +96,16 @@ RefOut ref_forward(const Problem& p, const Held* held = nullptr) {
       for (int c = 0; c < C; ++c) {
         const size_t i = (size_t(t) * N + b) * C + c;
         double& hat = xh[size_t(b) * C + c];
-        dxv[c] = ref_delta(q.qa ? Q(p.x[i], q.a) : p.x[i], hat, thx, hold_masks ? &held->mx[i] : nullptr, o.mx[i], o.ax[i]);
-        o.xhat[i] = hat;
+        dxv[c] = ref_delta(q.qa ? Q(p.x[i], q.a) : p.x[i], hat, thx, ux, hold_masks ? &held->mx[i] : nullptr, o.mx[i], o.ax[i]);
+        o.xhat[i] = hat, o.px[i] = dxv[c];
         if (dxv[c] == 0.0) ++o.dx_zeros; else ++o.nz;
       }
       for (int k = 0; k < H; ++k) {
         const size_t i = (size_t(t) * N + b) * H + k;
         double& hat = hh[size_t(b) * H + k];
         const double hp = t > 0 ? o.y[(size_t(t - 1) * N + b) * H + k] : 0.0;
-        dhv[k] = ref_delta(hp, hat, thh, hold_masks ? &held->mh[i] : nullptr, o.mh[i], o.ah[i]);
-        o.hhat[i] = hat;
+        dhv[k] = ref_delta(hp, hat, thh, uh, hold_masks ? &held->mh[i] : nullptr, o.mh[i], o.ah[i]);
+        o.hhat[i] = hat, o.ph[i] = dhv[k];
         if (dhv[k] == 0.0) ++o.dh_zeros; else ++o.nz;
       }
       double* m = &M[size_t(b) * G];
@@ -427,11 +430,8 @@ int main() {
 
   // 6. qa: bit-exact inference against the quantised reference, on 1..3 threads; refused with a cache.
   check_qa(
-      shapes, false, make_quantised_problem, compare_quantised,
-      [](const Problem& p) {
-        const RefOut r = ref_forward(p);
-        return std::make_pair(r.mx[1], r.xhat[1]);
-      },
+      shapes, false, true, make_quantised_problem, compare_quantised,
+      [](const Problem& p) { return trace_of(ref_forward(p)); },
       run);
 
   // 7. T = 0: gradients untouched, cN = 0.

@@ -121,9 +121,13 @@ export function memoryStarts(tape: DeltaTape, o: DeltaOptions): Float64Array {
 
 /**
  * The deltas of one row and step: Δx = Q_a(x_t) − x̂ and Δh = h_{t−1} − ĥ, zeroed where |Δ| < Θ
- * (Θ = Q_a(Θ) under qa) or where the held masks say; the memory moves to the value exactly where
- * a delta is kept (ties |Δ| = Θ kept). Records x̂, ĥ and the decisions in the tape and counts the
- * exact zeros (a kept Δ of 0 counts too) for the stats.
+ * (Θ = Q_a(Θ) under qa) or where the held masks say; the memory moves to the value where |Δ| ≥ the
+ * update threshold — the same Θ, except under qa with rawUpdateTheta (the DeltaLSTM, as the
+ * reference's: zeroing at Q_a(Θ), the update at the unquantised Θ, so with Q_a(Θ) < Θ a Δ in
+ * [Q_a(Θ), Θ) is passed on without moving the memory, and passed again the next step; the
+ * reference's DeltaGRU updates at Q_a(Θ)). Ties |Δ| = Θ kept. Records x̂, ĥ and the memory
+ * updates (the masks) in the tape and counts the exact zeros of the Δ passed on (a kept Δ of 0
+ * counts too) for the stats.
  */
 export class DeltaThresholds {
   /** the last step's Δx [C] and Δh [H], zero where dropped */
@@ -133,17 +137,24 @@ export class DeltaThresholds {
   private readonly hHat: Float64Array;
   private readonly thetaX: number;
   private readonly thetaH: number;
+  private readonly updateX: number;
+  private readonly updateH: number;
   private dxZeros = 0;
   private dhZeros = 0;
   private nonzero = 0;
 
-  constructor(private readonly d: DeltaDims, private readonly o: DeltaOptions, private readonly qA: (v: number) => number, private readonly tape: DeltaTape) {
+  constructor(
+    private readonly d: DeltaDims, private readonly o: DeltaOptions, private readonly qA: (v: number) => number, private readonly tape: DeltaTape,
+    rawUpdateTheta = false,
+  ) {
     this.dx = new Float64Array(d.C);
     this.dh = new Float64Array(d.H);
     this.xHat = new Float64Array(d.N * d.C);
     this.hHat = new Float64Array(d.N * d.H);
     this.thetaX = qA(o.thetaX);
     this.thetaH = qA(o.thetaH);
+    this.updateX = rawUpdateTheta ? o.thetaX : this.thetaX;
+    this.updateH = rawUpdateTheta ? o.thetaH : this.thetaH;
   }
 
   /** Row b at step t, from x [T, N, C] and the outputs so far y [T, N, H] (h_{−1} = 0). */
@@ -152,14 +163,14 @@ export class DeltaThresholds {
     const { tape, o } = this;
     for (let c = 0; c < C; c++) {
       const at = (t * N + b) * C + c;
-      this.dx[c] = this.entry(this.qA(x[at]), this.xHat, b * C + c, this.thetaX, o.masks?.maskX, at, tape.maskX, tape.xHat);
+      this.dx[c] = this.entry(this.qA(x[at]), this.xHat, b * C + c, this.thetaX, this.updateX, o.masks?.maskX, at, tape.maskX, tape.xHat);
       if (this.dx[c] === 0) this.dxZeros++;
       else this.nonzero++;
     }
     for (let k = 0; k < H; k++) {
       const at = (t * N + b) * H + k;
       const hp = t > 0 ? y[((t - 1) * N + b) * H + k] : 0;
-      this.dh[k] = this.entry(hp, this.hHat, b * H + k, this.thetaH, o.masks?.maskH, at, tape.maskH, tape.hHat);
+      this.dh[k] = this.entry(hp, this.hHat, b * H + k, this.thetaH, this.updateH, o.masks?.maskH, at, tape.maskH, tape.hHat);
       if (this.dh[k] === 0) this.dhZeros++;
       else this.nonzero++;
     }
@@ -184,12 +195,19 @@ export class DeltaThresholds {
     };
   }
 
-  /** One entry's delta against memory hat[i] (moved to v where kept), its decision and memory written to the tape at `at`. */
-  private entry(v: number, hat: Float64Array, i: number, theta: number, held: Uint8Array | undefined, at: number, mask: Uint8Array, hatTape: Float64Array): number {
+  /**
+   * One entry's delta against memory hat[i]: passed on where |Δ| ≥ theta, hat[i] moved to v where
+   * |Δ| ≥ update (both as `held` says, if given); the update and memory written to the tape at `at`.
+   */
+  private entry(
+    v: number, hat: Float64Array, i: number, theta: number, update: number, held: Uint8Array | undefined, at: number,
+    mask: Uint8Array, hatTape: Float64Array,
+  ): number {
     const dl = v - hat[i];
     const keep = held ? held[at] === 1 : Math.abs(dl) >= theta;
-    if (keep) hat[i] = v;
-    mask[at] = keep ? 1 : 0;
+    const moves = held ? held[at] === 1 : Math.abs(dl) >= update;
+    if (moves) hat[i] = v;
+    mask[at] = moves ? 1 : 0;
     hatTape[at] = hat[i];
     return keep ? dl : 0;
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
 import { assertAllClose } from './compare.js';
+import type { DeltaDims } from './delta-common.js';
 import {
   B_BOUND, DENSE_SHAPES, expectAllKept, expectGradients, expectHeldInputsZero, expectQaTieKept, expectStrictThreshold, FD_CASES, FD_TITLE,
   gridInput, heldOptions, numericalGradients, onQ35Grid, QA_TIE_DIMS, QA_TIE_X, STRICT_DIMS, STRICT_X, W_BOUND, type FdCase,
@@ -10,6 +11,25 @@ import { passThrough, quantize } from './fixed-point.js';
 import { dot, FD_TOL } from './grad-check.js';
 import { gruBackward, gruForward, type GruParams } from './gru.js';
 import { randomGruParams, randomNormal } from './random.js';
+
+/**
+ * Under qa at Θh = 0.1 (Q3.5: 0.09375): the steps with |Δh| = |h_{t−1} − ĥ_{t−1}| = 0.09375 (the
+ * hidden deltas the threshold rule decides), and how many of them moved ĥ.
+ */
+function qaHiddenTies(y: Float64Array, hHat: Float64Array, maskH: Uint8Array, d: DeltaDims): { ties: number; moved: number } {
+  const NH = d.N * d.H;
+  let ties = 0;
+  let moved = 0;
+  for (let t = 1; t < d.T; t++) {
+    for (let i = 0; i < NH; i++) {
+      if (Math.abs(y[(t - 1) * NH + i] - hHat[(t - 1) * NH + i]) === 0.09375) {
+        ties++;
+        moved += maskH[t * NH + i];
+      }
+    }
+  }
+  return { ties, moved };
+}
 
 describe('oracle DeltaGRU', () => {
   it.each(DENSE_SHAPES)('with Θx = Θh = 0 equals the GRU, forward and backward (T=$T N=$N C=$C H=$H)', ({ seed, ...d }) => {
@@ -116,7 +136,7 @@ describe('oracle DeltaGRU', () => {
     expect(() => deltaGruBackward(p, out.tape, Float64Array.of(1), d)).toThrow(/inference only/);
   });
 
-  it('qa keeps h on the Q3.5 grid and decides with Q(Θ)', () => {
+  it('qa keeps h on the Q3.5 grid and decides with Q(Θ), the zeroing and the memory update alike (as the reference)', () => {
     const rng = new Rng(41);
     const d = { T: 8, N: 2, C: 3, H: 4 };
     const p = randomGruParams(rng, d.C, d.H, 1.5, 1);
@@ -125,5 +145,14 @@ describe('oracle DeltaGRU', () => {
     expect(Array.from(out.y).every(onQ35Grid)).toBe(true);
     expect(Array.from(out.tape.xHat).every(onQ35Grid)).toBe(true);
     expectQaTieKept(deltaGruForward(p, QA_TIE_X, QA_TIE_DIMS, { thetaX: 0.1, thetaH: 10, qa: true }).tape);
+    // The reference's DeltaGRU moves x̂ at Q(Θ) too (its DeltaLSTM at Θ): the repeat is then Δx = 0.
+    const again = deltaGruForward(p, Float64Array.of(0.5, 0.59375, 0.59375), { T: 3, N: 1, C: 1, H: 4 }, { thetaX: 0.1, thetaH: 10, qa: true });
+    expect(Array.from(again.tape.maskX)).toEqual([1, 1, 0]);
+    expect(Array.from(again.tape.xHat)).toEqual([0.5, 0.59375, 0.59375]);
+    expect(again.stats.dxZeros).toBe(1);
+    // Δh at Θh = 0.1: every step |Δh| = 0.09375 (h is on the grid) is passed on and moves ĥ.
+    const h = qaHiddenTies(out.y, out.tape.hHat, out.tape.maskH, d);
+    expect(h.ties).toBeGreaterThan(0);
+    expect(h.moved).toBe(h.ties);
   });
 });

@@ -3,7 +3,7 @@ import { Rng } from '../../src/util/rng.js';
 import { assertAllClose } from './compare.js';
 import type { DeltaDims, DeltaOptions } from './delta-common.js';
 import {
-  B_BOUND, DENSE_SHAPES, expectAllKept, expectGradients, expectHeldInputsZero, expectQaTieKept, expectStrictThreshold, FD_CASES, FD_TITLE,
+  B_BOUND, DENSE_SHAPES, expectAllKept, expectGradients, expectHeldInputsZero, expectStrictThreshold, FD_CASES, FD_TITLE,
   gridInput, heldOptions, numericalGradients, onQ35Grid, QA_TIE_DIMS, QA_TIE_X, STRICT_DIMS, STRICT_X, W_BOUND,
 } from './delta-cases.js';
 import { deltaLstmBackward, deltaLstmForward } from './delta-lstm.js';
@@ -11,6 +11,25 @@ import { passThrough, quantize } from './fixed-point.js';
 import { dot, FD_TOL } from './grad-check.js';
 import { lstmBackward, lstmForward, randomLstmParams, type LstmParams } from './lstm.js';
 import { randomNormal } from './random.js';
+
+/**
+ * Under qa at Θh = 0.1 (Q3.5: 0.09375): the steps with |Δh| = |h_{t−1} − ĥ_{t−1}| = 0.09375 (the
+ * hidden deltas the threshold rule decides), and how many of them moved ĥ.
+ */
+function qaHiddenTies(y: Float64Array, hHat: Float64Array, maskH: Uint8Array, d: DeltaDims): { ties: number; moved: number } {
+  const NH = d.N * d.H;
+  let ties = 0;
+  let moved = 0;
+  for (let t = 1; t < d.T; t++) {
+    for (let i = 0; i < NH; i++) {
+      if (Math.abs(y[(t - 1) * NH + i] - hHat[(t - 1) * NH + i]) === 0.09375) {
+        ties++;
+        moved += maskH[t * NH + i];
+      }
+    }
+  }
+  return { ties, moved };
+}
 
 /** The FD loss: Σ dy ⊙ y + Σ dcN ⊙ cN. */
 function lossOf(p: LstmParams, x: Float64Array, d: DeltaDims, o: DeltaOptions, dy: Float64Array, dcN: Float64Array): number {
@@ -106,7 +125,7 @@ describe('oracle DeltaLSTM', () => {
     expect(() => deltaLstmBackward(p, out.tape, Float64Array.of(1), { T: 1, N: 1, C: 1, H: 1 })).toThrow(/inference only/);
   });
 
-  it('qa keeps h and c on the Q3.5 grid and decides with Q(Θ)', () => {
+  it('qa keeps h and c on the Q3.5 grid, zeroes with Q(Θ) and moves the memories with Θ (as the reference)', () => {
     const rng = new Rng(41);
     const d = { T: 8, N: 2, C: 3, H: 4 };
     const p = randomLstmParams(rng, d.C, d.H, 1.5, 1);
@@ -115,6 +134,24 @@ describe('oracle DeltaLSTM', () => {
     expect(Array.from(out.y).every(onQ35Grid)).toBe(true);
     expect(Array.from(out.tape.c).every(onQ35Grid)).toBe(true);
     expect(Array.from(out.tape.xHat).every(onQ35Grid)).toBe(true);
-    expectQaTieKept(deltaLstmForward(p, QA_TIE_X, QA_TIE_DIMS, { thetaX: 0.1, thetaH: 10, qa: true }).tape);
+    // Θx = 0.1 is Q3.5 0.09375: a step |Δx| = 0.09375 is passed on (not zeroed) but does not move
+    // x̂ (0.09375 < Θ), so the next, equal x passes the same 0.09375 again: no Δx is zero.
+    const tie = deltaLstmForward(p, QA_TIE_X, QA_TIE_DIMS, { thetaX: 0.1, thetaH: 10, qa: true });
+    expect(Array.from(tie.tape.maskX)).toEqual([1, 0, 0, 0, 0, 0]);
+    expect(tie.tape.xHat[3]).toBe(0.5);
+    const d3 = { T: 3, N: 1, C: 1, H: 4 };
+    const again = deltaLstmForward(p, Float64Array.of(0.5, 0.59375, 0.59375), d3, { thetaX: 0.1, thetaH: 10, qa: true });
+    expect(Array.from(again.tape.maskX)).toEqual([1, 0, 0]);
+    expect(Array.from(again.tape.xHat)).toEqual([0.5, 0.5, 0.5]);
+    expect(again.stats.dxZeros).toBe(0);
+    // Θx = 0.09375 on the grid (Q(Θ) = Θ): kept and x̂ moves; the repeat is then Δx = 0.
+    const onGrid = deltaLstmForward(p, Float64Array.of(0.5, 0.59375, 0.59375), d3, { thetaX: 0.09375, thetaH: 10, qa: true });
+    expect(Array.from(onGrid.tape.maskX)).toEqual([1, 1, 0]);
+    expect(Array.from(onGrid.tape.xHat)).toEqual([0.5, 0.59375, 0.59375]);
+    expect(onGrid.stats.dxZeros).toBe(1);
+    // Δh at Θh = 0.1: every step |Δh| = 0.09375 (h is on the grid) is passed on without moving ĥ.
+    const h = qaHiddenTies(out.y, out.tape.hHat, out.tape.maskH, d);
+    expect(h.ties).toBeGreaterThan(0);
+    expect(h.moved).toBe(0);
   });
 });

@@ -13,8 +13,9 @@
 // weight formats), where the reference's DeltaLSTM quantises:
 //   qw: the memory start Q_w(b_ih + b_hh); the bias gradient straight through (zero where Q_w
 //       saturates); `heldBiasSums` holds a base run's linearisation (delta-common.ts).
-//   qa (inference; a qa tape is refused by the backward): x ← Q_a(x); Θ ← Q_a(Θ) for the zeroing
-//       and the memory update; pre-activations Q_a(M); i, f, o = Q_n(σ(·)), g = Q_n(tanh(·));
+//   qa (inference; a qa tape is refused by the backward): x ← Q_a(x); Θ ← Q_a(Θ) for the zeroing,
+//       the raw Θ for the memory update (as the reference's DeltaLSTM; delta-common.ts);
+//       pre-activations Q_a(M); i, f, o = Q_n(σ(·)), g = Q_n(tanh(·));
 //       c_t = Q_a(f ⊙ c_{t−1} + i ⊙ g) (carried on; the products unquantised); h_t =
 //       Q_a(o ⊙ Q_n(tanh c_t)). The memory accumulates unquantised.
 // What the DeltaGRU shares (thresholds and memories x̂, ĥ, the qw starts, the counts, the
@@ -62,7 +63,7 @@ export function deltaLstmForward(p: LstmParams, x: Float64Array, d: DeltaDims, o
   const c = new Float64Array(N * H);
   const mem = new Float64Array(N * G);
   for (let b = 0; b < N; b++) mem.set(start, b * G);
-  const deltas = new DeltaThresholds(d, o, qA, tape);
+  const deltas = new DeltaThresholds(d, o, qA, tape, true);  // the update at the raw Θ
   const { dx: dxv, dh: dhv } = deltas;
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < N; b++) {

@@ -51,9 +51,10 @@ struct Options {
   // qa: fixed-point activations, inference only (Forward throws std::invalid_argument when a cache
   // is passed with it on): x, the thresholds, the pre-activations, the sigmoid/tanh outputs (in
   // `nonlinear`), the products (1 − z) ⊙ n and z ⊙ h, h, and (as the reference) M_hn's start are
-  // quantised; the full list is in src/cpu/delta_gru.cc's header. With qa the thresholds are
-  // quantised (Q(Θ)) for both the zeroing and the memory update (the reference updates x̂ with the
-  // unquantised Θ; evnn keeps one threshold so x̂ is exactly the last value passed on).
+  // quantised; the full list is in src/cpu/delta_gru.cc's header. With qa evnn follows the
+  // reference's DeltaGRU: the quantised thresholds Q(Θ) serve both the zeroing and the memory
+  // update (its update_states is handed the quantised ones). The reference's DeltaLSTM moves its
+  // memories with the raw Θ instead, and evnn's DeltaLSTM follows that (delta_lstm.h).
   bool qa = false;
   fixed_point::Format activation{3, 5};  // aqi.aqf
   fixed_point::Format nonlinear{2, 6};   // nqi.nqf

@@ -37,10 +37,14 @@ struct Options {
   float theta_x = 0.0f;
   float theta_h = 0.0f;
   size_t chunk_floats = 0;  // as delta_gru::Options
-  // Hardware emulation, as delta_gru::Options. qa (inference only): x, Q(Θ), the pre-activations,
-  // the gate outputs (in `nonlinear`), c = Q(f ⊙ c + i ⊙ g), Q(tanh c) (`nonlinear`) and h; qw:
-  // M's start is Q(b_ih + b_hh) in `weight` (training too; its gradient straight through, zero
-  // where it saturates). The full list is in src/cpu/delta_lstm.cc's header.
+  // Hardware emulation, as delta_gru::Options. qa (inference only): x, the zeroing thresholds Q(Θ),
+  // the pre-activations, the gate outputs (in `nonlinear`), c = Q(f ⊙ c + i ⊙ g), Q(tanh c)
+  // (`nonlinear`) and h; qw: M's start is Q(b_ih + b_hh) in `weight` (training too; its gradient
+  // straight through, zero where it saturates). The full list is in src/cpu/delta_lstm.cc's header.
+  // Under qa evnn follows the reference's DeltaLSTM: Δ is zeroed where |Δ| < Q(Θ), but x̂ and ĥ
+  // take the new value where |Δ| ≥ Θ, the unquantised threshold (unlike its DeltaGRU, which uses
+  // Q(Θ) for both). With Q(Θ) < Θ (Θ = 0.1 in Q3.5: Q(Θ) = 0.09375) a Δ in [Q(Θ), Θ) is passed
+  // on without moving the memory, so it is passed again the next step, as the reference does.
   bool qa = false;
   fixed_point::Format activation{3, 5};
   fixed_point::Format nonlinear{2, 6};

@@ -47,27 +47,34 @@ constexpr int64_t kPointGrain = 4096;
 constexpr int64_t kEventMinWork = 65536;
 constexpr int64_t kGateCost = 16;
 
-// Δ of one row of width W against the memory `hat`, thresholded (kept where |Δ| >= theta);
-// updates hat where kept, writes the mask (1/0), appends the nonzero entries to (idx, val) and
-// returns their count. With kQuant the incoming values are first quantised to `q` (qa's x).
-// (Without kQuant and with AVX-512, 16 entries at a time, the events compressed in a register and
-// stored whole — the store stays inside the W-long slot, nnz ≤ c; the same decisions and values.)
+// Δ of one row of width W against the memory `hat`, thresholded: passed on (an event) where
+// |Δ| >= theta and nonzero; hat takes the new value where |Δ| >= theta_update, and the mask (1/0)
+// says where it did. Appends the events to (idx, val) and returns their count. With kQuant the
+// incoming values are first quantised to `q` (qa's x). The two thresholds are equal except under
+// qa in the DeltaLSTM, whose reference zeroes with Q(Θ) but moves its memories with Θ
+// (delta_lstm.cc): with Q(Θ) < Θ a Δ in [Q(Θ), Θ) is passed on while hat stays, so the next step
+// takes its Δ against the unmoved memory again (without qa, or in the DeltaGRU, the two coincide).
+// (Without kQuant and with AVX-512, 16 entries at a time, one compare per threshold, the events
+// compressed in a register and stored whole — the store stays inside the W-long slot, nnz ≤ c;
+// the same decisions and values.)
 template <bool kQuant>
-inline int delta_row(int W, float theta, const float* __restrict v, float* __restrict hat, float* __restrict mask,
-                     int* __restrict idx, float* __restrict val, const fixed_point::Format& q) {
+inline int delta_row(int W, float theta, float theta_update, const float* __restrict v, float* __restrict hat,
+                     float* __restrict mask, int* __restrict idx, float* __restrict val, const fixed_point::Format& q) {
   int nnz = 0;
   int c = 0;
 #if defined(__AVX512F__)
   if (!kQuant) {
-    const __m512 th = _mm512_set1_ps(theta), zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+    const __m512 th = _mm512_set1_ps(theta), thu = _mm512_set1_ps(theta_update), zero = _mm512_setzero_ps(),
+                 one = _mm512_set1_ps(1.0f);
     __m512i cs = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (; c + 16 <= W; c += 16) {
       const __m512 vc = _mm512_loadu_ps(v + c), hc = _mm512_loadu_ps(hat + c);
-      const __m512 dlt = _mm512_sub_ps(vc, hc);
-      // |Δ| >= θ (false for a NaN, as std::fabs(dlt) >= theta)
-      const __mmask16 keep = _mm512_cmp_ps_mask(_mm512_abs_ps(dlt), th, _CMP_GE_OQ);
-      _mm512_storeu_ps(mask + c, _mm512_maskz_mov_ps(keep, one));
-      _mm512_storeu_ps(hat + c, _mm512_mask_mov_ps(hc, keep, vc));
+      const __m512 dlt = _mm512_sub_ps(vc, hc), mag = _mm512_abs_ps(dlt);
+      // |Δ| >= θ, |Δ| >= θ_update (each false for a NaN, as std::fabs(dlt) >= theta)
+      const __mmask16 keep = _mm512_cmp_ps_mask(mag, th, _CMP_GE_OQ);
+      const __mmask16 upd = _mm512_cmp_ps_mask(mag, thu, _CMP_GE_OQ);
+      _mm512_storeu_ps(mask + c, _mm512_maskz_mov_ps(upd, one));
+      _mm512_storeu_ps(hat + c, _mm512_mask_mov_ps(hc, upd, vc));
       const __mmask16 ev = keep & _mm512_cmp_ps_mask(dlt, zero, _CMP_NEQ_UQ);
       _mm512_storeu_si512(idx + nnz, _mm512_maskz_compress_epi32(ev, cs));
       _mm512_storeu_ps(val + nnz, _mm512_maskz_compress_ps(ev, dlt));
@@ -79,15 +86,14 @@ inline int delta_row(int W, float theta, const float* __restrict v, float* __res
   for (; c < W; ++c) {
     const float vc = kQuant ? fixed_point::Quantize(v[c], q, true) : v[c];
     const float dlt = vc - hat[c];
-    const bool keep = std::fabs(dlt) >= theta;
-    mask[c] = keep ? 1.0f : 0.0f;
-    if (keep) {
-      hat[c] = vc;
-      if (dlt != 0.0f) {
-        idx[nnz] = c;
-        val[nnz] = dlt;
-        ++nnz;
-      }
+    const float mag = std::fabs(dlt);
+    const bool upd = mag >= theta_update;
+    mask[c] = upd ? 1.0f : 0.0f;
+    if (upd) hat[c] = vc;
+    if (mag >= theta && dlt != 0.0f) {
+      idx[nnz] = c;
+      val[nnz] = dlt;
+      ++nnz;
     }
   }
   return nnz;

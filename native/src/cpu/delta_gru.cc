@@ -14,9 +14,11 @@
 //   qw (training and inference): the memory starts Q_w(b_ir + b_hr), Q_w(b_iz + b_hz), Q_w(b_in),
 //      Q_w(b_hn); backward multiplies each bias gradient by PassThrough of its sum (zero where
 //      Q_w saturates);
-//   qa (inference only):  x_t ← Q_a(x_t) before its delta; Θx, Θh ← Q_a(Θ) (for the zeroing and
-//      for the memory update alike); M_hn's start once more Q_a (the reference quantises that
-//      memory's initial state in the activation format, the others not); pre-activations
+//   qa (inference only):  x_t ← Q_a(x_t) before its delta; Θx, Θh ← Q_a(Θ), for the zeroing and
+//      for the memory update alike (the reference's DeltaGRU hands its quantised thresholds to
+//      update_states; its DeltaLSTM moves the memories with the raw Θ, see delta_lstm.cc); M_hn's
+//      start once more Q_a (the reference quantises that memory's initial state in the activation
+//      format, the others not); pre-activations
 //      Q_a(M_r), Q_a(M_z), Q_a(M_hn) and Q_a(M_xn + r ⊙ Q_a(M_hn)); the gates r, z = Q_n(σ(·)),
 //      n = Q_n(tanh(·)); the two products Q_a((1 − z) ⊙ n) and Q_a(z ⊙ h_{t-1}); h_t = Q_a(their
 //      sum). The memories themselves accumulate unquantised, as the reference's.
@@ -142,6 +144,7 @@ void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options&
     mem[3 * H + j] = Quantize(Quantize(w.b_hh[2 * H + j], o.weight, o.qw), o.activation, o.qa);
   }
   for (int n = 1; n < N; ++n) std::memcpy(mem + size_t(n) * M4, mem, size_t(M4) * sizeof(float));
+  // the zeroing and the memory update both at Q_a(Θ) under qa, as the reference's DeltaGRU
   const float theta_x = Quantize(o.theta_x, o.activation, o.qa);
   const float theta_h = Quantize(o.theta_h, o.activation, o.qa);
   CacheView cv{};
@@ -157,12 +160,12 @@ void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options&
     int nx = 0;
     if (C > 0) {
       const float* x_t = x + t * NC + xi;
-      nx = o.qa ? delta::delta_row<true>(C, theta_x, x_t, xhat + xi, mx, xidx + xi, xval + xi, o.activation)
-                : delta::delta_row<false>(C, theta_x, x_t, xhat + xi, mx, xidx + xi, xval + xi, o.activation);
+      nx = o.qa ? delta::delta_row<true>(C, theta_x, theta_x, x_t, xhat + xi, mx, xidx + xi, xval + xi, o.activation)
+                : delta::delta_row<false>(C, theta_x, theta_x, x_t, xhat + xi, mx, xidx + xi, xval + xi, o.activation);
       if (cache) std::memcpy(cv.xhat + t * NC + xi, xhat + xi, size_t(C) * sizeof(float));
     }
     xnnz[n] = nx;
-    hnnz[n] = delta::delta_row<false>(H, theta_h, hprev, hhat + hi, mh, hidx + hi, hval + hi, o.activation);
+    hnnz[n] = delta::delta_row<false>(H, theta_h, theta_h, hprev, hhat + hi, mh, hidx + hi, hval + hi, o.activation);
     if (cache) std::memcpy(cv.hhat + t * NH + hi, hhat + hi, size_t(H) * sizeof(float));
     nzx_row[n] += nx, nzh_row[n] += hnnz[n];
   };

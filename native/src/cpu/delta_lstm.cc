@@ -17,9 +17,14 @@
 // formats of fixed_point.h — where the reference's DeltaLSTM quantises:
 //   qw (training and inference): the memory start M_0 = Q_w(b_ih + b_hh); backward multiplies
 //      the bias gradient by PassThrough(b_ih + b_hh) (zero where Q_w saturates);
-//   qa (inference only):  x_t ← Q_a(x_t) before its delta; Θx, Θh ← Q_a(Θ) (for the zeroing and
-//      for the memory update alike); the four pre-activations Q_a(M); the gates
-//      i, f, o = Q_n(σ(·)), g = Q_n(tanh(·)); the cell c_t = Q_a(f ⊙ c_{t-1} + i ⊙ g) (the state
+//   qa (inference only):  x_t ← Q_a(x_t) before its delta; the zeroing at Q_a(Θx), Q_a(Θh), the
+//      memory update at the raw Θx, Θh (as the reference's DeltaLSTM: its masked_fill takes the
+//      quantised thresholds, its torch.where for x̂, ĥ self.th_x, self.th_h) — with Q_a(Θ) < Θ a Δ
+//      in [Q_a(Θ), Θ) is passed on without moving the memory, so it is passed again the next step
+//      (against the unmoved memory); with Q_a(Θ) > Θ nothing differs (x̂, ĥ and so |Δ| lie on the
+//      activation grid, which has no point in [Θ, Q_a(Θ))); Stats counts the zeros of the Δ
+//      passed on; the four pre-activations Q_a(M); the gates i, f, o = Q_n(σ(·)),
+//      g = Q_n(tanh(·)); the cell c_t = Q_a(f ⊙ c_{t-1} + i ⊙ g) (the state
 //      carried on and cN are this quantised value; the products themselves are not quantised);
 //      tanh(c_t) → Q_n; h_t = Q_a(o ⊙ Q_n(tanh c_t)). The memories M themselves accumulate
 //      unquantised, as the reference's.
@@ -179,8 +184,10 @@ void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options&
   std::vector<int64_t> nzx_row(N, 0), nzh_row(N, 0);  // nonzero Δ per batch row, over the steps
   for (int k = 0; k < G; ++k) mem[k] = Quantize(w.b_ih[k] + w.b_hh[k], o.weight, o.qw);
   for (int n = 1; n < N; ++n) std::memcpy(mem + size_t(n) * G, mem, size_t(G) * sizeof(float));
+  // zeroing at Q_a(Θ) under qa, the memory update at Θ (as the reference's DeltaLSTM)
   const float theta_x = Quantize(o.theta_x, o.activation, o.qa);
   const float theta_h = Quantize(o.theta_h, o.activation, o.qa);
+  const float update_x = o.theta_x, update_h = o.theta_h;
   CacheView cv{};
   if (cache) cv = view(d, cache);
   auto cell = [&](int t) { return cache ? cv.c + t * NH : c_buf[t & 1]; };  // c_t [N, H]
@@ -195,12 +202,12 @@ void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options&
     int nx = 0;
     if (C > 0) {
       const float* x_t = x + t * NC + xi;
-      nx = o.qa ? delta::delta_row<true>(C, theta_x, x_t, xhat + xi, mx, xidx + xi, xval + xi, o.activation)
-                : delta::delta_row<false>(C, theta_x, x_t, xhat + xi, mx, xidx + xi, xval + xi, o.activation);
+      nx = o.qa ? delta::delta_row<true>(C, theta_x, update_x, x_t, xhat + xi, mx, xidx + xi, xval + xi, o.activation)
+                : delta::delta_row<false>(C, theta_x, update_x, x_t, xhat + xi, mx, xidx + xi, xval + xi, o.activation);
       if (cache) std::memcpy(cv.xhat + t * NC + xi, xhat + xi, size_t(C) * sizeof(float));
     }
     xnnz[n] = nx;
-    hnnz[n] = delta::delta_row<false>(H, theta_h, hprev, hhat + hi, mh, hidx + hi, hval + hi, o.activation);
+    hnnz[n] = delta::delta_row<false>(H, theta_h, update_h, hprev, hhat + hi, mh, hidx + hi, hval + hi, o.activation);
     if (cache) std::memcpy(cv.hhat + t * NH + hi, hhat + hi, size_t(H) * sizeof(float));
     nzx_row[n] += nx, nzh_row[n] += hnnz[n];
   };
