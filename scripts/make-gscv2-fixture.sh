@@ -87,8 +87,13 @@ synth() {
   raw="$dst.raw.wav"
   espeak-ng -v "$voice" -s "$speed" -p "$pitch" -a "$amp" -w "$raw" "$word"
   # -R: repeatable (fixed seeds), -D: no dither, so the output bytes never vary; -V1: no warnings.
-  sox -R -D -V1 "$raw" -r 16000 -b 16 -c 1 -e signed-integer "$dst" pad 0 1 trim 0 "$len"
-  rm -f "$raw"
+  sox -R -D -V1 "$raw" -r 16000 -b 16 -c 1 -e signed-integer "$dst.speech.wav" pad 0 1 trim 0 "$len"
+  # A faint noise floor (about -60 dBFS) under the speech, as every real recording has: without
+  # it the padding is digital silence, whose frames sit at the features' eps floor (-313 dB) and
+  # dominate the global statistics.
+  sox -R -D -V1 -n -r 16000 -b 16 -c 1 -e signed-integer "$dst.floor.wav" synth "$len" whitenoise vol 0.001
+  sox -R -D -V1 -m "$dst.speech.wav" "$dst.floor.wav" -b 16 -e signed-integer "$dst"
+  rm -f "$raw" "$dst.speech.wav" "$dst.floor.wav"
 }
 export -f synth
 
