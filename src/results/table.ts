@@ -17,9 +17,9 @@ import { MetricsTable, type MetricRow } from './metrics.js';
 import { runIdFor } from './run-dir.js';
 import { SparsityTable, type SparsityRow } from './sparsity.js';
 import { readSummary, type Summary } from './summary.js';
-import { isSweepPath, readSweepFile } from '../sweep/expand.js';
-import { canonicalJson } from '../sweep/canonical.js';
-import type { SweepPlan, SweepPoint } from '../sweep/sweep-plan.js';
+import { isSweepPath, readSweepFile } from './sweep-file.js';
+import { canonicalJson } from '../util/canonical.js';
+import type { SweepPlan, SweepPoint } from './sweep-plan.js';
 
 export type TableMetric = PaperConfig['metric'];
 

@@ -2,7 +2,7 @@
 // `evnn sweep status|wait|resubmit` dispatch to (the backend recorded in sweep.json).
 import { localBackend, type LocalOptions } from './local-backend.js';
 import { slurmBackend } from './slurm-backend.js';
-import type { SweepBackend, SweepPlan } from './sweep-plan.js';
+import type { SweepBackend, SweepPlan } from '../results/sweep-plan.js';
 
 export const BACKEND_NAMES = ['local', 'slurm'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];

@@ -6,7 +6,7 @@ import { expandSweep, findSweep, parseGrid, parseSeeds, writeSweep, writeSweepPl
 import { runDirState } from './point-state.js';
 import { pointName, shownPath, stateCounts, statusText } from './status-format.js';
 import { runUnfinished, waitForSweep } from './sweep.js';
-import type { PointStatus, SweepPlan } from './sweep-plan.js';
+import type { PointStatus, SweepPlan } from '../results/sweep-plan.js';
 
 export interface SweepFlags extends SlurmFlags {
   seeds?: string;

@@ -3,6 +3,7 @@
 // with its own run identity, and the sweep's own identity (a hash of all of it), so that the same
 // command finds the same sweep again. Writing it: results/<name>/sweeps/<id>/points/<index>.yaml and
 // sweep.json (the SweepPlan, last and atomically); reading it back by id or by directory.
+import { isSweepPath, POINTS_DIR, readSweepFile, SWEEP_FILE } from '../results/sweep-file.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -10,11 +11,9 @@ import { parse } from 'yaml';
 import { ConfigError, configToYaml, loadConfig, type Config } from '../config/index.js';
 import { runDirFor } from '../results/run-dir.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
-import { canonical } from './canonical.js';
-import type { SweepPlan, SweepPoint } from './sweep-plan.js';
+import { canonical } from '../util/canonical.js';
+import type { SweepPlan, SweepPoint } from '../results/sweep-plan.js';
 
-export const SWEEP_FILE = 'sweep.json';
-export const POINTS_DIR = 'points';
 export const LOGS_DIR = 'logs';
 
 /** The most points one sweep may have (a typo such as --seeds 1..100000 is said, not written). */
@@ -217,27 +216,6 @@ export function writeSweepPlan(plan: SweepPlan): void {
 }
 
 /** Reads sweep.json (from the file or the sweep's directory). */
-export function readSweepFile(path: string): SweepPlan {
-  const file = statSync(path).isDirectory() ? join(path, SWEEP_FILE) : path;
-  let plan: SweepPlan;
-  try {
-    plan = JSON.parse(readFileSync(file, 'utf8')) as SweepPlan;
-  } catch (err) {
-    throw new Error(`${file}: not a readable sweep file (${(err as Error).message})`);
-  }
-  if (!plan || typeof plan !== 'object' || typeof plan.id !== 'string' || !Array.isArray(plan.points) || typeof plan.dir !== 'string') {
-    throw new Error(`${file}: not a sweep file (no id and points)`);
-  }
-  return plan;
-}
-
-/** Whether a path is a sweep: its directory (holding sweep.json) or a sweep.json file. */
-export function isSweepPath(path: string): boolean {
-  if (!existsSync(path)) return false;
-  if (statSync(path).isDirectory()) return existsSync(join(path, SWEEP_FILE));
-  return basename(path) === SWEEP_FILE || (path.endsWith('.json') && existsSync(join(dirname(path), POINTS_DIR)));
-}
-
 /** A sweep by its directory, its sweep.json, or its id (looked up under <results>/<name>/sweeps/). */
 export function findSweep(what: string, resultsDir: string): SweepPlan {
   if (isSweepPath(what)) return readSweepFile(what);

@@ -16,7 +16,7 @@ import { pointLabel, pointLog } from './expand.js';
 import { runDirState } from './point-state.js';
 import { prepareSweepData } from './prepare-data.js';
 import { shownPath } from './status-format.js';
-import type { PointStatus, SweepBackend, SweepPlan, SweepPoint } from './sweep-plan.js';
+import type { PointStatus, SweepBackend, SweepPlan, SweepPoint } from '../results/sweep-plan.js';
 
 export interface LocalOptions {
   /** points run at once (default 1) */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
 import { planRun } from '../results/run-plan.js';
 import { readSummary, type Summary } from '../results/summary.js';
-import type { SweepPlan, SweepPoint } from './sweep-plan.js';
+import type { SweepPlan, SweepPoint } from '../results/sweep-plan.js';
 
 export interface RunDirState {
   state: 'finished' | 'failed' | 'stopped' | 'not started';

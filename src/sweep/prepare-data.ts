@@ -1,11 +1,11 @@
 // The data a sweep's points need, prepared once before any point runs, so that points running in
 // parallel do not race on the datasets folder: each distinct data section's prepare step (and the
 // feature step of a dataset that has one).
-import { canonicalJson } from './canonical.js';
+import { canonicalJson } from '../util/canonical.js';
 import { loadConfig } from '../config/index.js';
 import { findDataset } from '../data/registry.js';
 import { featureFromConfig, prepareFromConfig } from '../pipeline/index.js';
-import type { SweepPlan, SweepPoint } from './sweep-plan.js';
+import type { SweepPlan, SweepPoint } from '../results/sweep-plan.js';
 
 export async function prepareSweepData(plan: SweepPlan, points: readonly SweepPoint[], o: { quiet: boolean }): Promise<void> {
   const done = new Set<string>();

@@ -17,7 +17,7 @@ import {
   type AccountingView, type Exec, type QueueView, type TaskRecord,
 } from './slurm-queue.js';
 import { arraySpec, sbatchScript } from './slurm-script.js';
-import type { PointStatus, SweepBackend, SweepPlan, SweepPoint } from './sweep-plan.js';
+import type { PointStatus, SweepBackend, SweepPlan, SweepPoint } from '../results/sweep-plan.js';
 
 export type { SlurmOptions } from './slurm-options.js';
 

@@ -1,7 +1,7 @@
 // The sbatch script of one submission: a job array with one task per sweep point, each task
 // running `evnn run <point's config>` (a finished point is skipped, an interrupted one resumes).
 import type { SlurmConfig } from '../config/slurm.js';
-import type { SweepPlan, SweepPoint } from './sweep-plan.js';
+import type { SweepPlan, SweepPoint } from '../results/sweep-plan.js';
 
 /** Array indices in sbatch's --array form: sorted, runs of three or more as ranges ("0-3,5,7,8"). */
 export function arraySpec(indices: readonly number[]): string {

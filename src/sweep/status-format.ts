@@ -2,7 +2,7 @@
 // values, state, run directory, and the log of a failed point) and a closing count by state.
 import { isAbsolute, relative } from 'node:path';
 import { pointLabel, valueText } from './expand.js';
-import type { PointState, PointStatus, SweepPlan } from './sweep-plan.js';
+import type { PointState, PointStatus, SweepPlan } from '../results/sweep-plan.js';
 
 /** A path relative to the working directory when inside it, else as it is. */
 export function shownPath(path: string, cwd = process.cwd()): string {

@@ -1,6 +1,6 @@
 // What `evnn sweep`, `evnn sweep resubmit` and `evnn sweep wait` do with a backend: run (or submit)
 // the points that are not finished and not already queued or running, and follow the rest.
-import type { PointState, PointStatus, SweepBackend, SweepPlan, SweepPoint } from './sweep-plan.js';
+import type { PointState, PointStatus, SweepBackend, SweepPlan, SweepPoint } from '../results/sweep-plan.js';
 import { stateCounts } from './status-format.js';
 
 /** States whose points `evnn sweep` and `resubmit` run (again): the rest are finished or still in the backend's hands. */

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SweepPlan } from '../../src/sweep/sweep-plan.js';
+import type { SweepPlan } from '../../src/results/sweep-plan.js';
 import { bin, evnn, root, tempDir, tinyConfig, writeConfig, type CliResult } from './helpers.js';
 
 const dataDir = tempDir('sweep-data');

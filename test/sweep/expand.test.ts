@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, configToYaml, loadConfig, type Config } from '../../src/config/index.js';
 import { runDirFor } from '../../src/results/run-dir.js';
 import { writeSummary, type Summary } from '../../src/results/summary.js';
-import { expandSweep, findSweep, parseGrid, parseSeeds, pointLog, readSweepFile, writeSweep, type SweepRequest } from '../../src/sweep/expand.js';
+import { expandSweep, findSweep, parseGrid, parseSeeds, pointLog, writeSweep, type SweepRequest } from '../../src/sweep/expand.js';
+import { readSweepFile } from '../../src/results/sweep-file.js';
 import { localBackend, threadsPerJob } from '../../src/sweep/local-backend.js';
 import { runUnfinished, unfinishedPoints } from '../../src/sweep/sweep.js';
-import type { SweepBackend, SweepPoint } from '../../src/sweep/sweep-plan.js';
+import type { SweepBackend, SweepPoint } from '../../src/results/sweep-plan.js';
 
 const CONFIG = `
 seed: 3

@@ -16,7 +16,7 @@ import {
   type CommandResult, type Exec,
 } from '../../src/sweep/slurm-queue.js';
 import { arraySpec, sbatchScript, shellQuote } from '../../src/sweep/slurm-script.js';
-import type { SweepPlan } from '../../src/sweep/sweep-plan.js';
+import type { SweepPlan } from '../../src/results/sweep-plan.js';
 
 const work = mkdtempSync(join(tmpdir(), 'evnn-slurm-unit-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
