@@ -1,0 +1,308 @@
+// LIF layer on the CPU (lif.h). Forward: per batch row (rows split over the threads), the input
+// product runs over the nonzeros of x_t only (one axpy of w's row per event); the active set and
+// the input events are collected per row and concatenated in row order. Dense backward: the dmem
+// recursion per row, then two GEMMs (dW += Xᵀ·D, dx = D·wᵀ, D_t = dmem_{t+1}). S3GD backward:
+// δ at the active entries per row; dx at the lower layer's active entries per row (dmem advanced
+// lazily, only at steps with entries); dW split over blocks of input units, each block walking
+// every (b,t) in order with its slice of the eligibility trace, so every dW element is summed in
+// (b, t, entry) order by one thread whatever the thread count.
+#include "evnn/lif.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "evnn/gemm.h"
+#include "evnn/parallel.h"
+#include "recurrent_common.h"
+
+namespace evnn {
+namespace lif {
+
+namespace {
+
+constexpr int kIBlock = 64;  // input units per dW block of the S3GD backward
+
+void check_dims(const Dims& d, const char* fn) { recurrent::check_dims("lif", fn, d.T, d.B, d.I, d.H); }
+void require(const void* p, const char* fn, const char* name) { recurrent::require("lif", p, fn, name); }
+
+inline float surrogate(float v, float th) {
+  const float a = 100.0f * std::fabs(v - th) + 1.0f;
+  return 1.0f / (a * a);
+}
+
+void check_set(const EventSet& s, const Dims& d, int cols, const char* fn, const char* name) {
+  if (s.B != d.B || s.T != d.T || s.offsets.size() != size_t(d.B) * d.T + 1 ||
+      s.index.size() != size_t(s.count()) || s.value.size() != size_t(s.count()))
+    throw std::invalid_argument(std::string("evnn::lif::") + fn + ": " + name + " does not match the dims");
+  for (int c : s.index)
+    if (c < 0 || c >= cols) throw std::invalid_argument(std::string("evnn::lif::") + fn + ": " + name + " index out of range");
+}
+
+// Concatenates per-row lists (rows of T steps each) into one EventSet.
+void concat(const Dims& d, const std::vector<std::vector<int64_t>>& counts, const std::vector<std::vector<int>>& idx,
+            const std::vector<std::vector<float>>& val, EventSet* out) {
+  out->B = d.B, out->T = d.T;
+  out->offsets.assign(size_t(d.B) * d.T + 1, 0);
+  int64_t total = 0;
+  for (int b = 0; b < d.B; ++b)
+    for (int t = 0; t < d.T; ++t) {
+      out->offsets[size_t(b) * d.T + t] = total;
+      total += counts[b][t];
+    }
+  out->offsets.back() = total;
+  out->index.resize(size_t(total));
+  out->value.resize(size_t(total));
+  for (int b = 0; b < d.B; ++b) {
+    const int64_t o = out->offsets[size_t(b) * d.T];
+    std::copy(idx[b].begin(), idx[b].end(), out->index.begin() + o);
+    std::copy(val[b].begin(), val[b].end(), out->value.begin() + o);
+  }
+}
+
+}  // namespace
+
+size_t CacheSize(const Dims& d) { return size_t(d.B) * d.T * d.H; }
+
+void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const float* x, float* spk,
+             float* mem, Saved* saved, Stats* stats) {
+  check_dims(d, "Forward");
+  require(w.w, "Forward", "w");
+  require(x, "Forward", "x");
+  require(spk, "Forward", "spk");
+  Workspace& ws = recurrent::workspace_of(ctx, "lif");
+  Workspace::Scope scope(ws);
+  const int B = d.B, T = d.T, I = d.I, H = d.H;
+  float* state = ws.Floats(size_t(std::max(B, 1)) * 2 * std::max(H, 1));  // per row: mem, cur
+  const bool keep = saved != nullptr;
+  std::vector<std::vector<int64_t>> in_n(keep ? B : 0), act_n(keep ? B : 0);
+  std::vector<std::vector<int>> in_i(keep ? B : 0), act_i(keep ? B : 0);
+  std::vector<std::vector<float>> in_v(keep ? B : 0), act_v(keep ? B : 0);
+  std::vector<int64_t> spikes(B, 0), active(B, 0), events(B, 0);
+  const float beta = o.beta, th = o.threshold, lo = o.b_th, hi = 2.0f * o.threshold - o.b_th;
+  parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      float* m = state + size_t(b) * 2 * H;
+      float* cur = m + H;
+      std::fill(m, m + H, 0.0f);
+      float* sp = spk + size_t(b) * T * H;
+      if (keep) in_n[b].assign(T, 0), act_n[b].assign(T, 0);
+      for (int t = 0; t < T; ++t) {
+        float* st = sp + size_t(t) * H;
+        if (t == 0) {
+          std::fill(st, st + H, 0.0f);
+        } else {
+          const float* xp = x + (size_t(b) * T + (t - 1)) * I;
+          std::fill(cur, cur + H, 0.0f);
+          for (int i = 0; i < I; ++i) {
+            const float v = xp[i];
+            if (v == 0.0f) continue;
+            ++events[b];
+            const float* wr = w.w + size_t(i) * H;
+            for (int j = 0; j < H; ++j) cur[j] += v * wr[j];
+          }
+          const float* prev = st - H;
+          for (int j = 0; j < H; ++j) {
+            const float v = beta * m[j] + cur[j] - prev[j];
+            m[j] = v;
+            st[j] = v > th ? 1.0f : 0.0f;
+          }
+        }
+        if (mem) std::memcpy(mem + (size_t(b) * T + t) * H, m, sizeof(float) * H);
+        for (int j = 0; j < H; ++j) {
+          spikes[b] += st[j] != 0.0f;
+          if (m[j] > lo && m[j] < hi) {
+            ++active[b];
+            if (keep) act_i[b].push_back(j), act_v[b].push_back(surrogate(m[j], th)), ++act_n[b][t];
+          }
+        }
+        if (keep) {
+          const float* xt = x + (size_t(b) * T + t) * I;
+          for (int i = 0; i < I; ++i)
+            if (xt[i] != 0.0f) in_i[b].push_back(i), in_v[b].push_back(xt[i]), ++in_n[b][t];
+        }
+      }
+    }
+  });
+  if (keep) {
+    saved->dims = d;
+    concat(d, in_n, in_i, in_v, &saved->input);
+    concat(d, act_n, act_i, act_v, &saved->active);
+  }
+  if (stats) {
+    *stats = Stats{};
+    for (int b = 0; b < B; ++b) stats->spikes += spikes[b], stats->active += active[b], stats->input_events += events[b];
+    stats->neuron_steps = int64_t(B) * T * H;
+    stats->macs = double(stats->input_events) * H;
+    stats->macs_dense = double(B) * std::max(T - 1, 0) * I * H;
+  }
+}
+
+void BackwardDense(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const float* x,
+                   const float* mem, const float* dspk, float* dx, const Grads& g, Stats* stats) {
+  check_dims(d, "BackwardDense");
+  require(w.w, "BackwardDense", "w");
+  require(x, "BackwardDense", "x");
+  require(mem, "BackwardDense", "mem");
+  require(dspk, "BackwardDense", "dspk");
+  require(g.dw, "BackwardDense", "g.dw");
+  Workspace& ws = recurrent::workspace_of(ctx, "lif");
+  Workspace::Scope scope(ws);
+  const int B = d.B, T = d.T, I = d.I, H = d.H;
+  const size_t BT = size_t(B) * T;
+  float* D = ws.Floats(std::max<size_t>(BT * H, 1));  // D[b,t] = dmem_{t+1}, D[b,T−1] = 0
+  const float beta = o.beta, th = o.threshold;
+  parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      float* Db = D + size_t(b) * T * H;
+      if (T > 0) std::fill(Db + size_t(T - 1) * H, Db + size_t(T) * H, 0.0f);
+      for (int t = T - 1; t >= 1; --t) {  // dmem_t into D[t−1]
+        const float* mt = mem + (size_t(b) * T + t) * H;
+        const float* gt = dspk + (size_t(b) * T + t) * H;
+        const float* next = Db + size_t(t) * H;  // dmem_{t+1}
+        float* cur = Db + size_t(t - 1) * H;
+        for (int j = 0; j < H; ++j) cur[j] = gt[j] * surrogate(mt[j], th) + beta * next[j];
+      }
+    }
+  });
+  if (BT > 0 && I > 0 && H > 0) {
+    gemm(Trans::Yes, Trans::No, I, H, int(BT), 1.0f, x, I, D, H, 1.0f, g.dw, H);
+    if (dx) gemm(Trans::No, Trans::Yes, int(BT), I, H, 1.0f, D, H, w.w, H, 0.0f, dx, I);
+  } else if (dx) {
+    std::fill(dx, dx + BT * I, 0.0f);
+  }
+  if (stats) {
+    *stats = Stats{};
+    stats->macs_dense = double(BT) * I * H * (dx ? 2 : 1);
+    stats->macs = stats->macs_dense;
+  }
+}
+
+void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const Saved& saved,
+                  const float* dspk, const float* dspk_active, const EventSet* lower, float* dx_active,
+                  const Grads& g, Stats* stats) {
+  const char* fn = "BackwardS3GD";
+  check_dims(d, fn);
+  require(w.w, fn, "w");
+  require(g.dw, fn, "g.dw");
+  if ((dspk == nullptr) == (dspk_active == nullptr))
+    throw std::invalid_argument("evnn::lif::BackwardS3GD: give exactly one of dspk and dspk_active");
+  if ((lower == nullptr) != (dx_active == nullptr))
+    throw std::invalid_argument("evnn::lif::BackwardS3GD: lower and dx_active go together");
+  const Dims& sd = saved.dims;
+  if (sd.B != d.B || sd.T != d.T || sd.I != d.I || sd.H != d.H)
+    throw std::invalid_argument("evnn::lif::BackwardS3GD: saved is not of these dims");
+  check_set(saved.active, d, d.H, fn, "saved.active");
+  check_set(saved.input, d, d.I, fn, "saved.input");
+  if (lower) check_set(*lower, d, d.I, fn, "lower");
+  Workspace& ws = recurrent::workspace_of(ctx, "lif");
+  Workspace::Scope scope(ws);
+  const int B = d.B, T = d.T, I = d.I, H = d.H;
+  const EventSet& A = saved.active;
+  const EventSet& X = saved.input;
+  const int64_t nA = A.count();
+  const double beta = o.beta;
+  // δ at the active entries.
+  float* delta = ws.Floats(size_t(std::max<int64_t>(nA, 1)));
+  parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      for (int t = 0; t < T; ++t) {
+        const size_t r = size_t(b) * T + t;
+        for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
+          const float gs = dspk ? dspk[r * H + A.index[p]] : dspk_active[p];
+          delta[p] = gs * A.value[p];
+        }
+      }
+  });
+  // dx at the lower layer's active entries: dx[b,u,i] = w[i,:]·dmem_{u+1}.
+  if (lower) {
+    float* acc_all = ws.Floats(size_t(std::max(B, 1)) * std::max(H, 1));
+    parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        float* acc = acc_all + size_t(b) * H;
+        bool live = false;
+        int acc_t = T;  // acc = dmem_{acc_t}
+        for (int t = T - 1; t >= 1; --t) {
+          const size_t r = size_t(b) * T + t, rl = size_t(b) * T + (t - 1);
+          const bool has_a = A.offsets[r + 1] > A.offsets[r], has_l = lower->offsets[rl + 1] > lower->offsets[rl];
+          if (!has_a && !has_l) continue;
+          if (live) {
+            const float f = float(std::pow(beta, acc_t - t));
+            for (int j = 0; j < H; ++j) acc[j] *= f;
+          } else if (has_a) {
+            std::fill(acc, acc + H, 0.0f);
+            live = true;
+          }
+          acc_t = t;
+          for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) acc[A.index[p]] += delta[p];
+          for (int64_t q = lower->offsets[rl]; q < lower->offsets[rl + 1]; ++q) {
+            if (!live) {
+              dx_active[q] = 0.0f;
+              continue;
+            }
+            const float* wr = w.w + size_t(lower->index[q]) * H;
+            float s = 0.0f;
+            for (int j = 0; j < H; ++j) s += wr[j] * acc[j];
+            dx_active[q] = s;
+          }
+        }
+        // entries at u = T−1 have no later step
+        if (T > 0) {
+          const size_t rl = size_t(b) * T + (T - 1);
+          for (int64_t q = lower->offsets[rl]; q < lower->offsets[rl + 1]; ++q) dx_active[q] = 0.0f;
+        }
+      }
+    });
+  }
+  // dW over blocks of input units, each with its slice of the trace and a transposed accumulator.
+  const int nblocks = (I + kIBlock - 1) / kIBlock;
+  float* scratch = ws.Floats(size_t(std::max(nblocks, 1)) * kIBlock * (size_t(H) + 1));
+  parallel_for(0, nblocks, 1, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const int i0 = int(k) * kIBlock, n = std::min(kIBlock, I - i0);
+      float* acc = scratch + size_t(k) * kIBlock * (size_t(H) + 1);  // [H, n]
+      float* tr = acc + size_t(H) * kIBlock;                          // [n]
+      std::fill(acc, acc + size_t(H) * n, 0.0f);
+      for (int b = 0; b < B; ++b) {
+        std::fill(tr, tr + n, 0.0f);
+        int tt = 0;  // tr = trace_tt
+        for (int t = 1; t < T; ++t) {
+          const size_t r = size_t(b) * T + t;
+          if (A.offsets[r + 1] == A.offsets[r]) continue;
+          // trace_t = β^{t−tt} trace_tt + Σ_{tt ≤ s < t} β^{t−1−s} x_s
+          const float f = float(std::pow(beta, t - tt));
+          for (int i = 0; i < n; ++i) tr[i] *= f;
+          for (int s = tt; s < t; ++s) {
+            const size_t rs = size_t(b) * T + s;
+            const float fs = float(std::pow(beta, t - 1 - s));
+            for (int64_t p = X.offsets[rs]; p < X.offsets[rs + 1]; ++p) {
+              const int i = X.index[p] - i0;
+              if (i >= 0 && i < n) tr[i] += fs * X.value[p];
+            }
+          }
+          tt = t;
+          for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
+            const float dl = delta[p];
+            float* a = acc + size_t(A.index[p]) * n;
+            for (int i = 0; i < n; ++i) a[i] += dl * tr[i];
+          }
+        }
+      }
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < H; ++j) g.dw[size_t(i0 + i) * H + j] += acc[size_t(j) * n + i];
+    }
+  });
+  if (stats) {
+    *stats = Stats{};
+    stats->active = nA;
+    stats->lower_active = lower ? lower->count() : 0;
+    stats->macs = double(nA) * I + double(stats->lower_active) * H;
+    stats->macs_dense = double(B) * T * I * H * (lower ? 2 : 1);
+  }
+}
+
+}  // namespace lif
+}  // namespace evnn
