@@ -26,7 +26,8 @@ train:
   optimizer: { type: adam, lr: 0.01 }
 ${o.paper ? `paper: ${o.paper}\n` : ''}${o.steps ?? ''}`;
 
-const lm = `
+/** A small EGRU language model on PTB, without a paper value (the sweep tests grid over it). */
+export const LM_CONFIG = `
 seed: 7
 data: { dataset: ptb, source: download }
 model:
@@ -38,7 +39,9 @@ train:
   batch_size: 4
   bptt: 10
   optimizer: { type: adamw, lr: 0.003 }
-paper: { metric: test_perplexity, value: 100, source: "LM paper" }
+`;
+
+const lm = `${LM_CONFIG}paper: { metric: test_perplexity, value: 100, source: "LM paper" }
 `;
 
 export const CONFIGS = {

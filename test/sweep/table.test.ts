@@ -10,21 +10,7 @@ import { writeSummary, type Summary } from '../../src/results/summary.js';
 import { benchmarkTable } from '../../src/results/table.js';
 import { CSV_COLUMNS, DISPLAY_COLUMNS, SWEEP_CSV_COLUMNS, formatTable, gridText } from '../../src/results/table-format.js';
 import { expandSweep, parseGrid, writeSweep } from '../../src/sweep/expand.js';
-import { markdownCells, parseCsv } from '../results/table-fixtures.js';
-
-const LM = `
-seed: 7
-data: { dataset: ptb, source: download }
-model:
-  type: language-model
-  emb_dim: 8
-  rnn: { type: egru, hidden_size: 16, num_layers: 2 }
-train:
-  epochs: 2
-  batch_size: 4
-  bptt: 10
-  optimizer: { type: adamw, lr: 0.003 }
-`;
+import { LM_CONFIG as LM, markdownCells, parseCsv } from '../results/table-fixtures.js';
 
 function lmSummary(cfg: Config, test: number, valid: number): Summary {
   return {
