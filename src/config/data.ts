@@ -29,6 +29,10 @@ export const dataSchema = z
     /** gscv2 (a dataset with a feature step): the training statistics applied as one global mean
      * and std (the reference's; absent = global) or per channel */
     feature_norm: z.enum(['global', 'channel']).optional(),
+    /** spike-event datasets (fmnist, nmnist, shd): time steps per sample (absent = the dataset's own) */
+    steps: z.int().min(1).max(100000).optional(),
+    /** spike-event datasets: the time step in ms that events are binned to (absent = the dataset's own) */
+    dt_ms: z.number().positive().max(1000).optional(),
   })
   .superRefine((d, ctx) => {
     // Whether a view is needed, and which, is the dataset's to say.
@@ -36,6 +40,11 @@ export const dataSchema = z
     if (!dataset) return;
     if (d.feature_norm !== undefined && !dataset.feature) {
       ctx.addIssue({ code: 'custom', path: ['feature_norm'], message: `the ${d.dataset} dataset has no feature step to normalise (remove data.feature_norm)` });
+    }
+    if (!dataset.modelTypes.includes('spiking-classifier')) {
+      for (const f of ['steps', 'dt_ms'] as const) {
+        if (d[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: `for the spike-event datasets only (the ${d.dataset} dataset has no time grid to set)` });
+      }
     }
     const views = dataset.views;
     const choices = views.map((v) => JSON.stringify(v)).join(', ');

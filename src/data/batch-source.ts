@@ -1,11 +1,13 @@
 // What a classification dataset serves the training loop: a count and a way to build a
 // time-major batch of given sample indices (sequences of different lengths are padded to the
 // longest in the batch).
-import type { Tensor } from '../layers/tensor.js';
+import type { SpikeEvents, Tensor } from '../layers/tensor.js';
 
 export interface Batch {
-  /** [T, N, C] time-major */
-  x: Tensor;
+  /** [T, N, C] time-major dense input; absent in a spike-event batch */
+  x?: Tensor;
+  /** the spike events of an event dataset (fmnist latency code, nmnist, shd), for spiking models */
+  events?: SpikeEvents;
   /** [N] class indices */
   labels: Int32Array;
   /** [T, N] time-major per-frame classes, for frame-wise training (keyword spotting); absent for sequence classification */
@@ -15,4 +17,10 @@ export interface Batch {
 export interface BatchSource {
   readonly count: number;
   batch(indices: Int32Array): Batch;
+}
+
+/** A batch's dense input; a spike-event batch given to a model that reads dense input is an error. */
+export function denseInput(batch: Batch, model: string): Tensor {
+  if (!batch.x) throw new TypeError(`${model} reads dense input [T, N, C]; this batch holds spike events (a spiking dataset needs model.type spiking-classifier)`);
+  return batch.x;
 }

@@ -8,6 +8,9 @@ import type { BatchSource } from './batch-source.js';
 
 export type SplitName = 'train' | 'valid' | 'test';
 
+/** The model types (config model.type) a dataset's batches can feed. */
+export type ModelType = 'sequence-classifier' | 'frame-classifier' | 'language-model' | 'spiking-classifier';
+
 /**
  * A config's data section as the datasets read it. src/config/data.ts validates it (its zod
  * schema's type must conform to this one, which it checks), so the datasets need nothing from the
@@ -27,6 +30,10 @@ export interface DataConfig {
   allow_other_vocab?: boolean;
   /** Datasets with a feature step (gscv2): normalise by one global mean and std (absent = global) or per channel. */
   feature_norm?: 'global' | 'channel';
+  /** Spike-event datasets (fmnist, nmnist, shd): time steps per sample (absent = the dataset's own: 100, 300, 500). */
+  steps?: number;
+  /** Spike-event datasets: the time step in ms that events are binned to (absent = the dataset's own: 1, 1, 2). */
+  dt_ms?: number;
 }
 
 /** The prepared splits of a dataset as a model sees them, through the config's view. */
@@ -82,7 +89,7 @@ export interface DatasetModule {
   readonly description: string;
   /** The model types (config model.type) its data serves: sequence classifiers read labels per
    * sequence, frame classifiers per frame, language models a token stream. */
-  readonly modelTypes: readonly ('sequence-classifier' | 'frame-classifier' | 'language-model')[];
+  readonly modelTypes: readonly ModelType[];
   /** Sequence views a config's data.view may name; empty for a dataset without views (a config
    * then names none). */
   readonly views: readonly string[];

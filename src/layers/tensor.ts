@@ -44,3 +44,22 @@ export function swapFirstTwo(t: Tensor): Tensor {
   }
   return { data: out, shape: [b, a, c] };
 }
+
+/**
+ * Binary spike events of a batch, compactly: row r = b·T + t (sample b, time step t) holds the
+ * channels index[offsets[r] .. offsets[r+1]), ascending and without repeats (duplicate events in a
+ * bin count once). Every event has the value 1. This is what event datasets serve and what the
+ * LIF layers read, so a batch never becomes a dense [B, T, C] array.
+ */
+export interface SpikeEvents {
+  /** samples */
+  B: number;
+  /** time steps */
+  T: number;
+  /** channels (the first layer's input size) */
+  C: number;
+  /** B·T + 1 row starts */
+  offsets: Int32Array;
+  /** channel of each event */
+  index: Int32Array;
+}

@@ -5,7 +5,7 @@
 // prediction is the class of its last frame whose argmax is not silence (silence if none), and
 // accuracy counts clips. Parameter names: rnn.<reference names>, cl.weight, cl.bias (the
 // reference's classifier), so its checkpoints map one to one.
-import type { Batch } from '../data/batch-source.js';
+import { denseInput, type Batch } from '../data/batch-source.js';
 import { native } from '../native/addon.js';
 import { runAsync } from '../layers/drive.js';
 import { buildStack, type StackSpec } from '../layers/families.js';
@@ -67,7 +67,8 @@ export class FrameClassifier {
 
   /** Zeroes the gradients, then forward, frame-wise loss and backward on one batch (x [T, N, C], targets [T, N]). */
   async trainBatch(batch: Batch, key: BatchKey = { epoch: 0, batch: 0 }): Promise<BatchResult> {
-    const { x, labels } = batch;
+    const { labels } = batch;
+    const x = denseInput(batch, 'FrameClassifier');
     const [T, N] = x.shape;
     const targets = targetsOf(batch);
     const H = this.rnn.outputSize;
@@ -86,7 +87,8 @@ export class FrameClassifier {
 
   /** Frame-wise loss and clip accuracy without keeping anything for backward; the layers' stats go to evalSparsity(). */
   async evalBatch(batch: Batch): Promise<BatchResult> {
-    const { x, labels } = batch;
+    const { labels } = batch;
+    const x = denseInput(batch, 'FrameClassifier');
     const [T, N] = x.shape;
     const targets = targetsOf(batch);
     const fwd = await runAsync(this.rnn.forward(x.data, T, N, { training: false }));
@@ -121,7 +123,7 @@ export class FrameClassifier {
 }
 
 function targetsOf(batch: Batch): Int32Array {
-  const [T, N] = batch.x.shape;
+  const [T, N] = denseInput(batch, 'FrameClassifier').shape;
   if (!batch.targets || batch.targets.length !== T * N) {
     throw new RangeError(`FrameClassifier: a batch needs per-frame targets [T=${T}, N=${N}] (a frame-labelled dataset such as gscv2)`);
   }

@@ -12,7 +12,7 @@ import type { Parameter, StateRecord } from '../layers/parameters.js';
 import { loadStateInto, stateOf, zeroGrads } from '../layers/parameters.js';
 import type { RecurrentStack } from '../layers/stack.js';
 import type { Tensor } from '../layers/tensor.js';
-import type { Batch } from '../data/batch-source.js';
+import { denseInput, type Batch } from '../data/batch-source.js';
 import { batchActivity, SparsityMeter, type LayerSparsity } from './sparsity-meter.js';
 import { addTapRegularizers, type TapRegularizer } from './tap-regularizers.js';
 import { accuracyMetric, type TaskMetric } from './task-metric.js';
@@ -83,7 +83,9 @@ export class SequenceClassifier {
   }
 
   /** Zeroes the gradients, then forward, loss and backward on one batch; x is time-major [T, N, C]. */
-  async trainBatch({ x, labels }: Batch, key: BatchKey = { epoch: 0, batch: 0 }): Promise<BatchResult> {
+  async trainBatch(batch: Batch, key: BatchKey = { epoch: 0, batch: 0 }): Promise<BatchResult> {
+    const { labels } = batch;
+    const x = denseInput(batch, 'SequenceClassifier');
     const [T, N] = x.shape;
     const L = this.rnn.numLayers;
     const H = this.rnn.outputSize;
@@ -104,7 +106,9 @@ export class SequenceClassifier {
   }
 
   /** Loss and correct count without keeping anything for backward. */
-  async evalBatch({ x, labels }: Batch): Promise<BatchResult> {
+  async evalBatch(batch: Batch): Promise<BatchResult> {
+    const { labels } = batch;
+    const x = denseInput(batch, 'SequenceClassifier');
     const [T, N] = x.shape;
     const tap = this.options.readoutTap;
     const fwd = await runAsync(this.rnn.forward(x.data, T, N, {
