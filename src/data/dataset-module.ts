@@ -43,6 +43,8 @@ export interface DatasetSplits {
   /** Sequence length. */
   steps: number;
   numClasses: number;
+  /** Spike-event datasets: the time step in ms (data.dt_ms or the dataset's own), which the LIF layers' β = exp(−dt/τ) needs. */
+  dtMs?: number;
   /** Opens a split (once; later calls return the same source). */
   split(name: SplitName): BatchSource;
 }
