@@ -52,11 +52,14 @@ function crossSectionIssues(model: ModelConfig, train: TrainConfig): ConfigIssue
   for (const f of ['bptt', 'variable_bptt', 'test_batch_size'] as const) {
     if (!lm && train[f] !== undefined) issues.push({ path: `train.${f}`, message: `needs model.type: language-model (this model is a ${model.type})` });
   }
-  if (model.rnn.type !== 'egru') {
-    const why = `needs model.rnn.type: egru (this model is a ${model.rnn.type})`;
+  if (model.rnn?.type !== 'egru') {
+    const why = model.rnn ? `needs model.rnn.type: egru (this model is a ${model.rnn.type})` : `needs model.rnn.type: egru (this model is a ${model.type})`;
     if (train.activity_regularization) issues.push({ path: 'train.activity_regularization', message: why });
     if (train.voltage_regularization) issues.push({ path: 'train.voltage_regularization', message: why });
     if (train.thr_lr_scale !== undefined) issues.push({ path: 'train.thr_lr_scale', message: why });
+  }
+  if (train.spike_regularization && model.type !== 'spiking-classifier') {
+    issues.push({ path: 'train.spike_regularization', message: `needs model.type: spiking-classifier (this model is a ${model.type})` });
   }
   return issues;
 }

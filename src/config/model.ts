@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DELTA_DEFAULTS } from '../layers/delta-cell.js';
 import { EGRU_DEFAULTS } from '../layers/egru-cell.js';
 import { FAMILIES } from '../layers/families.js';
+import { snnSchema } from './snn.js';
 
 const stackFields = {
   hidden_size: z.int().min(1),
@@ -73,10 +74,15 @@ export const modelSchema = z
      * sequence-classifier: a stack read out by a linear layer at the last step (sMNIST);
      * language-model: EvNN's LM (embedding, stack, decoder tied to the embedding; perplexity);
      * frame-classifier: a stack read out at every frame, trained frame-wise, a clip classified by its
-     * last non-silence frame (DeltaRNN's keyword spotter on gscv2; classifier named cl.).
+     * last non-silence frame (DeltaRNN's keyword spotter on gscv2; classifier named cl.);
+     * spiking-classifier: LIF layers and a leaky readout trained with S3GD or dense BPTT (model.snn;
+     * the spike-event datasets fmnist, nmnist, shd; parameters w1, w2, w3 as the S3GD reference).
      */
-    type: z.enum(['sequence-classifier', 'language-model', 'frame-classifier']).default('sequence-classifier'),
-    rnn: rnnSchema,
+    type: z.enum(['sequence-classifier', 'language-model', 'frame-classifier', 'spiking-classifier']).default('sequence-classifier'),
+    /** the recurrent stack: required by every type but spiking-classifier, which has none */
+    rnn: rnnSchema.optional(),
+    /** spiking-classifier only (and required there): its LIF layers and readout */
+    snn: snnSchema.optional(),
     readout: z.enum(['last']).default('last'),
     /**
      * Read out the EGRU's output trace (0.9·tr + 0.1·y) at the last step instead of y (EvNN's
@@ -110,6 +116,12 @@ export const modelSchema = z
     cwqf: z.int().min(0).max(24).optional(),
   })
   .superRefine((m, ctx) => {
+    const spiking = m.type === 'spiking-classifier';
+    if (spiking && m.snn === undefined) ctx.addIssue({ code: 'custom', path: ['snn'], message: 'required for type: spiking-classifier' });
+    if (!spiking && m.snn !== undefined) ctx.addIssue({ code: 'custom', path: ['snn'], message: `needs type: spiking-classifier (this model is a ${m.type})` });
+    if (spiking && m.rnn !== undefined) ctx.addIssue({ code: 'custom', path: ['rnn'], message: 'a spiking classifier has no recurrent stack (its layers are model.snn)' });
+    if (!spiking && m.rnn === undefined) ctx.addIssue({ code: 'custom', path: ['rnn'], message: `required for type: ${m.type}` });
+    if (spiking && m.use_output_trace !== undefined) ctx.addIssue({ code: 'custom', path: ['use_output_trace'], message: 'needs an egru stack (not for type: spiking-classifier)' });
     const lmFields = ['emb_dim', 'dropout_words', 'dropout_emb', 'dropout_output', 'dropout_mode'] as const;
     if (m.type === 'language-model') {
       if (m.emb_dim === undefined) ctx.addIssue({ code: 'custom', path: ['emb_dim'], message: 'required for type: language-model' });
@@ -119,10 +131,10 @@ export const modelSchema = z
         if (m[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: `needs type: language-model (this model is a ${m.type})` });
       }
     }
-    if (m.type === 'language-model' && (m.rnn.type === 'deltagru' || m.rnn.type === 'deltalstm')) {
+    if (m.type === 'language-model' && (m.rnn?.type === 'deltagru' || m.rnn?.type === 'deltalstm')) {
       ctx.addIssue({
         code: 'custom', path: ['rnn', 'type'],
-        message: `a ${m.rnn.type} starts every sequence at zero, but a language model carries the state across segments`,
+        message: `a ${m.rnn?.type} starts every sequence at zero, but a language model carries the state across segments`,
       });
     }
     if (m.type !== 'frame-classifier') {
@@ -133,11 +145,17 @@ export const modelSchema = z
     if (m.type === 'frame-classifier' && m.use_output_trace) {
       ctx.addIssue({ code: 'custom', path: ['use_output_trace'], message: 'a frame classifier reads every frame (not for type: frame-classifier)' });
     }
-    const taps: readonly string[] = FAMILIES[m.rnn.type].taps;
-    if (m.use_output_trace && !taps.includes('trace')) {
+    const taps: readonly string[] = m.rnn ? FAMILIES[m.rnn.type].taps : [];
+    if (m.rnn && m.use_output_trace && !taps.includes('trace')) {
       ctx.addIssue({ code: 'custom', path: ['use_output_trace'], message: `needs rnn.type: egru (a ${m.rnn.type} has no output trace)` });
     }
   });
 
 export type ModelConfig = z.infer<typeof modelSchema>;
+
+/** A model's recurrent stack; every type but spiking-classifier has one (the schema checks it). */
+export function rnnOf(m: ModelConfig): RnnConfig {
+  if (!m.rnn) throw new Error(`model.rnn: required for type: ${m.type}`);
+  return m.rnn;
+}
 export type RnnConfig = z.infer<typeof rnnSchema>;

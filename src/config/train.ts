@@ -1,5 +1,6 @@
 // The `train:` section: optimizer (with parameter groups), schedule, clipping, epochs, batches.
 import { z } from 'zod';
+import { spikeRegularizationSchema } from './snn.js';
 
 const lr = z.number().gt(0);
 const beta = z.number().min(0).lt(1);
@@ -80,6 +81,8 @@ export const trainSchema = z.strictObject({
   activity_regularization: regulariser(0.05).optional(),
   /** EGRU voltage regulariser on the last layer's internal state c (EvNN default target −0.9). */
   voltage_regularization: regulariser(-0.9).optional(),
+  /** spiking classifiers: the S3GD reference's spike-count regulariser on every LIF layer (absent = off) */
+  spike_regularization: spikeRegularizationSchema.optional(),
 });
 
 export type TrainConfig = z.infer<typeof trainSchema>;

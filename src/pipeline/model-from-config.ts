@@ -1,5 +1,6 @@
 // Builds the model and optimizer a config describes.
 import type { Config } from '../config/index.js';
+import { rnnOf } from '../config/model.js';
 import type { Parameter } from '../layers/parameters.js';
 import { LanguageModel } from '../models/language-model.js';
 import { FrameClassifier } from '../models/frame-classifier.js';
@@ -17,7 +18,7 @@ export function buildModel(cfg: Config, inputSize: number, numClasses: number): 
  * quantises the recurrent weights after each epoch; qc and qcw are the classifier's options.
  */
 export function buildFrameClassifier(cfg: Config, inputSize: number, numClasses: number): FrameClassifier {
-  const { type, hidden_size, num_layers, dropout, ...familyOptions } = cfg.model.rnn;
+  const { type, hidden_size, num_layers, dropout, ...familyOptions } = rnnOf(cfg.model);
   const m = cfg.model;
   const q = familyOptions as { qw?: boolean; wqi?: number; wqf?: number };
   return new FrameClassifier({
@@ -30,7 +31,7 @@ export function buildFrameClassifier(cfg: Config, inputSize: number, numClasses:
 }
 
 function buildSequenceClassifier(cfg: Config, inputSize: number, numClasses: number): SequenceClassifier {
-  const { type, hidden_size, num_layers, dropout, ...familyOptions } = cfg.model.rnn;
+  const { type, hidden_size, num_layers, dropout, ...familyOptions } = rnnOf(cfg.model);
   const t = cfg.train;
   const regularizers: TapRegularizer[] = [];
   if (t.activity_regularization) regularizers.push({ tap: 'o', kind: 'mean-target', ...t.activity_regularization });
@@ -50,7 +51,7 @@ function buildSequenceClassifier(cfg: Config, inputSize: number, numClasses: num
  * wide as the embedding (the decoder is tied to it), rnn.dropout between them.
  */
 export function buildLanguageModel(cfg: Config, vocabSize: number): LanguageModel {
-  const { type, hidden_size, num_layers, dropout, ...familyOptions } = cfg.model.rnn;
+  const { type, hidden_size, num_layers, dropout, ...familyOptions } = rnnOf(cfg.model);
   const m = cfg.model;
   const embDim = m.emb_dim!;
   const hiddenSizes = [...new Array<number>(num_layers - 1).fill(hidden_size), embDim];

@@ -358,10 +358,14 @@ function buildRow(cfg: Config, file: string | null, dirs: readonly string[], ctx
 
 const FAMILY_NAMES: Record<string, string> = { gru: 'GRU', lstm: 'LSTM', egru: 'EGRU' };
 
-/** "EGRU 590", "GRU 2×128", "EGRU LM 1350-1350-750" (the last training step's model). */
+/** "EGRU 590", "GRU 2×128", "EGRU LM 1350-1350-750", "LIF S3GD 200-200" (the last training step's model). */
 export function methodOf(cfg: Config): string {
   const steps = (cfg.steps ?? []).filter(isTrainingStepConfig);
   const m = steps.length > 0 ? steps[steps.length - 1].model : cfg.model;
+  if (!m.rnn) {
+    const snn = m.snn!;
+    return `LIF ${snn.backward === 's3gd' ? 'S3GD' : 'BPTT'} ${snn.hidden_sizes.join('-')}`;
+  }
   const family = FAMILY_NAMES[m.rnn.type] ?? m.rnn.type;
   const L = m.rnn.num_layers;
   if (m.type === 'language-model') {
