@@ -24,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterDeltaGru(env, exports);
   RegisterDeltaLstm(env, exports);
   RegisterFixedPoint(env, exports);
+  RegisterLif(env, exports);
   return exports;
 }
 

@@ -1,6 +1,7 @@
 // The generic marshaller behind every OpSpec table (see op.h).
 #include "op.h"
 
+#include <algorithm>
 #include <cctype>
 #include <stdexcept>
 
@@ -14,7 +15,7 @@ namespace binding {
 size_t SavedState::owned_bytes() const {
   size_t n = 0;
   for (const auto& [name, b] : buffers) n += b.owned ? b.bytes : 0;
-  return n;
+  return n + (object ? object->bytes() : 0);
 }
 
 namespace {
@@ -203,6 +204,7 @@ struct OpJob {
   Napi::Value Result(Napi::Env env) {
     Napi::Object r = Napi::Object::New(env);
     for (const auto& [name, ref] : returned) r.Set(name, ValueOrNull(env, ref));
+    for (const auto& [name, v] : call.results_) r.Set(name, v);
     if (made_handle) r.Set("saved", NewSavedHandle(env, call.saved_));
     else if (!spec->reads_saved && (!spec->keep.empty() || HasSavedOutputs())) r.Set("saved", env.Null());
     if (!call.stats_.empty()) {
@@ -229,8 +231,12 @@ class Marshaller {
     job.execute = execute;
     OpCall& call = job.call;
     Napi::Object o = ObjectArg(c, Arg(info, 0), "args");
-    for (const char* d : spec.dims) call.dims_[d] = PositiveInt(c, Field(c, o, d), d);
-    for (const char* rule : spec.fit_int) CheckFitsInt(c, EvalShape(c, rule, call.dims_), rule);
+    for (const char* d : spec.dims) {
+      if (spec.reads_saved && o.Get(d).IsUndefined()) continue;  // taken from the handle below
+      call.dims_[d] = PositiveInt(c, Field(c, o, d), d);
+    }
+    if (!spec.reads_saved)
+      for (const char* rule : spec.fit_int) CheckFitsInt(c, EvalShape(c, rule, call.dims_), rule);
     for (const ScalarSpec& s : spec.scalars) {
       if (s.optional && o.Get(s.name).IsUndefined()) {
         call.nums_[s.name] = s.fallback;
@@ -254,11 +260,22 @@ class Marshaller {
           ThrowRange(c, "saved was made with " + d + " = " + std::to_string(it->second) + ", got " + d + " = " + std::to_string(v));
         }
       }
+      for (const char* d : spec.dims) {
+        if (call.dims_.count(d)) continue;
+        const auto it = call.saved_->dims.find(d);
+        if (it == call.saved_->dims.end()) call.dims_[d] = PositiveInt(c, Field(c, o, d), d);  // not in it: required
+        else call.dims_[d] = it->second;
+      }
+      for (const char* rule : spec.fit_int) CheckFitsInt(c, EvalShape(c, rule, call.dims_), rule);
     }
     if (spec.noise && !(spec.noise_optional && o.Get("noise").IsUndefined())) ReadNoise(c, Field(c, o, "noise"), &call);
     std::map<std::string, Napi::Value> arrays;                 // for keep: typed arrays
     std::map<std::string, std::shared_ptr<Storage>> engine;   // and engine tensors
     for (const TensorSpec& t : spec.inputs) {
+      if (t.optional && t.absent_ok && o.Get(t.name).IsUndefined()) {
+        call.tensors_[t.name] = nullptr;
+        continue;
+      }
       Napi::Value v = Field(c, o, t.name);
       if (t.dtype == DType::kF32) {
         if (std::shared_ptr<Storage> st = TensorStorage(env, v)) {  // an engine tensor
@@ -330,6 +347,7 @@ class Marshaller {
     }
     if (job.made_handle) {
       for (const char* k : spec.keep) {
+        if (std::find(call.skip_keep_.begin(), call.skip_keep_.end(), k) != call.skip_keep_.end()) continue;
         if (const auto e = engine.find(k); e != engine.end()) {
           SavedState::Buffer b;
           b.storage = e->second;

@@ -33,6 +33,7 @@ struct TensorSpec {
   DType dtype;
   const char* shape;
   bool optional = false;  // null accepted
+  bool absent_ok = false;  // (optional only) an absent field (undefined) reads as null too
 };
 
 enum class ScalarKind {
@@ -71,7 +72,8 @@ struct OpSpec {
   // The handle is made when the op has saved outputs or keeps something, and (if the op has a
   // `training` flag) only in training.
   std::vector<const char*> keep;
-  // A backward: reads `saved`, the handle of this forward, whose dims must equal its own.
+  // A backward: reads `saved`, the handle of this forward, whose dims must equal its own. A dim
+  // absent from a backward's arguments (undefined) is taken from the handle.
   const char* reads_saved = nullptr;
   // Reads `noise`: null, or {seed, epoch, batch, layer} (safe integers >= 0) keying Philox masks.
   bool noise = false;
@@ -94,6 +96,13 @@ class SavedState {
   };
   std::map<std::string, Buffer> buffers;
   std::map<std::string, double> nums;  // the forward's scalar options, read again by its backward
+  // Engine state of a size known only after the forward ran (e.g. compact event sets), made by
+  // the op's Execute; its bytes count as owned.
+  struct Object {
+    virtual ~Object() = default;
+    virtual size_t bytes() const = 0;
+  };
+  std::shared_ptr<Object> object;
   size_t owned_bytes() const;
 };
 
@@ -125,6 +134,21 @@ class OpCall {
   void set(const char* name, double v) { nums_[name] = v; }
   void set_tensor(const char* name, void* p) { tensors_[name] = p; }
   void hold(std::shared_ptr<SavedState> s) { held_.push_back(std::move(s)); }
+  // More for CheckFns: a derived dim (output shapes may name it), an input not to keep in the
+  // handle (in this call's mode its backward does not read it), a JavaScript array read outside
+  // the tables (kept alive while the call runs), another handle by name for Execute.
+  void set_dim(const char* name, int64_t v) { dims_[name] = v; }
+  void skip_keep(const char* name) { skip_keep_.emplace_back(name); }
+  void hold_value(Napi::Value v) { held_values_.push_back(Napi::Persistent(v)); }
+  void hold(const char* name, std::shared_ptr<SavedState> s) { handles_[name] = std::move(s); }
+  SavedState* handle(const char* name) const {
+    const auto it = handles_.find(name);
+    return it == handles_.end() ? nullptr : it->second.get();
+  }
+  // For Execute: this call's own saved state (the handle a forward makes, the one a backward
+  // reads; null when none), and a number returned as a top-level field of the result.
+  SavedState* saved_state() const { return saved_.get(); }
+  void result(const char* name, double v) { results_[name] = v; }
 
  private:
   friend class Marshaller;
@@ -133,8 +157,12 @@ class OpCall {
   std::map<std::string, double> nums_;
   std::map<std::string, void*> tensors_;
   std::map<std::string, double> stats_;
+  std::map<std::string, double> results_;
   std::shared_ptr<SavedState> saved_;
   std::vector<std::shared_ptr<SavedState>> held_;
+  std::map<std::string, std::shared_ptr<SavedState>> handles_;
+  std::vector<std::string> skip_keep_;
+  std::vector<Napi::Reference<Napi::Value>> held_values_;
   NoiseKey noise_;
   bool has_noise_ = false;
   friend struct OpJob;

@@ -19,6 +19,7 @@ void RegisterEmbedding(Napi::Env env, Napi::Object exports);  // embeddingForwar
 void RegisterDeltaGru(Napi::Env env, Napi::Object exports);   // deltaGruForward/Backward(+Async)
 void RegisterDeltaLstm(Napi::Env env, Napi::Object exports);  // deltaLstmForward/Backward(+Async)
 void RegisterFixedPoint(Napi::Env env, Napi::Object exports); // quantizeInPlace, quantizePassThrough
+void RegisterLif(Napi::Env env, Napi::Object exports);        // lifForward/Backward, lifReadout*, spikeCountRegularizer (+Async)
 void RegisterSaved(Napi::Env env, Napi::Object exports);   // the Saved handle class (op.cc)
 void RegisterTensor(Napi::Env env, Napi::Object exports);  // engineTensor, the Tensor class
 

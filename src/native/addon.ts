@@ -363,6 +363,105 @@ export interface AdamOptions {
   decoupled: boolean;
 }
 
+// ---- LIF spiking layers and S3GD (issue 9; native/include/evnn/lif*.h) ----------------------
+// Batch-major float32 tensors: x [B,T,I], spk/mem [B,T,H], w [I,H] used as x_t @ w.
+
+/** Binary input events in CSR form: row r = b·T + t holds channels index[offsets[r]] .. index[offsets[r+1] − 1] (ascending, unique), each of value 1. */
+export interface LifEventsArg {
+  /** B·T + 1 row starts: offsets[0] = 0, non-decreasing, offsets[B·T] = index.length */ offsets: Int32Array;
+  /** channels in [0, I) */ index: Int32Array;
+}
+export interface LifForwardArgs {
+  B: number;
+  T: number;
+  I: number;
+  H: number;
+  /** [B·T·I] dense input (the product runs over its nonzeros); exactly one of x / events */ x?: F32 | null;
+  /** or binary input events */ events?: LifEventsArg | null;
+  /** [I·H] */ w: F32;
+  /** exp(−Δt/τ_mem), in [0, 1) */ beta: number;
+  threshold: number;
+  /** S3GD band: bTh < mem < 2·threshold − bTh is active */ bTh: number;
+  /** a saved handle is made only in training */ training: boolean;
+  /** what the handle is kept for: 'dense' keeps mem [B,T,H] and the input; 's3gd' keeps only the compact input events and active set */
+  backward: 'dense' | 's3gd';
+}
+export interface LifForwardStats {
+  spikes: number;
+  /** neuron-steps in the S3GD band */ active: number;
+  /** B·T·H */ neuronSteps: number;
+  /** input events read (steps 0 .. T−2) */ inputEvents: number;
+  macs: number;
+  macsDense: number;
+}
+export interface LifForwardResult {
+  /** [B·T·H] */ spk: Float32Array;
+  /** null when not training; bytes = what the engine holds (the dense handle's x is referenced, not counted) */ saved: Saved | null;
+  stats: LifForwardStats;
+}
+export interface LifBackwardArgs {
+  /** this layer's lifForward handle (B, T, I, H and the options come from it) */ saved: Saved;
+  /** [I·H] */ w: F32;
+  /** [I·H], added into (+=) */ dw: F32;
+  /** [B·T·H] dL/dspk, dense */ dspk?: F32 | null;
+  /** s3gd only, not with dspk: one value per entry of this layer's active set (the dxActive of the layer above) */ dspkActive?: Float32Array | null;
+  /** [B·H] added to dL/dspk at every step (the regulariser's gradient; s3gd: at active entries) */ dspkRow?: F32 | null;
+  /** s3gd only: the layer below's lifForward handle (made with backward 's3gd', same B and T, its H = this I); dx is made at its active entries only */ lower?: Saved | null;
+  needDx: boolean;
+}
+export interface LifBackwardStats {
+  /** active entries used (s3gd; 0 for dense) */ active: number;
+  /** entries of lower's active set (s3gd) */ lowerActive: number;
+  macs: number;
+  /** the dense BPTT's MACs for the same call */ macsDense: number;
+  /** the backward's peak scratch (workspace) in bytes */ scratchBytes: number;
+}
+export interface LifBackwardResult {
+  /** dense handle with needDx: [B·T·I]; else null */ dx: Float32Array | null;
+  /** s3gd handle with needDx and lower: one value per entry of lower's active set; else null */ dxActive: Float32Array | null;
+  stats: LifBackwardStats;
+}
+export interface LifReadoutForwardArgs {
+  B: number;
+  T: number;
+  H: number;
+  O: number;
+  /** [B·T·H] */ spk: F32;
+  /** [H·O] */ w: F32;
+  /** β_r in [0, 1): out_0 = 0, out_{t+1} = β_r·out_t + (1 − β_r)·(spk_t @ w) */ beta: number;
+  /** over the T values out_0 .. out_{T−1}; max: the gradient goes to the first maximum */ reduce: 'max' | 'sum' | 'mean' | 'last';
+  training: boolean;
+}
+export interface LifReadoutForwardResult {
+  /** [B·O] */ logits: Float32Array;
+  saved: Saved | null;
+}
+export interface LifReadoutBackwardArgs {
+  saved: Saved;
+  /** [H·O] */ w: F32;
+  /** [H·O], added into (+=) */ dw: F32;
+  /** [B·O] */ dlogits: F32;
+  needDspk: boolean;
+}
+export interface LifReadoutBackwardResult {
+  /** [B·T·H] when needDspk, else null */ dspk: Float32Array | null;
+}
+export interface SpikeCountRegularizerArgs {
+  B: number;
+  T: number;
+  H: number;
+  /** [B·T·H] */ spk: F32;
+  lambdaUp: number;
+  fUp: number;
+  pUp: number;
+  lambdaLow: number;
+  fLow: number;
+}
+export interface SpikeCountRegularizerResult {
+  /** (1/B) Σ_b [λ_up·max(0, Σ_{t,j} spk/H − f_up)^p_up + (λ_low/H)·Σ_j max(0, f_low − Σ_t spk)²] */ loss: number;
+  /** [B·H]: dLoss/dspk[b,t,j], the same at every t */ dspkRow: Float32Array;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   /** n float32 zeros in engine-owned storage. */
@@ -451,6 +550,19 @@ export interface NativeAddon {
   philoxUniform(out: Float32Array, seed: bigint, offset: bigint): void;
   /** One raw Philox4x32-10 block (counter: 4 words, key: 2 words, low word first), for known-answer tests. */
   philoxBlock(counter: Uint32Array, key: Uint32Array): Uint32Array;
+
+  /** LIF layer (issue 9): forward over the sequence; see LifForwardArgs. */
+  lifForward(a: LifForwardArgs): LifForwardResult;
+  /** Dense BPTT or S3GD, as the handle was made for. */
+  lifBackward(a: LifBackwardArgs): LifBackwardResult;
+  lifForwardAsync(a: LifForwardArgs): Promise<LifForwardResult>;
+  lifBackwardAsync(a: LifBackwardArgs): Promise<LifBackwardResult>;
+  lifReadoutForward(a: LifReadoutForwardArgs): LifReadoutForwardResult;
+  lifReadoutBackward(a: LifReadoutBackwardArgs): LifReadoutBackwardResult;
+  lifReadoutForwardAsync(a: LifReadoutForwardArgs): Promise<LifReadoutForwardResult>;
+  lifReadoutBackwardAsync(a: LifReadoutBackwardArgs): Promise<LifReadoutBackwardResult>;
+  spikeCountRegularizer(a: SpikeCountRegularizerArgs): SpikeCountRegularizerResult;
+  spikeCountRegularizerAsync(a: SpikeCountRegularizerArgs): Promise<SpikeCountRegularizerResult>;
 }
 
 export class NativeUnavailableError extends Error {

@@ -1,11 +1,13 @@
 // LIF layer on the CPU (lif.h). Forward: per batch row (rows split over the threads), the input
-// product runs over the nonzeros of x_t only (one axpy of w's row per event); the active set and
-// the input events are collected per row and concatenated in row order. Dense backward: the dmem
-// recursion per row, then two GEMMs (dW += Xᵀ·D, dx = D·wᵀ, D_t = dmem_{t+1}). S3GD backward:
-// δ at the active entries per row; dx at the lower layer's active entries per row (dmem advanced
-// lazily, only at steps with entries); dW split over blocks of input units, each block walking
-// every (b,t) in order with its slice of the eligibility trace, so every dW element is summed in
-// (b, t, entry) order by one thread whatever the thread count.
+// product runs over the nonzeros of x_t or the events of row (b,t) only (one axpy of w's row per
+// event); the active set and the input events are collected per row and concatenated in row
+// order. Dense backward: the dmem recursion per row, then two GEMMs (dW += Xᵀ·D, dx = D·wᵀ,
+// D_t = dmem_{t+1}). S3GD backward: δ at the active entries per row; dx at the lower layer's
+// active entries per row (dmem advanced lazily, only at steps with entries); dW in the cheaper of
+// two orders (lif.h DwOrder): over blocks of input units, each walking every (b,t) with its slice
+// of the eligibility trace, or over blocks of hidden units, each walking every row backward with
+// its slice of the masked dmem and adding it at the input events. Either way every dW element is
+// summed in a fixed order by one thread, whatever the thread count.
 #include "evnn/lif.h"
 
 #include <algorithm>
@@ -24,10 +26,25 @@ namespace lif {
 
 namespace {
 
-constexpr int kIBlock = 64;  // input units per dW block of the S3GD backward
+constexpr int kIBlock = 64;  // input units per dW block of the S3GD backward (trace order)
+constexpr int kJBlock = 64;  // hidden units per dW block of the S3GD backward (event order)
 
 void check_dims(const Dims& d, const char* fn) { recurrent::check_dims("lif", fn, d.T, d.B, d.I, d.H); }
 void require(const void* p, const char* fn, const char* name) { recurrent::require("lif", p, fn, name); }
+
+// a·b over n floats in 16 lanes (lane k sums the elements k mod 16), the lanes then added in
+// order: a fixed summation order the compiler can vectorise (a plain float reduction it cannot).
+inline float dot(const float* a, const float* b, int n) {
+  constexpr int kLanes = 16;
+  float lane[kLanes] = {};
+  int j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int k = 0; k < kLanes; ++k) lane[k] += a[j + k] * b[j + k];
+  float s = 0.0f;
+  for (; j < n; ++j) s += a[j] * b[j];
+  for (int k = 0; k < kLanes; ++k) s += lane[k];
+  return s;
+}
 
 inline float surrogate(float v, float th) {
   const float a = 100.0f * std::fabs(v - th) + 1.0f;
@@ -40,6 +57,16 @@ void check_set(const EventSet& s, const Dims& d, int cols, const char* fn, const
     throw std::invalid_argument(std::string("evnn::lif::") + fn + ": " + name + " does not match the dims");
   for (int c : s.index)
     if (c < 0 || c >= cols) throw std::invalid_argument(std::string("evnn::lif::") + fn + ": " + name + " index out of range");
+}
+
+void check_input(const Dims& d, const Input& in, const char* fn) {
+  if ((in.x == nullptr) == (in.offsets == nullptr))
+    throw std::invalid_argument(std::string("evnn::lif::") + fn + ": give exactly one of x and events");
+  if (in.offsets) {
+    const int64_t rows = int64_t(d.B) * d.T;
+    const std::string e = EventsError(rows, d.I, in.offsets, in.index, in.offsets[rows]);
+    if (!e.empty()) throw std::invalid_argument(std::string("evnn::lif::") + fn + ": events: " + e);
+  }
 }
 
 // Concatenates per-row lists (rows of T steps each) into one EventSet.
@@ -67,26 +94,58 @@ void concat(const Dims& d, const std::vector<std::vector<int64_t>>& counts, cons
 
 size_t CacheSize(const Dims& d) { return size_t(d.B) * d.T * d.H; }
 
-void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const float* x, float* spk,
+std::string EventsError(int64_t rows, int cols, const int32_t* offsets, const int32_t* index, int64_t n_index) {
+  if (rows < 0 || offsets == nullptr || (n_index > 0 && index == nullptr)) return "offsets/index are null";
+  if (offsets[0] != 0) return "offsets[0] must be 0, got " + std::to_string(offsets[0]);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t a = offsets[r], e = offsets[r + 1];
+    if (e < a)
+      return "offsets must not decrease, got offsets[" + std::to_string(r) + "] = " + std::to_string(a) + " > offsets[" +
+             std::to_string(r + 1) + "] = " + std::to_string(e);
+    if (e > n_index)
+      return "offsets[" + std::to_string(r + 1) + "] = " + std::to_string(e) + " exceeds the index length " +
+             std::to_string(n_index);
+    for (int64_t p = a; p < e; ++p) {
+      const int32_t c = index[p];
+      if (c < 0 || c >= cols)
+        return "index[" + std::to_string(p) + "] = " + std::to_string(c) + " is outside [0, " + std::to_string(cols) + ")";
+      if (p > a && c <= index[p - 1])
+        return "index must rise strictly within a row, got index[" + std::to_string(p - 1) + "] = " +
+               std::to_string(index[p - 1]) + ", index[" + std::to_string(p) + "] = " + std::to_string(c) + " in row " +
+               std::to_string(r);
+    }
+  }
+  if (offsets[rows] != n_index)
+    return "offsets[" + std::to_string(rows) + "] = " + std::to_string(offsets[rows]) + " must equal the index length " +
+           std::to_string(n_index);
+  return "";
+}
+
+void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const Input& in, float* spk,
              float* mem, Saved* saved, Stats* stats) {
   check_dims(d, "Forward");
   require(w.w, "Forward", "w");
-  require(x, "Forward", "x");
   require(spk, "Forward", "spk");
+  check_input(d, in, "Forward");
   Workspace& ws = recurrent::workspace_of(ctx, "lif");
   Workspace::Scope scope(ws);
   const int B = d.B, T = d.T, I = d.I, H = d.H;
   float* state = ws.Floats(size_t(std::max(B, 1)) * 2 * std::max(H, 1));  // per row: mem, cur
+  // per row: spikes, active, input events (int64 counters in float-sized scratch)
+  int64_t* counts = reinterpret_cast<int64_t*>(ws.Zeros(size_t(std::max(B, 1)) * 3 * 2));
   const bool keep = saved != nullptr;
+  // The compact sets grow with the activity, so they are vectors per row (concatenated after).
   std::vector<std::vector<int64_t>> in_n(keep ? B : 0), act_n(keep ? B : 0);
   std::vector<std::vector<int>> in_i(keep ? B : 0), act_i(keep ? B : 0);
   std::vector<std::vector<float>> in_v(keep ? B : 0), act_v(keep ? B : 0);
-  std::vector<int64_t> spikes(B, 0), active(B, 0), events(B, 0);
   const float beta = o.beta, th = o.threshold, lo = o.b_th, hi = 2.0f * o.threshold - o.b_th;
   parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       float* m = state + size_t(b) * 2 * H;
       float* cur = m + H;
+      int64_t& n_spikes = counts[3 * b];
+      int64_t& n_active = counts[3 * b + 1];
+      int64_t& n_events = counts[3 * b + 2];
       std::fill(m, m + H, 0.0f);
       float* sp = spk + size_t(b) * T * H;
       if (keep) in_n[b].assign(T, 0), act_n[b].assign(T, 0);
@@ -95,14 +154,23 @@ void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options&
         if (t == 0) {
           std::fill(st, st + H, 0.0f);
         } else {
-          const float* xp = x + (size_t(b) * T + (t - 1)) * I;
           std::fill(cur, cur + H, 0.0f);
-          for (int i = 0; i < I; ++i) {
-            const float v = xp[i];
-            if (v == 0.0f) continue;
-            ++events[b];
-            const float* wr = w.w + size_t(i) * H;
-            for (int j = 0; j < H; ++j) cur[j] += v * wr[j];
+          if (in.x) {
+            const float* xp = in.x + (size_t(b) * T + (t - 1)) * I;
+            for (int i = 0; i < I; ++i) {
+              const float v = xp[i];
+              if (v == 0.0f) continue;
+              ++n_events;
+              const float* wr = w.w + size_t(i) * H;
+              for (int j = 0; j < H; ++j) cur[j] += v * wr[j];
+            }
+          } else {
+            const size_t r = size_t(b) * T + (t - 1);
+            for (int32_t p = in.offsets[r]; p < in.offsets[r + 1]; ++p) {
+              ++n_events;
+              const float* wr = w.w + size_t(in.index[p]) * H;
+              for (int j = 0; j < H; ++j) cur[j] += wr[j];
+            }
           }
           const float* prev = st - H;
           for (int j = 0; j < H; ++j) {
@@ -113,16 +181,22 @@ void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options&
         }
         if (mem) std::memcpy(mem + (size_t(b) * T + t) * H, m, sizeof(float) * H);
         for (int j = 0; j < H; ++j) {
-          spikes[b] += st[j] != 0.0f;
+          n_spikes += st[j] != 0.0f;
           if (m[j] > lo && m[j] < hi) {
-            ++active[b];
+            ++n_active;
             if (keep) act_i[b].push_back(j), act_v[b].push_back(surrogate(m[j], th)), ++act_n[b][t];
           }
         }
         if (keep) {
-          const float* xt = x + (size_t(b) * T + t) * I;
-          for (int i = 0; i < I; ++i)
-            if (xt[i] != 0.0f) in_i[b].push_back(i), in_v[b].push_back(xt[i]), ++in_n[b][t];
+          if (in.x) {
+            const float* xt = in.x + (size_t(b) * T + t) * I;
+            for (int i = 0; i < I; ++i)
+              if (xt[i] != 0.0f) in_i[b].push_back(i), in_v[b].push_back(xt[i]), ++in_n[b][t];
+          } else {
+            const size_t r = size_t(b) * T + t;
+            for (int32_t p = in.offsets[r]; p < in.offsets[r + 1]; ++p) in_i[b].push_back(in.index[p]), in_v[b].push_back(1.0f);
+            in_n[b][t] = in.offsets[r + 1] - in.offsets[r];
+          }
         }
       }
     }
@@ -134,26 +208,37 @@ void Forward(const Context& ctx, const Dims& d, const Weights& w, const Options&
   }
   if (stats) {
     *stats = Stats{};
-    for (int b = 0; b < B; ++b) stats->spikes += spikes[b], stats->active += active[b], stats->input_events += events[b];
+    for (int b = 0; b < B; ++b)
+      stats->spikes += counts[3 * b], stats->active += counts[3 * b + 1], stats->input_events += counts[3 * b + 2];
     stats->neuron_steps = int64_t(B) * T * H;
     stats->macs = double(stats->input_events) * H;
     stats->macs_dense = double(B) * std::max(T - 1, 0) * I * H;
   }
 }
 
-void BackwardDense(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const float* x,
-                   const float* mem, const float* dspk, float* dx, const Grads& g, Stats* stats) {
+void BackwardDense(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const Input& in,
+                   const float* mem, const float* dspk, const float* dspk_row, float* dx, const Grads& g,
+                   Stats* stats) {
   check_dims(d, "BackwardDense");
   require(w.w, "BackwardDense", "w");
-  require(x, "BackwardDense", "x");
+  check_input(d, in, "BackwardDense");
   require(mem, "BackwardDense", "mem");
-  require(dspk, "BackwardDense", "dspk");
+  if (!dspk && !dspk_row) throw std::invalid_argument("evnn::lif::BackwardDense: give dspk or dspk_row");
   require(g.dw, "BackwardDense", "g.dw");
   Workspace& ws = recurrent::workspace_of(ctx, "lif");
   Workspace::Scope scope(ws);
   const int B = d.B, T = d.T, I = d.I, H = d.H;
   const size_t BT = size_t(B) * T;
   float* D = ws.Floats(std::max<size_t>(BT * H, 1));  // D[b,t] = dmem_{t+1}, D[b,T−1] = 0
+  size_t scratch = std::max<size_t>(BT * H, 1);
+  const float* x = in.x;
+  if (!x) {  // the dense baseline's GEMM reads a dense x: expand the events
+    float* xd = ws.Zeros(std::max<size_t>(BT * I, 1));
+    scratch += std::max<size_t>(BT * I, 1);
+    for (size_t r = 0; r < BT; ++r)
+      for (int32_t p = in.offsets[r]; p < in.offsets[r + 1]; ++p) xd[r * I + in.index[p]] = 1.0f;
+    x = xd;
+  }
   const float beta = o.beta, th = o.threshold;
   parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
@@ -161,10 +246,14 @@ void BackwardDense(const Context& ctx, const Dims& d, const Weights& w, const Op
       if (T > 0) std::fill(Db + size_t(T - 1) * H, Db + size_t(T) * H, 0.0f);
       for (int t = T - 1; t >= 1; --t) {  // dmem_t into D[t−1]
         const float* mt = mem + (size_t(b) * T + t) * H;
-        const float* gt = dspk + (size_t(b) * T + t) * H;
+        const float* gt = dspk ? dspk + (size_t(b) * T + t) * H : nullptr;
+        const float* gr = dspk_row ? dspk_row + size_t(b) * H : nullptr;
         const float* next = Db + size_t(t) * H;  // dmem_{t+1}
         float* cur = Db + size_t(t - 1) * H;
-        for (int j = 0; j < H; ++j) cur[j] = gt[j] * surrogate(mt[j], th) + beta * next[j];
+        for (int j = 0; j < H; ++j) {
+          const float gs = (gt ? gt[j] : 0.0f) + (gr ? gr[j] : 0.0f);
+          cur[j] = gs * surrogate(mt[j], th) + beta * next[j];
+        }
       }
     }
   });
@@ -178,18 +267,20 @@ void BackwardDense(const Context& ctx, const Dims& d, const Weights& w, const Op
     *stats = Stats{};
     stats->macs_dense = double(BT) * I * H * (dx ? 2 : 1);
     stats->macs = stats->macs_dense;
+    stats->scratch_bytes = double(scratch) * sizeof(float);
   }
 }
 
 void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Options& o, const Saved& saved,
-                  const float* dspk, const float* dspk_active, const EventSet* lower, float* dx_active,
-                  const Grads& g, Stats* stats) {
+                  const float* dspk, const float* dspk_active, const float* dspk_row, const EventSet* lower,
+                  float* dx_active, const Grads& g, Stats* stats) {
   const char* fn = "BackwardS3GD";
   check_dims(d, fn);
   require(w.w, fn, "w");
   require(g.dw, fn, "g.dw");
-  if ((dspk == nullptr) == (dspk_active == nullptr))
-    throw std::invalid_argument("evnn::lif::BackwardS3GD: give exactly one of dspk and dspk_active");
+  if (dspk && dspk_active) throw std::invalid_argument("evnn::lif::BackwardS3GD: give dspk or dspk_active, not both");
+  if (!dspk && !dspk_active && !dspk_row)
+    throw std::invalid_argument("evnn::lif::BackwardS3GD: give one of dspk, dspk_active and dspk_row");
   if ((lower == nullptr) != (dx_active == nullptr))
     throw std::invalid_argument("evnn::lif::BackwardS3GD: lower and dx_active go together");
   const Dims& sd = saved.dims;
@@ -204,15 +295,21 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
   const EventSet& A = saved.active;
   const EventSet& X = saved.input;
   const int64_t nA = A.count();
-  const double beta = o.beta;
+  // pw[k] = β^k (k = 0 .. T), the decay over k steps, rounded once from double
+  float* pw = ws.Floats(size_t(T) + 1);
+  size_t scratch = size_t(T) + 1;
+  for (int k = 0; k <= T; ++k) pw[k] = float(std::pow(double(o.beta), k));
   // δ at the active entries.
   float* delta = ws.Floats(size_t(std::max<int64_t>(nA, 1)));
+  scratch += size_t(std::max<int64_t>(nA, 1));
   parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
       for (int t = 0; t < T; ++t) {
         const size_t r = size_t(b) * T + t;
         for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
-          const float gs = dspk ? dspk[r * H + A.index[p]] : dspk_active[p];
+          const int j = A.index[p];
+          float gs = dspk ? dspk[r * H + j] : dspk_active ? dspk_active[p] : 0.0f;
+          if (dspk_row) gs += dspk_row[size_t(b) * H + j];
           delta[p] = gs * A.value[p];
         }
       }
@@ -220,6 +317,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
   // dx at the lower layer's active entries: dx[b,u,i] = w[i,:]·dmem_{u+1}.
   if (lower) {
     float* acc_all = ws.Floats(size_t(std::max(B, 1)) * std::max(H, 1));
+    scratch += size_t(std::max(B, 1)) * std::max(H, 1);
     parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
         float* acc = acc_all + size_t(b) * H;
@@ -230,7 +328,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
           const bool has_a = A.offsets[r + 1] > A.offsets[r], has_l = lower->offsets[rl + 1] > lower->offsets[rl];
           if (!has_a && !has_l) continue;
           if (live) {
-            const float f = float(std::pow(beta, acc_t - t));
+            const float f = pw[acc_t - t];
             for (int j = 0; j < H; ++j) acc[j] *= f;
           } else if (has_a) {
             std::fill(acc, acc + H, 0.0f);
@@ -243,10 +341,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
               dx_active[q] = 0.0f;
               continue;
             }
-            const float* wr = w.w + size_t(lower->index[q]) * H;
-            float s = 0.0f;
-            for (int j = 0; j < H; ++j) s += wr[j] * acc[j];
-            dx_active[q] = s;
+            dx_active[q] = dot(w.w + size_t(lower->index[q]) * H, acc, H);
           }
         }
         // entries at u = T−1 have no later step
@@ -257,50 +352,101 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
       }
     });
   }
-  // dW over blocks of input units, each with its slice of the trace and a transposed accumulator.
-  const int nblocks = (I + kIBlock - 1) / kIBlock;
-  float* scratch = ws.Floats(size_t(std::max(nblocks, 1)) * kIBlock * (size_t(H) + 1));
-  parallel_for(0, nblocks, 1, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) {
-      const int i0 = int(k) * kIBlock, n = std::min(kIBlock, I - i0);
-      float* acc = scratch + size_t(k) * kIBlock * (size_t(H) + 1);  // [H, n]
-      float* tr = acc + size_t(H) * kIBlock;                          // [n]
-      std::fill(acc, acc + size_t(H) * n, 0.0f);
-      for (int b = 0; b < B; ++b) {
-        std::fill(tr, tr + n, 0.0f);
-        int tt = 0;  // tr = trace_tt
-        for (int t = 1; t < T; ++t) {
-          const size_t r = size_t(b) * T + t;
-          if (A.offsets[r + 1] == A.offsets[r]) continue;
-          // trace_t = β^{t−tt} trace_tt + Σ_{tt ≤ s < t} β^{t−1−s} x_s
-          const float f = float(std::pow(beta, t - tt));
-          for (int i = 0; i < n; ++i) tr[i] *= f;
-          for (int s = tt; s < t; ++s) {
-            const size_t rs = size_t(b) * T + s;
-            const float fs = float(std::pow(beta, t - 1 - s));
-            for (int64_t p = X.offsets[rs]; p < X.offsets[rs + 1]; ++p) {
-              const int i = X.index[p] - i0;
-              if (i >= 0 && i < n) tr[i] += fs * X.value[p];
+  // Which order: products plus per-step upkeep (trace or dmem slices, the event scans per block).
+  int64_t nX = 0;  // input events that feed a later step (rows t ≤ T−2)
+  for (int b = 0; b < B; ++b)
+    if (T > 1) nX += X.offsets[size_t(b) * T + T - 1] - X.offsets[size_t(b) * T];
+  const double rows = double(B) * std::max(T - 1, 0);
+  const double cost_traces = double(nA) * I + rows * I + double(X.count()) * ((I + kIBlock - 1) / kIBlock);
+  const double cost_events = double(nX) * H + rows * H + double(nA) * ((H + kJBlock - 1) / kJBlock);
+  const bool by_events = o.s3gd_dw == DwOrder::kEvents || (o.s3gd_dw == DwOrder::kAuto && cost_events < cost_traces);
+  if (by_events) {
+    // dW over blocks of hidden units: each walks every row b backward in t with its slice of the
+    // masked dmem, and adds x·dmem_{s+1} at each input event (b, s); so every dW element is summed
+    // in (b, t descending, event) order by one thread whatever the thread count.
+    const int nb = (H + kJBlock - 1) / kJBlock;
+    float* accs = ws.Floats(size_t(std::max(nb, 1)) * kJBlock);
+    scratch += size_t(std::max(nb, 1)) * kJBlock;
+    parallel_for(0, nb, 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k) {
+        const int j0 = int(k) * kJBlock, n = std::min(kJBlock, H - j0);
+        float* acc = accs + size_t(k) * kJBlock;
+        for (int b = 0; b < B; ++b) {
+          bool live = false;
+          int acc_t = T;  // acc = dmem_{acc_t} on [j0, j0 + n)
+          for (int t = T - 1; t >= 1; --t) {
+            const size_t r = size_t(b) * T + t, rx = r - 1;
+            const bool has_a = A.offsets[r + 1] > A.offsets[r], has_x = X.offsets[rx + 1] > X.offsets[rx];
+            if (!has_a && !(live && has_x)) continue;
+            if (live) {
+              const float f = pw[acc_t - t];
+              for (int j = 0; j < n; ++j) acc[j] *= f;
             }
-          }
-          tt = t;
-          for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
-            const float dl = delta[p];
-            float* a = acc + size_t(A.index[p]) * n;
-            for (int i = 0; i < n; ++i) a[i] += dl * tr[i];
+            acc_t = t;
+            for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
+              const int j = A.index[p] - j0;
+              if (j < 0 || j >= n) continue;
+              if (!live) std::fill(acc, acc + n, 0.0f), live = true;
+              acc[j] += delta[p];
+            }
+            if (!live) continue;
+            for (int64_t q = X.offsets[rx]; q < X.offsets[rx + 1]; ++q) {
+              const float v = X.value[q];
+              float* dr = g.dw + size_t(X.index[q]) * H + j0;
+              for (int j = 0; j < n; ++j) dr[j] += v * acc[j];
+            }
           }
         }
       }
-      for (int i = 0; i < n; ++i)
-        for (int j = 0; j < H; ++j) g.dw[size_t(i0 + i) * H + j] += acc[size_t(j) * n + i];
-    }
-  });
+    });
+  } else {
+    // dW over blocks of input units, each with its slice of the trace and a transposed accumulator.
+    const int nblocks = (I + kIBlock - 1) / kIBlock;
+    float* blocks = ws.Floats(size_t(std::max(nblocks, 1)) * kIBlock * (size_t(H) + 1));
+    scratch += size_t(std::max(nblocks, 1)) * kIBlock * (size_t(H) + 1);
+    parallel_for(0, nblocks, 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k) {
+        const int i0 = int(k) * kIBlock, n = std::min(kIBlock, I - i0);
+        float* acc = blocks + size_t(k) * kIBlock * (size_t(H) + 1);  // [H, n]
+        float* tr = acc + size_t(H) * kIBlock;                          // [n]
+        std::fill(acc, acc + size_t(H) * n, 0.0f);
+        for (int b = 0; b < B; ++b) {
+          std::fill(tr, tr + n, 0.0f);
+          int tt = 0;  // tr = trace_tt
+          for (int t = 1; t < T; ++t) {
+            const size_t r = size_t(b) * T + t;
+            if (A.offsets[r + 1] == A.offsets[r]) continue;
+            // trace_t = β^{t−tt} trace_tt + Σ_{tt ≤ s < t} β^{t−1−s} x_s
+            const float f = pw[t - tt];
+            for (int i = 0; i < n; ++i) tr[i] *= f;
+            for (int s = tt; s < t; ++s) {
+              const size_t rs = size_t(b) * T + s;
+              const float fs = pw[t - 1 - s];
+              for (int64_t p = X.offsets[rs]; p < X.offsets[rs + 1]; ++p) {
+                const int i = X.index[p] - i0;
+                if (i >= 0 && i < n) tr[i] += fs * X.value[p];
+              }
+            }
+            tt = t;
+            for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
+              const float dl = delta[p];
+              float* a = acc + size_t(A.index[p]) * n;
+              for (int i = 0; i < n; ++i) a[i] += dl * tr[i];
+            }
+          }
+        }
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < H; ++j) g.dw[size_t(i0 + i) * H + j] += acc[size_t(j) * n + i];
+      }
+    });
+  }
   if (stats) {
     *stats = Stats{};
     stats->active = nA;
     stats->lower_active = lower ? lower->count() : 0;
-    stats->macs = double(nA) * I + double(stats->lower_active) * H;
+    stats->macs = (by_events ? double(nX) * H : double(nA) * I) + double(stats->lower_active) * H;
     stats->macs_dense = double(B) * T * I * H * (lower ? 2 : 1);
+    stats->scratch_bytes = double(scratch) * sizeof(float);
   }
 }
 

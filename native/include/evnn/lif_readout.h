@@ -1,0 +1,34 @@
+// Leaky (non-spiking) readout of a LIF network (issue 9; the S3GD reference's SNNReadout), dense
+// in the backward as the reference's. Batch-major: spk [B,T,H], w [H,O], logits [B,O].
+//   out_0 = 0,   out_{t+1} = β_r·out_t + (1 − β_r)·(spk_t @ w)   for t = 0 .. T−2,
+// so there are T readout values out_0 .. out_{T−1} (out_0 = 0 included; spk_{T−1} is never read),
+// exactly as train_and_time.py:304-311 stacks them, and the reduction runs over all T of them:
+//   max:  logits = max_t out_t (out_0 = 0 takes part, so a logit is never below 0, as in the
+//         reference's torch.max over dim 1; the gradient goes to the FIRST t of the maximum)
+//   sum:  Σ_t out_t    mean: Σ_t out_t / T    last: out_{T−1}.
+// The product spk_t @ w runs over the nonzeros of spk only (forward, and dW in the backward).
+#pragma once
+#include <cstdint>
+
+#include "evnn/context.h"
+
+namespace evnn {
+namespace lif_readout {
+
+struct Dims {
+  int B, T, H, O;
+};
+
+enum class Reduce { kMax, kSum, kMean, kLast };
+
+// logits [B,O] written; argmax [B,O] (the first t of the maximum, kMax only; may be null) written.
+void Forward(const Context& ctx, const Dims& d, const float* w, float beta, Reduce reduce, const float* spk,
+             float* logits, int32_t* argmax);
+
+// dlogits [B,O] → dW [H,O] added into (+=); dspk [B,T,H] written when non-null (row T−1 is 0).
+// argmax: Forward's (kMax only). Scratch: B·T·O floats (dL/d(spk_t @ w)).
+void Backward(const Context& ctx, const Dims& d, const float* w, float beta, Reduce reduce, const float* spk,
+              const int32_t* argmax, const float* dlogits, float* dw, float* dspk);
+
+}  // namespace lif_readout
+}  // namespace evnn
