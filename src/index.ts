@@ -29,3 +29,12 @@ export { tensor, type Tensor } from './layers/tensor.js';
 export type { Parameter, StateRecord } from './layers/parameters.js';
 export { native, NativeUnavailableError, type NativeInfo, type EgruStats, type DeltaStats, type Saved, type NoiseKey } from './native/addon.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
+export {
+  LIF, type LIFOptions, type LIFOutput, type LIFSaved, type LIFGradients, type LIFGradientsIn, type LIFForwardStats, type LIFBackwardStats,
+  type LifBackwardKind, type LifInit,
+} from './layers/lif.js';
+export {
+  SpikingClassifier, type SpikingClassifierOptions, type SpikeRegularizerOptions, type SpikingLossAndGrads, type SpikingForward,
+  type SpikingBatchStats, type ReadoutReduce,
+} from './models/spiking-classifier.js';
+export type { SpikeEvents } from './layers/tensor.js';
