@@ -42,6 +42,12 @@ function summaryLines(s: Summary): string[] {
     lines.push(`test activity ${Object.entries(s.test_activity).map(([layer, a]) => `${layer} ${pct(a)}`).join(', ')}`);
   }
   for (const [layer, t] of Object.entries(s.test_sparsity ?? {})) {
+    if (t.active_fraction !== undefined) {
+      // A spiking layer: its spike rate and S3GD's active set on the test pass.
+      const macs = t.macs_forward !== undefined && t.macs_forward_dense ? `, forward ${pct(t.macs_forward / t.macs_forward_dense)} of the dense MACs` : '';
+      lines.push(`test spikes ${layer} (${t.family}): spike rate ${pct(t.activity ?? 0)}, active ${pct(t.active_fraction)} of neuron-steps${macs}`);
+      continue;
+    }
     const parts = [
       t.delta_x_zero !== undefined ? `Δx ${pct(t.delta_x_zero)}` : null,
       t.delta_h_zero !== undefined ? `Δh ${pct(t.delta_h_zero)}` : null,

@@ -5,12 +5,42 @@ import type { Parameter } from '../layers/parameters.js';
 import { LanguageModel } from '../models/language-model.js';
 import { FrameClassifier } from '../models/frame-classifier.js';
 import { SequenceClassifier, type TapRegularizer } from '../models/sequence-classifier.js';
+import { SpikingClassifier } from '../models/spiking-classifier.js';
 import { Optimizer, type OptimizerSpec } from '../train/optimizer.js';
 import type { ScheduleSpec } from '../train/schedule.js';
 
-/** The classifier a config describes: a sequence classifier (sMNIST) or a frame classifier (keyword spotting). */
-export function buildModel(cfg: Config, inputSize: number, numClasses: number): SequenceClassifier | FrameClassifier {
+/** What a classifier's dataset tells its model beyond the sizes: the time step of a spike-event dataset. */
+export interface ClassifierData {
+  inputSize: number;
+  numClasses: number;
+  /** ms per step (spike-event datasets) */
+  dtMs?: number;
+}
+
+/** The classifier a config describes: a sequence classifier (sMNIST), a frame classifier (keyword spotting) or a spiking classifier (S3GD). */
+export function buildModel(cfg: Config, data: ClassifierData): SequenceClassifier | FrameClassifier | SpikingClassifier {
+  const { inputSize, numClasses } = data;
+  if (cfg.model.type === 'spiking-classifier') return buildSpikingClassifier(cfg, data);
   return cfg.model.type === 'frame-classifier' ? buildFrameClassifier(cfg, inputSize, numClasses) : buildSequenceClassifier(cfg, inputSize, numClasses);
+}
+
+/**
+ * The S3GD reference's network: LIF layers of model.snn.hidden_sizes and a leaky readout; the decays
+ * from the time constants and the dataset's time step (β = exp(−dt/τ)); the spike-count regulariser
+ * on every layer when train.spike_regularization is given.
+ */
+export function buildSpikingClassifier(cfg: Config, data: ClassifierData): SpikingClassifier {
+  const snn = cfg.model.snn;
+  if (!snn) throw new Error('model.snn: required for type: spiking-classifier');
+  if (data.dtMs === undefined) throw new Error(`model.type spiking-classifier needs a spike-event dataset with a time step (fmnist, nmnist, shd); ${cfg.data.dataset} has none`);
+  const r = cfg.train.spike_regularization;
+  return new SpikingClassifier({
+    inputSize: data.inputSize, numClasses: data.numClasses, seed: cfg.seed,
+    hiddenSizes: snn.hidden_sizes,
+    beta: Math.exp(-data.dtMs / snn.tau_mem_ms), betaReadout: Math.exp(-data.dtMs / snn.tau_readout_ms),
+    threshold: snn.threshold, bTh: snn.b_th, backward: snn.backward, readout: snn.readout, init: snn.init,
+    regularizer: r ? { lambdaUp: r.lambda_up, fUp: r.f_up, pUp: r.p_up, lambdaLow: r.lambda_low, fLow: r.f_low } : null,
+  });
 }
 
 /**

@@ -41,7 +41,7 @@ export function openTask(cfg: Config, dataDir: string): Task {
 function classifierTask(cfg: Config, dataDir: string): Task {
   const data = openData(cfg, dataDir);
   const splits = { train: data.split('train'), valid: data.split('valid'), test: data.split('test') };
-  const model = buildModel(cfg, data.inputSize, data.numClasses);
+  const model = buildModel(cfg, data);
   const t = cfg.train;
   return {
     model,

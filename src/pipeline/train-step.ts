@@ -249,6 +249,7 @@ function testSparsityOf(layers: readonly LayerSparsity[]): NonNullable<Summary['
   return Object.fromEntries(layers.map((l) => [l.layer, {
     family: l.family,
     ...(l.activity !== undefined ? { activity: l.activity } : {}),
+    ...(l.activeFraction !== undefined ? { active_fraction: l.activeFraction } : {}),
     ...(l.deltaXZero !== undefined ? { delta_x_zero: l.deltaXZero } : {}),
     ...(l.deltaHZero !== undefined ? { delta_h_zero: l.deltaHZero } : {}),
     ...(l.deltaZero !== undefined ? { delta_zero: l.deltaZero } : {}),

@@ -37,6 +37,8 @@ export const summarySchema = z.object({
   test_sparsity: z.record(z.string(), z.object({
     family: z.string(),
     activity: fraction.optional(),
+    /** spiking layers: the fraction of neuron-steps in S3GD's band (the active set) */
+    active_fraction: fraction.optional(),
     delta_x_zero: fraction.optional(),
     delta_h_zero: fraction.optional(),
     delta_zero: fraction.optional(),

