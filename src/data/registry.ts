@@ -8,12 +8,14 @@ import { fmnistDataset } from './fmnist-dataset.js';
 import { gscv2Dataset } from './gscv2-dataset.js';
 import { ptbDataset, wikitext2Dataset } from './lm-corpus.js';
 import { mnistDataset } from './mnist-dataset.js';
+import { nmnistDataset } from './nmnist-dataset.js';
+import { shdDataset } from './shd-dataset.js';
 
 export type {
   DataConfig, DatasetMetadata, DatasetModule, DatasetSplits, FeatureExtraction, PrepareByNameOptions, PrepareForConfigOptions, SplitName,
 } from './dataset-module.js';
 
-const DATASETS: readonly DatasetModule[] = [mnistDataset, ptbDataset, wikitext2Dataset, gscv2Dataset, fmnistDataset];
+const DATASETS: readonly DatasetModule[] = [mnistDataset, ptbDataset, wikitext2Dataset, gscv2Dataset, fmnistDataset, nmnistDataset, shdDataset];
 
 /** Names of the registered datasets, in registration order. */
 export function datasetNames(): [string, ...string[]] {
