@@ -44,6 +44,7 @@ export function openEventDataset(spec: EventDatasetSpec, data: DataConfig): Data
   return {
     inputSize: spec.channels,
     steps: grid.T,
+    dtMs: grid.dtUs / 1000,
     numClasses: spec.numClasses,
     split(name) {
       let s = cache.get(name);
