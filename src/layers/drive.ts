@@ -6,7 +6,8 @@ import { native, type NativeAddon } from '../native/addon.js';
 type AsyncOp =
   | 'linearForward' | 'linearBackward' | 'gruForward' | 'gruBackward' | 'egruForward' | 'egruBackward'
   | 'lstmForward' | 'lstmBackward' | 'dropoutForward' | 'dropoutBackward' | 'embeddingForward' | 'embeddingBackward'
-  | 'deltaGruForward' | 'deltaGruBackward' | 'deltaLstmForward' | 'deltaLstmBackward';
+  | 'deltaGruForward' | 'deltaGruBackward' | 'deltaLstmForward' | 'deltaLstmBackward'
+  | 'lifForward' | 'lifBackward' | 'lifReadoutForward' | 'lifReadoutBackward' | 'spikeCountRegularizer';
 type ArgsOf<K extends AsyncOp> = Parameters<NativeAddon[K]>[0];
 type ResultOf<K extends AsyncOp> = ReturnType<NativeAddon[K]>;
 

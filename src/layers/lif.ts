@@ -3,11 +3,10 @@
 // as x_t @ w, a one-step delay, reset by subtraction without gradient, the SuperSpike surrogate,
 // and either dense BPTT or the S3GD backward over the active set (b_th < mem < 2ϑ − b_th). The
 // arithmetic is the engine's (native/include/evnn/lif.h); this class marshals the calls.
-// Its sync and async calls share one code path: generator steps (LifSteps) that yield native
-// requests, answered by runLifSync (blocking) or runLifAsync (worker threads).
-import {
-  native, type LifBackwardArgs, type LifBackwardResult, type LifForwardArgs, type LifForwardResult, type NativeAddon, type Saved,
-} from '../native/addon.js';
+// Its sync and async calls share one code path: generator steps (drive.ts's LayerSteps) that
+// yield native requests, answered by runSync (blocking) or runAsync (worker threads).
+import type { LifBackwardArgs, LifBackwardResult, LifForwardArgs, LifForwardResult, Saved } from '../native/addon.js';
+import { call, runAsync, runSync, type LayerSteps } from './drive.js';
 import { Rng } from '../util/rng.js';
 import { fillUniform, loadStateInto, makeParameter, stateOf, type Parameter, type StateRecord } from './parameters.js';
 import { expectShape, type SpikeEvents, type Tensor } from './tensor.js';
@@ -99,37 +98,6 @@ export interface LIFGradients {
   stats: LIFBackwardStats;
 }
 
-// --- the native requests of the spiking layers and their driver --------------------------------
-
-type LifOp = 'lifForward' | 'lifBackward' | 'lifReadoutForward' | 'lifReadoutBackward' | 'spikeCountRegularizer';
-type LifOpArgs<K extends LifOp> = Parameters<NativeAddon[K]>[0];
-type LifOpResult<K extends LifOp> = ReturnType<NativeAddon[K]>;
-interface LifRequest {
-  op: LifOp;
-  args: LifOpArgs<LifOp>;
-}
-export type LifSteps<R> = Generator<LifRequest, R, unknown>;
-
-/** Yields one native request and returns its typed result (use with `yield*`). */
-export function* lifCall<K extends LifOp>(op: K, args: LifOpArgs<K>): Generator<LifRequest, LifOpResult<K>, unknown> {
-  return (yield { op, args }) as LifOpResult<K>;
-}
-
-export function runLifSync<R>(steps: LifSteps<R>): R {
-  const addon = native() as unknown as Record<LifOp, (a: unknown) => unknown>;
-  let r = steps.next();
-  while (!r.done) r = steps.next(addon[r.value.op](r.value.args));
-  return r.value;
-}
-
-export async function runLifAsync<R>(steps: LifSteps<R>): Promise<R> {
-  const addon = native() as unknown as Record<`${LifOp}Async`, (a: unknown) => Promise<unknown>>;
-  let r = steps.next();
-  while (!r.done) r = steps.next(await addon[`${r.value.op}Async`](r.value.args));
-  return r.value;
-}
-
-// ------------------------------------------------------------------------------------------------
 
 export const LIF_DEFAULT_BETA = Math.exp(-1 / 10);
 /** the reference's weight_multiplier of the Fashion-MNIST init */
@@ -206,30 +174,30 @@ export class LIF {
 
   /** input: spike events (SpikeEvents, C = inputSize) or a dense [B, T, I] tensor. Training (the default) keeps a handle for backward. */
   forward(input: SpikeEvents | Tensor, opts: { training?: boolean } = {}): LIFOutput {
-    return runLifSync(this.forwardSteps(input, opts.training ?? true));
+    return runSync(this.forwardSteps(input, opts.training ?? true));
   }
 
   forwardAsync(input: SpikeEvents | Tensor, opts: { training?: boolean } = {}): Promise<LIFOutput> {
-    return runLifAsync(this.forwardSteps(input, opts.training ?? true));
+    return runAsync(this.forwardSteps(input, opts.training ?? true));
   }
 
   /** Adds dL/dw into w.grad (zero it first for one call's gradient) and returns the input's gradient. */
   backward(saved: LIFSaved, g: LIFGradientsIn): LIFGradients {
-    return runLifSync(this.backwardSteps(saved, g));
+    return runSync(this.backwardSteps(saved, g));
   }
 
   backwardAsync(saved: LIFSaved, g: LIFGradientsIn): Promise<LIFGradients> {
-    return runLifAsync(this.backwardSteps(saved, g));
+    return runAsync(this.backwardSteps(saved, g));
   }
 
-  *forwardSteps(input: SpikeEvents | Tensor, training: boolean): LifSteps<LIFOutput> {
+  *forwardSteps(input: SpikeEvents | Tensor, training: boolean): LayerSteps<LIFOutput> {
     const { B, T, source } = this.inputOf(input);
     const H = this.hiddenSize;
     const args: LifForwardArgs = {
       B, T, I: this.inputSize, H, ...source, w: this.w.tensor,
       beta: this.beta, threshold: this.threshold, bTh: this.bTh, training, backward: this.backwardKind,
     };
-    const r: LifForwardResult = yield* lifCall('lifForward', args);
+    const r: LifForwardResult = yield* call('lifForward', args);
     return {
       spk: { data: r.spk, shape: [B, T, H] },
       saved: r.saved ? { handle: r.saved, B, T, backward: this.backwardKind } : null,
@@ -237,7 +205,7 @@ export class LIF {
     };
   }
 
-  *backwardSteps(saved: LIFSaved, g: LIFGradientsIn): LifSteps<LIFGradients> {
+  *backwardSteps(saved: LIFSaved, g: LIFGradientsIn): LayerSteps<LIFGradients> {
     const { B, T } = saved;
     const H = this.hiddenSize;
     const I = this.inputSize;
@@ -251,7 +219,7 @@ export class LIF {
       dspk: g.dspk?.data ?? null, dspkActive: g.dspkActive ?? null, dspkRow: g.dspkRow ?? null,
       lower: g.lower?.handle ?? null, needDx,
     };
-    const r: LifBackwardResult = yield* lifCall('lifBackward', args);
+    const r: LifBackwardResult = yield* call('lifBackward', args);
     return { dx: r.dx ? { data: r.dx, shape: [B, T, I] } : null, dxActive: r.dxActive, stats: { ...r.stats } };
   }
 

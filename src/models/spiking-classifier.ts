@@ -10,9 +10,10 @@
 // lossAndGrads reports the differentiated objective (NLL + regulariser) and its parts.
 import type { Batch } from '../data/batch-source.js';
 import {
-  checkDecay, initSpikingWeight, LIF, LIF_DEFAULT_BETA, runLifAsync, runLifSync, lifCall,
-  type LIFBackwardStats, type LIFForwardStats, type LIFGradients, type LIFSaved, type LifBackwardKind, type LifInit, type LifSteps,
+  checkDecay, initSpikingWeight, LIF, LIF_DEFAULT_BETA,
+  type LIFBackwardStats, type LIFForwardStats, type LIFGradients, type LIFSaved, type LifBackwardKind, type LifInit,
 } from '../layers/lif.js';
+import { call, runAsync, runSync, type LayerSteps } from '../layers/drive.js';
 import { loadStateInto, makeParameter, stateOf, zeroGrads, type Parameter, type StateRecord } from '../layers/parameters.js';
 import type { SpikeEvents, Tensor } from '../layers/tensor.js';
 import { native } from '../native/addon.js';
@@ -158,7 +159,7 @@ export class SpikingClassifier {
   async trainBatch(batch: Batch, _key: BatchKey = { epoch: 0, batch: 0 }): Promise<BatchResult> {
     const events = eventsOf(batch);
     zeroGrads(this.parameters());
-    const r = await runLifAsync(this.step(events, batch.labels, true));
+    const r = await runAsync(this.step(events, batch.labels, true));
     this.trainMeter.add(r.stats.forward, r.stats.backward, events.B);
     return { loss: r.nll, correct: r.correct, activity: meanRate(r.stats.forward) };
   }
@@ -166,7 +167,7 @@ export class SpikingClassifier {
   /** NLL and correct count without keeping anything for backward; the layers' stats go to evalSparsity(). */
   async evalBatch(batch: Batch): Promise<BatchResult> {
     const events = eventsOf(batch);
-    const r = await runLifAsync(this.step(events, batch.labels, false));
+    const r = await runAsync(this.step(events, batch.labels, false));
     this.evalMeter.add(r.stats.forward, null, events.B);
     return { loss: r.nll, correct: r.correct, activity: meanRate(r.stats.forward) };
   }
@@ -178,14 +179,14 @@ export class SpikingClassifier {
    */
   lossAndGrads(input: SpikeEvents | Tensor, labels: Int32Array): SpikingLossAndGrads {
     zeroGrads(this.parameters());
-    const r = runLifSync(this.step(input, labels, true));
+    const r = runSync(this.step(input, labels, true));
     const grads = Object.fromEntries(this.parameters().map((p) => [p.name, p.grad.slice()]));
     return { loss: r.loss, nll: r.nll, regularizerLoss: r.regularizerLoss, grads, logits: r.logits, correct: r.correct, stats: r.stats };
   }
 
   /** Inference: logits and each layer's spikes. */
   forward(input: SpikeEvents | Tensor): SpikingForward {
-    return runLifSync(this.forwardSteps(input));
+    return runSync(this.forwardSteps(input));
   }
 
   /** Sparsity of the training batches since the last call: one row per LIF layer. */
@@ -198,7 +199,7 @@ export class SpikingClassifier {
     return this.evalMeter.take();
   }
 
-  private *forwardSteps(input: SpikeEvents | Tensor): LifSteps<SpikingForward> {
+  private *forwardSteps(input: SpikeEvents | Tensor): LayerSteps<SpikingForward> {
     const { B, T } = dimsOf(input);
     let x: SpikeEvents | Tensor = input;
     const spikes: Tensor[] = [];
@@ -213,7 +214,7 @@ export class SpikingClassifier {
     return { logits, spikes, stats };
   }
 
-  private *step(input: SpikeEvents | Tensor, labels: Int32Array, training: boolean): LifSteps<StepResult> {
+  private *step(input: SpikeEvents | Tensor, labels: Int32Array, training: boolean): LayerSteps<StepResult> {
     const { B, T } = dimsOf(input);
     if (!(labels instanceof Int32Array) || labels.length !== B) throw new RangeError(`SpikingClassifier: labels must be an Int32Array of B = ${B} values`);
     const saved: LIFSaved[] = [];
@@ -237,7 +238,7 @@ export class SpikingClassifier {
         rows.push(null);
         continue;
       }
-      const r = yield* lifCall('spikeCountRegularizer', { B, T, H: this.layers[l].hiddenSize, spk: spikes[l].data, ...this.regularizer });
+      const r = yield* call('spikeCountRegularizer', { B, T, H: this.layers[l].hiddenSize, spk: spikes[l].data, ...this.regularizer });
       regularizerLoss.push(r.loss);
       rows.push(r.dspkRow);
     }
@@ -251,7 +252,7 @@ export class SpikingClassifier {
     return { loss, nll: ce.loss, regularizerLoss, logits: ro.logits, correct: ce.correct, spikes, stats: { forward, backward } };
   }
 
-  private *backwardSteps(saved: readonly LIFSaved[], ro: ReadoutSaved, dlogits: Float32Array, rows: readonly (Float32Array | null)[]): LifSteps<LIFBackwardStats[]> {
+  private *backwardSteps(saved: readonly LIFSaved[], ro: ReadoutSaved, dlogits: Float32Array, rows: readonly (Float32Array | null)[]): LayerSteps<LIFBackwardStats[]> {
     const L = this.layers.length;
     const stats: LIFBackwardStats[] = new Array<LIFBackwardStats>(L);
     const dTop = yield* this.readout.backwardSteps(ro, dlogits, true);

@@ -2,7 +2,7 @@
 // out_0 = 0, out_{t+1} = β_r·out_t + (1 − β_r)·(spk_t @ w) over T values, logits = max | sum |
 // mean | last over time (native/include/evnn/lif_readout.h has the exact indexing). Dense in the
 // backward, as the reference's. w [H, O] is used as spk @ w.
-import { lifCall, type LifSteps } from '../layers/lif.js';
+import { call, type LayerSteps } from '../layers/drive.js';
 import type { Parameter } from '../layers/parameters.js';
 import type { Saved } from '../native/addon.js';
 
@@ -33,16 +33,16 @@ export class LeakyReadout {
   }
 
   /** spk [B, T, H] → logits [B, O]; training keeps a handle (it references spk) for backward. */
-  *forwardSteps(spk: Float32Array, B: number, T: number, training: boolean): LifSteps<{ logits: Float32Array; saved: ReadoutSaved | null }> {
-    const r = yield* lifCall('lifReadoutForward', {
+  *forwardSteps(spk: Float32Array, B: number, T: number, training: boolean): LayerSteps<{ logits: Float32Array; saved: ReadoutSaved | null }> {
+    const r = yield* call('lifReadoutForward', {
       B, T, H: this.inputSize, O: this.outputSize, spk, w: this.w.tensor, beta: this.betaReadout, reduce: this.reduce, training,
     });
     return { logits: r.logits, saved: r.saved ? { handle: r.saved, B, T } : null };
   }
 
   /** Adds dL/dw into w.grad; returns dL/dspk [B, T, H] when asked for. */
-  *backwardSteps(saved: ReadoutSaved, dlogits: Float32Array, needDspk: boolean): LifSteps<Float32Array | null> {
-    const r = yield* lifCall('lifReadoutBackward', { saved: saved.handle, w: this.w.tensor, dw: this.w.gradTensor, dlogits, needDspk });
+  *backwardSteps(saved: ReadoutSaved, dlogits: Float32Array, needDspk: boolean): LayerSteps<Float32Array | null> {
+    const r = yield* call('lifReadoutBackward', { saved: saved.handle, w: this.w.tensor, dw: this.w.gradTensor, dlogits, needDspk });
     return r.dspk;
   }
 }
