@@ -33,6 +33,8 @@ export const dataSchema = z
     steps: z.int().min(1).max(100000).optional(),
     /** spike-event datasets: the time step in ms that events are binned to (absent = the dataset's own) */
     dt_ms: z.number().positive().max(1000).optional(),
+    /** dvs128: the frame's side after max-pooling the 128×128 sensor (a divisor of 128; absent = 128, EvNN's recipe) */
+    frame_size: z.int().min(1).max(128).optional(),
   })
   .superRefine((d, ctx) => {
     // Whether a view is needed, and which, is the dataset's to say.
@@ -45,6 +47,9 @@ export const dataSchema = z
       for (const f of ['steps', 'dt_ms'] as const) {
         if (d[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: `for the spike-event datasets only (the ${d.dataset} dataset has no time grid to set)` });
       }
+    }
+    if (d.frame_size !== undefined && !dataset.modelTypes.includes('gesture-classifier')) {
+      ctx.addIssue({ code: 'custom', path: ['frame_size'], message: `for dvs128 only (the ${d.dataset} dataset has no frames)` });
     }
     const views = dataset.views;
     const choices = views.map((v) => JSON.stringify(v)).join(', ');

@@ -76,14 +76,20 @@ export const modelSchema = z
      * frame-classifier: a stack read out at every frame, trained frame-wise, a clip classified by its
      * last non-silence frame (DeltaRNN's keyword spotter on gscv2; classifier named cl.);
      * spiking-classifier: LIF layers and a leaky readout trained with S3GD or dense BPTT (model.snn;
-     * the spike-event datasets fmnist, nmnist, shd; parameters w1, w2, w3 as the S3GD reference).
+     * the spike-event datasets fmnist, nmnist, shd; parameters w1, w2, w3 as the S3GD reference);
+     * gesture-classifier: EvNN's DVS128 Gesture model, an AlexNet-style convolutional front end on
+     * every frame (conv.*), then the stack, dropout and a linear classifier (fc.*) read at the last
+     * step or averaged over time (readout: mean, EvNN's --use-all-timesteps).
      */
-    type: z.enum(['sequence-classifier', 'language-model', 'frame-classifier', 'spiking-classifier']).default('sequence-classifier'),
+    type: z.enum(['sequence-classifier', 'language-model', 'frame-classifier', 'spiking-classifier', 'gesture-classifier']).default('sequence-classifier'),
     /** the recurrent stack: required by every type but spiking-classifier, which has none */
     rnn: rnnSchema.optional(),
     /** spiking-classifier only (and required there): its LIF layers and readout */
     snn: snnSchema.optional(),
-    readout: z.enum(['last']).default('last'),
+    /** last: the classifier reads the last step; mean (gesture-classifier): the mean of its logits over every step */
+    readout: z.enum(['last', 'mean']).default('last'),
+    /** gesture-classifier only: EvNN's dropout on the front end's output and on the stack's output (absent = 0) */
+    dropout: rate.optional(),
     /**
      * Read out the EGRU's output trace (0.9·tr + 0.1·y) at the last step instead of y (EvNN's
      * --use-output-trace). Optional rather than defaulted: a GRU config resolves as before, so its
@@ -122,6 +128,9 @@ export const modelSchema = z
     if (spiking && m.rnn !== undefined) ctx.addIssue({ code: 'custom', path: ['rnn'], message: 'a spiking classifier has no recurrent stack (its layers are model.snn)' });
     if (!spiking && m.rnn === undefined) ctx.addIssue({ code: 'custom', path: ['rnn'], message: `required for type: ${m.type}` });
     if (spiking && m.use_output_trace !== undefined) ctx.addIssue({ code: 'custom', path: ['use_output_trace'], message: 'needs an egru stack (not for type: spiking-classifier)' });
+    const gesture = m.type === 'gesture-classifier';
+    if (m.readout === 'mean' && !gesture) ctx.addIssue({ code: 'custom', path: ['readout'], message: `mean needs type: gesture-classifier (this model is a ${m.type})` });
+    if (m.dropout !== undefined && !gesture) ctx.addIssue({ code: 'custom', path: ['dropout'], message: `needs type: gesture-classifier (this model is a ${m.type}; a stack's own dropout is rnn.dropout)` });
     const lmFields = ['emb_dim', 'dropout_words', 'dropout_emb', 'dropout_output', 'dropout_mode'] as const;
     if (m.type === 'language-model') {
       if (m.emb_dim === undefined) ctx.addIssue({ code: 'custom', path: ['emb_dim'], message: 'required for type: language-model' });

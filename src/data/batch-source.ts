@@ -14,9 +14,16 @@ export interface Batch {
   targets?: Int32Array;
 }
 
+/** Which epoch of which run a training batch belongs to: keys a dataset's random augmentation (DVS128's), so a resumed run sees the same. */
+export interface BatchKey {
+  epoch: number;
+  seed: number;
+}
+
 export interface BatchSource {
   readonly count: number;
-  batch(indices: Int32Array): Batch;
+  /** key: given for training batches (absent in evaluation, which is never augmented) */
+  batch(indices: Int32Array, key?: BatchKey): Batch;
 }
 
 /** A batch's dense input; a spike-event batch given to a model that reads dense input is an error. */

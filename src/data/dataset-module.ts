@@ -9,7 +9,7 @@ import type { BatchSource } from './batch-source.js';
 export type SplitName = 'train' | 'valid' | 'test';
 
 /** The model types (config model.type) a dataset's batches can feed. */
-export type ModelType = 'sequence-classifier' | 'frame-classifier' | 'language-model' | 'spiking-classifier';
+export type ModelType = 'sequence-classifier' | 'frame-classifier' | 'language-model' | 'spiking-classifier' | 'gesture-classifier';
 
 /**
  * A config's data section as the datasets read it. src/config/data.ts validates it (its zod
@@ -34,6 +34,8 @@ export interface DataConfig {
   steps?: number;
   /** Spike-event datasets: the time step in ms that events are binned to (absent = the dataset's own: 1, 1, 2). */
   dt_ms?: number;
+  /** DVS128 Gesture: the side of the frame after max-pooling the 128×128 sensor (a divisor of 128; absent = 128, EvNN's recipe). */
+  frame_size?: number;
 }
 
 /** The prepared splits of a dataset as a model sees them, through the config's view. */

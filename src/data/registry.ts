@@ -4,6 +4,7 @@
 // and `evnn prepare <name>` reach datasets only through here; a new dataset is a module beside
 // mnist-dataset.ts (or lm-corpus.ts for a language-model corpus) added to DATASETS below.
 import type { DatasetModule } from './dataset-module.js';
+import { dvs128Dataset } from './dvs128-dataset.js';
 import { fmnistDataset } from './fmnist-dataset.js';
 import { gscv2Dataset } from './gscv2-dataset.js';
 import { ptbDataset, wikitext2Dataset } from './lm-corpus.js';
@@ -15,7 +16,7 @@ export type {
   DataConfig, DatasetMetadata, DatasetModule, DatasetSplits, FeatureExtraction, PrepareByNameOptions, PrepareForConfigOptions, SplitName,
 } from './dataset-module.js';
 
-const DATASETS: readonly DatasetModule[] = [mnistDataset, ptbDataset, wikitext2Dataset, gscv2Dataset, fmnistDataset, nmnistDataset, shdDataset];
+const DATASETS: readonly DatasetModule[] = [mnistDataset, ptbDataset, wikitext2Dataset, gscv2Dataset, fmnistDataset, nmnistDataset, shdDataset, dvs128Dataset];
 
 /** Names of the registered datasets, in registration order. */
 export function datasetNames(): [string, ...string[]] {

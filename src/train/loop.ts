@@ -54,12 +54,13 @@ async function forEachBatch<R>(
   parts: readonly Int32Array[],
   step: (batch: Batch, index: number) => Promise<R>,
   done: (result: R, batch: Batch, index: number) => void,
+  key?: { epoch: number; seed: number },
 ): Promise<void> {
-  let next: Batch | undefined = parts.length > 0 ? source.batch(parts[0]) : undefined;
+  let next: Batch | undefined = parts.length > 0 ? source.batch(parts[0], key) : undefined;
   for (let b = 0; b < parts.length; b++) {
     const batch = next!;
     const pending = step(batch, b);
-    next = b + 1 < parts.length ? source.batch(parts[b + 1]) : undefined;
+    next = b + 1 < parts.length ? source.batch(parts[b + 1], key) : undefined;
     done(await pending, batch, b);
   }
 }
@@ -86,7 +87,7 @@ export async function trainEpoch(model: TrainableModel, opt: Optimizer, source: 
     activity.add(r.activity, n);
     const seconds = (performance.now() - t0) / 1000;
     o.progress?.update(b + 1, { loss: lossSum / seen, accuracy: correct / seen, samplesPerSec: seen / seconds, activity: activity.value() });
-  });
+  }, { epoch: o.epoch, seed: o.seed });
   const seconds = (performance.now() - t0) / 1000;
   return { loss: lossSum / seen, accuracy: correct / seen, samples: seen, seconds, samplesPerSec: seen / seconds, activity: activity.value() };
 }

@@ -6,7 +6,7 @@ import { prepareDatasetByName } from '../../src/pipeline/prepare.js';
 
 describe('dataset registry', () => {
   it('knows MNIST: its Arrow schema, views and metadata', () => {
-    expect(datasetNames()).toEqual(['mnist', 'ptb', 'wikitext2', 'gscv2', 'fmnist', 'nmnist', 'shd']);
+    expect(datasetNames()).toEqual(['mnist', 'ptb', 'wikitext2', 'gscv2', 'fmnist', 'nmnist', 'shd', 'dvs128']);
     const mnist = getDataset('mnist');
     expect(mnist.arrowSchema().fields.map((f) => `${f.name}: ${String(f.type)}`)).toEqual(['label: Int8', 'pixels: FixedSizeList[784]<Uint8>']);
     expect(mnist.metadata(dataSchema.parse({ dataset: 'mnist', view: 'smnist' }))).toMatchObject({ task: 'classification', numClasses: 10 });
@@ -17,9 +17,9 @@ describe('dataset registry', () => {
 
   it('an unknown dataset is an error listing the known ones', async () => {
     expect(findDataset('cifar10')).toBeUndefined();
-    expect(() => getDataset('cifar10')).toThrow('unknown dataset "cifar10" (known datasets: mnist, ptb, wikitext2, gscv2, fmnist, nmnist, shd)');
+    expect(() => getDataset('cifar10')).toThrow('unknown dataset "cifar10" (known datasets: mnist, ptb, wikitext2, gscv2, fmnist, nmnist, shd, dvs128)');
     await expect(prepareDatasetByName('cifar10', { dataDir: '/nonexistent', resultsDir: '/nonexistent', force: false, quiet: true })).rejects.toThrow(
-      'unknown dataset "cifar10" (known datasets: mnist, ptb, wikitext2, gscv2, fmnist, nmnist, shd)',
+      'unknown dataset "cifar10" (known datasets: mnist, ptb, wikitext2, gscv2, fmnist, nmnist, shd, dvs128)',
     );
   });
 
