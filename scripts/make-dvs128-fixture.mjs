@@ -8,7 +8,7 @@
 // (src/data/dvs128/fixture-writer.ts, built to dist/ by `npm run build`).
 //
 //   node scripts/make-dvs128-fixture.mjs <dir> [--train-users 6] [--test-users 2]
-//     [--lightings fluorescent,led] [--seconds 3.6] [--rate 3] [--noise 0.3] [--seed 1] [--archive]
+//     [--lightings fluorescent,led] [--seconds 1.8] [--rate 30] [--noise 0.3] [--seed 1] [--archive]
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,8 +32,8 @@ try {
       'train-users': { type: 'string', default: '6' },
       'test-users': { type: 'string', default: '2' },
       lightings: { type: 'string', default: 'fluorescent,led' },
-      seconds: { type: 'string', default: '3.6' },
-      rate: { type: 'string', default: '3' },
+      seconds: { type: 'string', default: '1.8' },
+      rate: { type: 'string', default: '30' },
       noise: { type: 'string', default: '0.3' },
       seed: { type: 'string', default: '1' },
       archive: { type: 'boolean', default: false },

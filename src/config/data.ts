@@ -35,6 +35,8 @@ export const dataSchema = z
     dt_ms: z.number().positive().max(1000).optional(),
     /** dvs128: the frame's side after max-pooling the 128×128 sensor (a divisor of 128; absent = 128, EvNN's recipe) */
     frame_size: z.int().min(1).max(128).optional(),
+    /** dvs128: augment the training frames (random resized crop, perspective, rotation; absent = true, EvNN's recipe) */
+    augment: z.boolean().optional(),
   })
   .superRefine((d, ctx) => {
     // Whether a view is needed, and which, is the dataset's to say.
@@ -48,8 +50,10 @@ export const dataSchema = z
         if (d[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: `for the spike-event datasets only (the ${d.dataset} dataset has no time grid to set)` });
       }
     }
-    if (d.frame_size !== undefined && !dataset.modelTypes.includes('gesture-classifier')) {
-      ctx.addIssue({ code: 'custom', path: ['frame_size'], message: `for dvs128 only (the ${d.dataset} dataset has no frames)` });
+    for (const f of ['frame_size', 'augment'] as const) {
+      if (d[f] !== undefined && !dataset.modelTypes.includes('gesture-classifier')) {
+        ctx.addIssue({ code: 'custom', path: [f], message: `for dvs128 only (the ${d.dataset} dataset has no frames)` });
+      }
     }
     const views = dataset.views;
     const choices = views.map((v) => JSON.stringify(v)).join(', ');

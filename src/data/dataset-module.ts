@@ -36,6 +36,8 @@ export interface DataConfig {
   dt_ms?: number;
   /** DVS128 Gesture: the side of the frame after max-pooling the 128×128 sensor (a divisor of 128; absent = 128, EvNN's recipe). */
   frame_size?: number;
+  /** DVS128 Gesture: augment the training frames as EvNN's --augment-data (absent = true, EvNN's recipe). */
+  augment?: boolean;
 }
 
 /** The prepared splits of a dataset as a model sees them, through the config's view. */

@@ -78,7 +78,7 @@ export const dvs128Dataset: DatasetModule = {
           const bad = split.labels.findIndex((l) => !(l >= 0 && l < DVS128_NUM_CLASSES));
           if (bad >= 0) throw new DatasetError(split.file, `${split.file}: sample ${bad} has label ${split.labels[bad]}, outside 0…${DVS128_NUM_CLASSES - 1}; prepare again with --force`);
           s = new GestureFrameSource(split, {
-            frameSize: S, scale: COUNT_SCALE[name], augment: name === 'train', seed: data.split_seed, limit: data.limit?.[name], limitSeed: data.split_seed,
+            frameSize: S, scale: COUNT_SCALE[name], augment: name === 'train' && (data.augment ?? true), seed: data.split_seed, limit: data.limit?.[name], limitSeed: data.split_seed,
           });
           cache.set(name, s);
         }
