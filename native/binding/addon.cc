@@ -25,6 +25,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterDeltaLstm(env, exports);
   RegisterFixedPoint(env, exports);
   RegisterLif(env, exports);
+  RegisterConv(env, exports);
+  RegisterRelu(env, exports);
+  RegisterTimeMean(env, exports);
   return exports;
 }
 

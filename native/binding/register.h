@@ -20,6 +20,9 @@ void RegisterDeltaGru(Napi::Env env, Napi::Object exports);   // deltaGruForward
 void RegisterDeltaLstm(Napi::Env env, Napi::Object exports);  // deltaLstmForward/Backward(+Async)
 void RegisterFixedPoint(Napi::Env env, Napi::Object exports); // quantizeInPlace, quantizePassThrough
 void RegisterLif(Napi::Env env, Napi::Object exports);        // lifForward/Backward, lifReadout*, spikeCountRegularizer (+Async)
+void RegisterConv(Napi::Env env, Napi::Object exports);       // conv2dForward/Backward, maxPool2dForward/Backward (+Async)
+void RegisterRelu(Napi::Env env, Napi::Object exports);       // reluForward/Backward (+Async)
+void RegisterTimeMean(Napi::Env env, Napi::Object exports);   // timeMeanForward/Backward (+Async)
 void RegisterSaved(Napi::Env env, Napi::Object exports);   // the Saved handle class (op.cc)
 void RegisterTensor(Napi::Env env, Napi::Object exports);  // engineTensor, the Tensor class
 

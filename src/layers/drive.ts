@@ -7,7 +7,8 @@ type AsyncOp =
   | 'linearForward' | 'linearBackward' | 'gruForward' | 'gruBackward' | 'egruForward' | 'egruBackward'
   | 'lstmForward' | 'lstmBackward' | 'dropoutForward' | 'dropoutBackward' | 'embeddingForward' | 'embeddingBackward'
   | 'deltaGruForward' | 'deltaGruBackward' | 'deltaLstmForward' | 'deltaLstmBackward'
-  | 'lifForward' | 'lifBackward' | 'lifReadoutForward' | 'lifReadoutBackward' | 'spikeCountRegularizer';
+  | 'lifForward' | 'lifBackward' | 'lifReadoutForward' | 'lifReadoutBackward' | 'spikeCountRegularizer'
+  | 'conv2dForward' | 'conv2dBackward' | 'maxPool2dForward' | 'maxPool2dBackward' | 'reluForward' | 'reluBackward';
 type ArgsOf<K extends AsyncOp> = Parameters<NativeAddon[K]>[0];
 type ResultOf<K extends AsyncOp> = ReturnType<NativeAddon[K]>;
 

@@ -462,6 +462,83 @@ export interface SpikeCountRegularizerResult {
   /** [B·H]: dLoss/dspk[b,t,j], the same at every t */ dspkRow: Float32Array;
 }
 
+// --- convolutional front end: Conv2d, MaxPool2d, ReLU (native/binding/{conv,relu}_binding.cc) ---
+
+/** NCHW geometry: strides SH/SW >= 1; PH/PW zero padding per side, whole numbers >= 0. */
+export interface Conv2dGeometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  /** output channels */ O: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
+  PH: number;
+  PW: number;
+}
+export interface Conv2dForwardArgs extends Conv2dGeometry {
+  /** [N, C, H, W] */ x: F32;
+  /** [O, C, KH, KW] (PyTorch layout) */ weight: F32;
+  /** [O] or null */ bias: F32 | null;
+  /** a ReLU fused after the conv (y = max(0, conv + b)); default false */ relu?: boolean;
+}
+/** y: [N, O, OH, OW], OH = ⌊(H + 2·PH − KH) / SH⌋ + 1 (likewise OW). */
+export interface Conv2dForwardResult {
+  y: Float32Array;
+}
+export interface Conv2dBackwardArgs extends Conv2dGeometry {
+  /** the forward's output size (checked against the geometry) */ OH: number;
+  OW: number;
+  /** the forward's input again (nothing is kept between the calls) */ x: F32;
+  weight: F32;
+  /** [N, O, OH, OW] */ dy: Float32Array;
+  /** gradients added into (+=) */ dWeight: F32;
+  dBias: F32 | null;
+  needDx: boolean;
+  /** the forward had the fused ReLU: dy is taken through it, gated by y */ relu?: boolean;
+  /** [N, O, OH, OW] the forward's output (needed with relu) */ y?: F32 | null;
+}
+export interface Conv2dBackwardResult {
+  /** [N, C, H, W] or null without needDx */ dx: Float32Array | null;
+}
+/** PyTorch's MaxPool2d (floor mode): paddings at most half the window. */
+export interface MaxPool2dForwardArgs {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
+  PH: number;
+  PW: number;
+  /** [N, C, H, W] */ x: F32;
+  /** keep the argmax (engine-side) for the backward */ training: boolean;
+}
+export interface MaxPool2dForwardResult {
+  /** [N, C, OH, OW] */ y: Float32Array;
+  saved: Saved | null;
+}
+export interface MaxPool2dBackwardArgs {
+  saved: Saved;
+  /** [N, C, OH, OW] */ dy: Float32Array;
+}
+export interface MaxPool2dBackwardResult {
+  /** [N, C, H, W]: each dy routed to its window's first maximum (summed where windows overlap) */ dx: Float32Array;
+}
+export interface ReluForwardArgs {
+  n: number;
+  x: F32;
+}
+export interface ReluBackwardArgs {
+  n: number;
+  /** the forward's output */ y: F32;
+  dy: Float32Array;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   /** n float32 zeros in engine-owned storage. */
@@ -563,6 +640,26 @@ export interface NativeAddon {
   lifReadoutBackwardAsync(a: LifReadoutBackwardArgs): Promise<LifReadoutBackwardResult>;
   spikeCountRegularizer(a: SpikeCountRegularizerArgs): SpikeCountRegularizerResult;
   spikeCountRegularizerAsync(a: SpikeCountRegularizerArgs): Promise<SpikeCountRegularizerResult>;
+
+  conv2dForward(a: Conv2dForwardArgs): Conv2dForwardResult;
+  conv2dBackward(a: Conv2dBackwardArgs): Conv2dBackwardResult;
+  conv2dForwardAsync(a: Conv2dForwardArgs): Promise<Conv2dForwardResult>;
+  conv2dBackwardAsync(a: Conv2dBackwardArgs): Promise<Conv2dBackwardResult>;
+  maxPool2dForward(a: MaxPool2dForwardArgs): MaxPool2dForwardResult;
+  maxPool2dBackward(a: MaxPool2dBackwardArgs): MaxPool2dBackwardResult;
+  maxPool2dForwardAsync(a: MaxPool2dForwardArgs): Promise<MaxPool2dForwardResult>;
+  maxPool2dBackwardAsync(a: MaxPool2dBackwardArgs): Promise<MaxPool2dBackwardResult>;
+  reluForward(a: ReluForwardArgs): { y: Float32Array };
+  reluBackward(a: ReluBackwardArgs): { dx: Float32Array };
+  reluForwardAsync(a: ReluForwardArgs): Promise<{ y: Float32Array }>;
+  reluBackwardAsync(a: ReluBackwardArgs): Promise<{ dx: Float32Array }>;
+
+  /** y [N·H] = the mean over time of x [T·N·H] (time-major). */
+  timeMeanForward(a: { T: number; N: number; H: number; x: Float32Array }): { y: Float32Array };
+  /** dx [T·N·H] += dy [N·H] / T at every step (dx is added into). */
+  timeMeanBackward(a: { T: number; N: number; H: number; dy: Float32Array; dx: Float32Array }): Record<string, never>;
+  timeMeanForwardAsync(a: { T: number; N: number; H: number; x: Float32Array }): Promise<{ y: Float32Array }>;
+  timeMeanBackwardAsync(a: { T: number; N: number; H: number; dy: Float32Array; dx: Float32Array }): Promise<Record<string, never>>;
 }
 
 export class NativeUnavailableError extends Error {
