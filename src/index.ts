@@ -38,3 +38,11 @@ export {
   type SpikingBatchStats, type ReadoutReduce,
 } from './models/spiking-classifier.js';
 export type { SpikeEvents } from './layers/tensor.js';
+export { Conv2d, type Conv2dOptions, type Conv2dGradients, type Conv2dBackwardOptions } from './layers/conv2d.js';
+export { MaxPool2d, type MaxPool2dOptions } from './layers/maxpool2d.js';
+export { ReLU } from './layers/relu.js';
+export {
+  ConvFrontEnd, EVNN_CONV_CHANNELS, EVNN_FRONT_END_FEATURES, frontEndMapSize, type ConvFrontEndOptions, type ConvFrontEndGradients,
+  type ConvFrontEndBackwardOptions,
+} from './models/conv-front-end.js';
+export { GestureClassifier, type GestureClassifierOptions } from './models/gesture-classifier.js';

@@ -4,6 +4,7 @@ import { rnnOf } from '../config/model.js';
 import type { Parameter } from '../layers/parameters.js';
 import { LanguageModel } from '../models/language-model.js';
 import { FrameClassifier } from '../models/frame-classifier.js';
+import { GestureClassifier } from '../models/gesture-classifier.js';
 import { SequenceClassifier, type TapRegularizer } from '../models/sequence-classifier.js';
 import { SpikingClassifier } from '../models/spiking-classifier.js';
 import { Optimizer, type OptimizerSpec } from '../train/optimizer.js';
@@ -18,9 +19,10 @@ export interface ClassifierData {
 }
 
 /** The classifier a config describes: a sequence classifier (sMNIST), a frame classifier (keyword spotting) or a spiking classifier (S3GD). */
-export function buildModel(cfg: Config, data: ClassifierData): SequenceClassifier | FrameClassifier | SpikingClassifier {
+export function buildModel(cfg: Config, data: ClassifierData): SequenceClassifier | FrameClassifier | SpikingClassifier | GestureClassifier {
   const { inputSize, numClasses } = data;
   if (cfg.model.type === 'spiking-classifier') return buildSpikingClassifier(cfg, data);
+  if (cfg.model.type === 'gesture-classifier') return buildGestureClassifier(cfg, data);
   return cfg.model.type === 'frame-classifier' ? buildFrameClassifier(cfg, inputSize, numClasses) : buildSequenceClassifier(cfg, inputSize, numClasses);
 }
 
@@ -60,12 +62,28 @@ export function buildFrameClassifier(cfg: Config, inputSize: number, numClasses:
   });
 }
 
+/**
+ * EvNN's DVS128 Gesture model: the convolutional front end on every frame (data.frame_size), the
+ * stack, model.dropout around it, and the classifier on the last step or the mean over time; the
+ * activity regulariser on the last layer's events as for a sequence classifier.
+ */
+export function buildGestureClassifier(cfg: Config, data: ClassifierData): GestureClassifier {
+  const { type, hidden_size, num_layers, dropout, ...familyOptions } = rnnOf(cfg.model);
+  const frameSize = Math.round(Math.sqrt(data.inputSize));
+  if (frameSize * frameSize !== data.inputSize) throw new Error(`model.type gesture-classifier needs square frames (a frame dataset such as dvs128); ${cfg.data.dataset} has ${data.inputSize} channels`);
+  return new GestureClassifier({
+    frameSize, numClasses: data.numClasses, seed: cfg.seed,
+    rnn: { type, hiddenSizes: new Array<number>(num_layers).fill(hidden_size), options: camelCaseKeys(familyOptions), dropout },
+    dropout: cfg.model.dropout ?? 0,
+    readout: cfg.model.readout,
+    readoutTap: cfg.model.use_output_trace ? 'trace' : undefined,
+    regularizers: tapRegularizers(cfg),
+  });
+}
+
 function buildSequenceClassifier(cfg: Config, inputSize: number, numClasses: number): SequenceClassifier {
   const { type, hidden_size, num_layers, dropout, ...familyOptions } = rnnOf(cfg.model);
-  const t = cfg.train;
-  const regularizers: TapRegularizer[] = [];
-  if (t.activity_regularization) regularizers.push({ tap: 'o', kind: 'mean-target', ...t.activity_regularization });
-  if (t.voltage_regularization) regularizers.push({ tap: 'c', kind: 'mean-square', ...t.voltage_regularization });
+  const regularizers = tapRegularizers(cfg);
   return new SequenceClassifier({
     inputSize,
     numClasses,
@@ -74,6 +92,15 @@ function buildSequenceClassifier(cfg: Config, inputSize: number, numClasses: num
     readoutTap: cfg.model.use_output_trace ? 'trace' : undefined,
     regularizers,
   });
+}
+
+/** EvNN's activity and voltage regularisers on the last layer's taps (EGRU), as train: asks. */
+function tapRegularizers(cfg: Config): TapRegularizer[] {
+  const t = cfg.train;
+  const regularizers: TapRegularizer[] = [];
+  if (t.activity_regularization) regularizers.push({ tap: 'o', kind: 'mean-target', ...t.activity_regularization });
+  if (t.voltage_regularization) regularizers.push({ tap: 'c', kind: 'mean-square', ...t.voltage_regularization });
+  return regularizers;
 }
 
 /**
