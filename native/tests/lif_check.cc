@@ -674,6 +674,9 @@ int main() {
   check_problem(31, 1, 1, 3, 2, 0.9, false);           // T = 1: nothing flows
   check_problem(41, 5, 25, 130, 33, 0.8187308, false);
   check_problem(51, 9, 16, 20, 11, 0.9048374, false);  // several rows per thread on 2 threads
+  // small β over many steps: S3GD's pre-scaled decay states (lif.cc) rebase every K < T steps
+  check_problem(56, 4, 48, 21, 9, 0.3, false);
+  check_problem(57, 3, 40, 17, 19, 0.05, false);
   check_bad_events();
   check_readout(61, 2, 6, 4, 3, 0.9048374);
   check_readout(71, 9, 11, 37, 5, 0.8187308);  // several rows per thread, H > one dW block

@@ -171,7 +171,7 @@ describe('a config with steps', () => {
     expect(feature.stderr).toContain('the mnist dataset has no feature-extraction step');
     const p = evnn(['prepare', 'cifar10', '--data-dir', join(dir, 'data')]);
     expect(p.code).toBe(1);
-    expect(p.stderr).toContain('unknown dataset "cifar10" (known datasets: mnist, ptb, wikitext2, gscv2)');
+    expect(p.stderr).toContain('unknown dataset "cifar10" (known datasets: mnist, ptb, wikitext2, gscv2, fmnist, nmnist, shd, dvs128)');
 
     const c = evnn(['config', 'configs/smnist-gru-two-step.yaml', '--results-dir', '/r']);
     expect(c.code).toBe(0);

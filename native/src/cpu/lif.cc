@@ -3,11 +3,12 @@
 // event); the active set and the input events are collected per row and concatenated in row
 // order. Dense backward: the dmem recursion per row, then two GEMMs (dW += Xᵀ·D, dx = D·wᵀ,
 // D_t = dmem_{t+1}). S3GD backward: δ at the active entries per row; dx at the lower layer's
-// active entries per row (dmem advanced lazily, only at steps with entries); dW in the cheaper of
-// two orders (lif.h DwOrder): over blocks of input units, each walking every (b,t) with its slice
-// of the eligibility trace, or over blocks of hidden units, each walking every row backward with
-// its slice of the masked dmem and adding it at the input events. Either way every dW element is
-// summed in a fixed order by one thread, whatever the thread count.
+// active entries per row (dmem kept pre-scaled, so a step costs only its own entries); dW in the
+// cheaper of two orders (lif.h DwOrder): over fixed groups of batch rows × ranges of input units,
+// each walking its rows with its slice of the (pre-scaled) eligibility trace, or over ranges of
+// hidden units, each walking every row backward with its slice of the masked dmem and adding it
+// at the input events. Either way every dW element is summed in a fixed order, whatever the
+// thread count.
 #include "evnn/lif.h"
 
 #include <algorithm>
@@ -26,24 +27,83 @@ namespace lif {
 
 namespace {
 
-constexpr int kIBlock = 64;  // input units per dW block of the S3GD backward (trace order)
-constexpr int kJBlock = 64;  // hidden units per dW block of the S3GD backward (event order)
+// batch-row groups of the S3GD dW by traces, each with its own accumulators (fixed, so that the
+// sums do not depend on the thread count; 2 = the threads the bench and the model use)
+constexpr int kGroups = 2;
 
 void check_dims(const Dims& d, const char* fn) { recurrent::check_dims("lif", fn, d.T, d.B, d.I, d.H); }
 void require(const void* p, const char* fn, const char* name) { recurrent::require("lif", p, fn, name); }
 
-// a·b over n floats in 16 lanes (lane k sums the elements k mod 16), the lanes then added in
-// order: a fixed summation order the compiler can vectorise (a plain float reduction it cannot).
+// a·b over n floats: four independent 16-wide FMA chains over the full 64s (a 16 after them in
+// the second), the lanes then added as a tree: a fixed summation order with short dependency
+// chains, since the dx dots are short (n = H) and one 16-lane chain plus a serial lane sum and
+// a serial tail was latency-bound.
+typedef float v16f __attribute__((vector_size(64)));
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+inline v16f load16(const float* p) {
+  v16f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+// The end of dot: s0 .. s3 hold the products of a·b up to j (j a multiple of 16).
+inline float dot_finish(v16f s0, v16f s1, v16f s2, v16f s3, const float* a, const float* b, int j, int n) {
+  const v16f v = (s0 + s1) + (s2 + s3);
+  // halves added as vectors (not through a stack array, whose reloads stalled on the stores),
+  // the tail joining at the widths it fills (8, 4, then single floats)
+  v8f h8[2];
+  std::memcpy(h8, &v, sizeof v);
+  v8f u = h8[0] + h8[1];
+  if (j + 8 <= n) {
+    v8f x, y;
+    std::memcpy(&x, a + j, sizeof x);
+    std::memcpy(&y, b + j, sizeof y);
+    u += x * y;
+    j += 8;
+  }
+  v4f h4[2];
+  std::memcpy(h4, &u, sizeof u);
+  v4f q = h4[0] + h4[1];
+  if (j + 4 <= n) {
+    v4f x, y;
+    std::memcpy(&x, a + j, sizeof x);
+    std::memcpy(&y, b + j, sizeof y);
+    q += x * y;
+    j += 4;
+  }
+  float t = 0.0f;
+  for (; j < n; ++j) t += a[j] * b[j];
+  return ((q[0] + q[2]) + (q[1] + q[3])) + t;
+}
 inline float dot(const float* a, const float* b, int n) {
-  constexpr int kLanes = 16;
-  float lane[kLanes] = {};
+  v16f s0 = {}, s1 = {}, s2 = {}, s3 = {};
   int j = 0;
-  for (; j + kLanes <= n; j += kLanes)
-    for (int k = 0; k < kLanes; ++k) lane[k] += a[j + k] * b[j + k];
-  float s = 0.0f;
-  for (; j < n; ++j) s += a[j] * b[j];
-  for (int k = 0; k < kLanes; ++k) s += lane[k];
-  return s;
+  for (; j + 64 <= n; j += 64) {
+    s0 += load16(a + j) * load16(b + j);
+    s1 += load16(a + j + 16) * load16(b + j + 16);
+    s2 += load16(a + j + 32) * load16(b + j + 32);
+    s3 += load16(a + j + 48) * load16(b + j + 48);
+  }
+  for (; j + 16 <= n; j += 16) s1 += load16(a + j) * load16(b + j);
+  return dot_finish(s0, s1, s2, s3, a, b, j, n);
+}
+// dot(a0, b, n) and dot(a1, b, n) (the same sums) in one pass: b is loaded once for both.
+inline void dot2(const float* a0, const float* a1, const float* b, int n, float* r0, float* r1) {
+  v16f s0 = {}, s1 = {}, s2 = {}, s3 = {}, z0 = {}, z1 = {}, z2 = {}, z3 = {};
+  int j = 0;
+  for (; j + 64 <= n; j += 64) {
+    const v16f b0 = load16(b + j), b1 = load16(b + j + 16), b2 = load16(b + j + 32), b3 = load16(b + j + 48);
+    s0 += load16(a0 + j) * b0, z0 += load16(a1 + j) * b0;
+    s1 += load16(a0 + j + 16) * b1, z1 += load16(a1 + j + 16) * b1;
+    s2 += load16(a0 + j + 32) * b2, z2 += load16(a1 + j + 32) * b2;
+    s3 += load16(a0 + j + 48) * b3, z3 += load16(a1 + j + 48) * b3;
+  }
+  for (; j + 16 <= n; j += 16) {
+    const v16f bj = load16(b + j);
+    s1 += load16(a0 + j) * bj, z1 += load16(a1 + j) * bj;
+  }
+  *r0 = dot_finish(s0, s1, s2, s3, a0, b, j, n);
+  *r1 = dot_finish(z0, z1, z2, z3, a1, b, j, n);
 }
 
 inline float surrogate(float v, float th) {
@@ -299,51 +359,96 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
   float* pw = ws.Floats(size_t(T) + 1);
   size_t scratch = size_t(T) + 1;
   for (int k = 0; k <= T; ++k) pw[k] = float(std::pow(double(o.beta), k));
-  // δ at the active entries.
+  // Lazy decay without per-step rescaling: a state that decays by β per step is kept as
+  // value = β^{±(t − ref)}·stored, with terms added pre-scaled by ipw[k] = β^{−k} (k < K), so a
+  // step costs only its own entries instead of a pass over the whole state; the stored vector is
+  // rebased (scaled once, ref moved) when k would reach K, which keeps the factors within 2^30
+  // (for β ≥ 1 or β = 0 the bound is trivial: K = T + 1, or 1).
+  int K = T + 1;
+  if (o.beta <= 0.0f) {
+    K = 1;
+  } else if (o.beta < 1.0f) {
+    const double k = 30.0 * std::log(2.0) / -std::log(double(o.beta));
+    K = int(std::max(1.0, std::min(double(T) + 1, std::floor(k))));
+  }
+  float* ipw = ws.Floats(size_t(K));
+  scratch += size_t(K);
+  for (int k = 0; k < K; ++k) ipw[k] = float(std::pow(double(o.beta), -k));
+  // δ at the active entries (computed in the dx pass when there is one: one walk over the set).
   float* delta = ws.Floats(size_t(std::max<int64_t>(nA, 1)));
   scratch += size_t(std::max<int64_t>(nA, 1));
-  parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b)
-      for (int t = 0; t < T; ++t) {
-        const size_t r = size_t(b) * T + t;
-        for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
-          const int j = A.index[p];
-          float gs = dspk ? dspk[r * H + j] : dspk_active ? dspk_active[p] : 0.0f;
-          if (dspk_row) gs += dspk_row[size_t(b) * H + j];
-          delta[p] = gs * A.value[p];
+  auto deltas = [&](int64_t b, size_t r) {
+    for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
+      const int j = A.index[p];
+      float gs = dspk ? dspk[r * H + j] : dspk_active ? dspk_active[p] : 0.0f;
+      if (dspk_row) gs += dspk_row[size_t(b) * H + j];
+      delta[p] = gs * A.value[p];
+    }
+  };
+  // A dense dspk [B,T,H] is read only at the active entries: scattered loads that miss the cache
+  // (it is 4·B·T·H bytes, written just before by the layer above), so each walk prefetches the
+  // entries kAhead rows ahead of the one it is at.
+  constexpr int kAhead = 8;
+  auto prefetch = [&](size_t r) {
+    if (dspk)
+      for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) __builtin_prefetch(dspk + r * H + A.index[p]);
+  };
+  if (!lower)
+    parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b)
+        for (int t = 0; t < T; ++t) {
+          if (t + kAhead < T) prefetch(size_t(b) * T + t + kAhead);
+          deltas(b, size_t(b) * T + t);
         }
-      }
-  });
+    });
   // dx at the lower layer's active entries: dx[b,u,i] = w[i,:]·dmem_{u+1}.
   if (lower) {
-    float* acc_all = ws.Floats(size_t(std::max(B, 1)) * std::max(H, 1));
-    scratch += size_t(std::max(B, 1)) * std::max(H, 1);
-    parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        float* acc = acc_all + size_t(b) * H;
+    // one dmem row per chunk of batch rows (one chunk per thread), not one per batch row
+    const int chunks = std::max(1, std::min(B, num_threads()));
+    float* acc_all = ws.Floats(size_t(chunks) * std::max(H, 1));
+    scratch += size_t(chunks) * std::max(H, 1);
+    parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c)
+      for (int64_t b = int64_t(B) * c / chunks; b < int64_t(B) * (c + 1) / chunks; ++b) {
+        float* acc = acc_all + size_t(c) * H;
         bool live = false;
-        int acc_t = T;  // acc = dmem_{acc_t}
+        int ref = T;  // dmem_t = β^{ref−t}·acc
+        if (T > 0)
+          for (int t = T - 1; t >= std::max(0, T - kAhead); --t) prefetch(size_t(b) * T + t);
         for (int t = T - 1; t >= 1; --t) {
           const size_t r = size_t(b) * T + t, rl = size_t(b) * T + (t - 1);
+          if (t >= kAhead) prefetch(r - kAhead);
           const bool has_a = A.offsets[r + 1] > A.offsets[r], has_l = lower->offsets[rl + 1] > lower->offsets[rl];
           if (!has_a && !has_l) continue;
-          if (live) {
-            const float f = pw[acc_t - t];
-            for (int j = 0; j < H; ++j) acc[j] *= f;
-          } else if (has_a) {
-            std::fill(acc, acc + H, 0.0f);
-            live = true;
-          }
-          acc_t = t;
-          for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) acc[A.index[p]] += delta[p];
-          for (int64_t q = lower->offsets[rl]; q < lower->offsets[rl + 1]; ++q) {
+          if (has_a) {
+            deltas(b, r);
             if (!live) {
-              dx_active[q] = 0.0f;
-              continue;
+              std::fill(acc, acc + H, 0.0f);
+              live = true;
+              ref = t;
+            } else if (ref - t >= K) {
+              const float f = pw[ref - t];
+              for (int j = 0; j < H; ++j) acc[j] *= f;
+              ref = t;
             }
-            dx_active[q] = dot(w.w + size_t(lower->index[q]) * H, acc, H);
+            const float f = ipw[ref - t];
+            for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) acc[A.index[p]] += f * delta[p];
           }
+          if (!live) {
+            for (int64_t q = lower->offsets[rl]; q < lower->offsets[rl + 1]; ++q) dx_active[q] = 0.0f;
+            continue;
+          }
+          const float f = pw[ref - t];
+          const int64_t q1 = lower->offsets[rl + 1];
+          int64_t q = lower->offsets[rl];
+          for (; q + 2 <= q1; q += 2) {  // in pairs: acc read once per two dots
+            float d0, d1;
+            dot2(w.w + size_t(lower->index[q]) * H, w.w + size_t(lower->index[q + 1]) * H, acc, H, &d0, &d1);
+            dx_active[q] = f * d0, dx_active[q + 1] = f * d1;
+          }
+          if (q < q1) dx_active[q] = f * dot(w.w + size_t(lower->index[q]) * H, acc, H);
         }
+        if (T > 0) deltas(b, size_t(b) * T);  // step 0 (no dmem step reads it)
         // entries at u = T−1 have no later step
         if (T > 0) {
           const size_t rl = size_t(b) * T + (T - 1);
@@ -357,41 +462,54 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
   for (int b = 0; b < B; ++b)
     if (T > 1) nX += X.offsets[size_t(b) * T + T - 1] - X.offsets[size_t(b) * T];
   const double rows = double(B) * std::max(T - 1, 0);
-  const double cost_traces = double(nA) * I + rows * I + double(X.count()) * ((I + kIBlock - 1) / kIBlock);
-  const double cost_events = double(nX) * H + rows * H + double(nA) * ((H + kJBlock - 1) / kJBlock);
+  const double cost_traces = double(nA) * I + rows * I + double(X.count());
+  const double cost_events = double(nX) * H + rows * H + double(nA);
   const bool by_events = o.s3gd_dw == DwOrder::kEvents || (o.s3gd_dw == DwOrder::kAuto && cost_events < cost_traces);
   if (by_events) {
-    // dW over blocks of hidden units: each walks every row b backward in t with its slice of the
-    // masked dmem, and adds x·dmem_{s+1} at each input event (b, s); so every dW element is summed
-    // in (b, t descending, event) order by one thread whatever the thread count.
-    const int nb = (H + kJBlock - 1) / kJBlock;
-    float* accs = ws.Floats(size_t(std::max(nb, 1)) * kJBlock);
-    scratch += size_t(std::max(nb, 1)) * kJBlock;
-    parallel_for(0, nb, 1, [&](int64_t k0, int64_t k1) {
+    // dW over ranges of hidden units (one per thread, cut at multiples of 16): each walks every
+    // row b backward in t with its slice of the masked dmem, kept pre-scaled (dmem_t =
+    // β^{ref−t}·acc), and adds x·dmem_{s+1} at each input event (b, s). Which steps it visits,
+    // when it rebases and whether dmem is live depend on the row only, not on the range, so
+    // every dW element is summed in (b, t descending, event) order with the same values whatever
+    // the cut and the thread count (fewer, wider ranges than fixed 64-unit blocks: the row walk,
+    // branchy, is paid once per range).
+    const int parts = int(std::max<int64_t>(1, std::min<int64_t>(std::max(1, num_threads()), (H + 15) / 16)));
+    std::vector<int> cut(static_cast<size_t>(parts) + 1);
+    for (int k = 0; k <= parts; ++k) cut[size_t(k)] = std::min(H, int((int64_t(H) * k / parts + 8) / 16 * 16));
+    cut[size_t(parts)] = H;
+    float* accs = ws.Floats(size_t(H) + size_t(parts) * 16);
+    scratch += size_t(H) + size_t(parts) * 16;
+    parallel_for(0, parts, 1, [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; ++k) {
-        const int j0 = int(k) * kJBlock, n = std::min(kJBlock, H - j0);
-        float* acc = accs + size_t(k) * kJBlock;
+        const int j0 = cut[size_t(k)], n = cut[size_t(k) + 1] - j0;
+        if (n <= 0) continue;
+        float* acc = accs + size_t(j0) + size_t(k) * 16;
         for (int b = 0; b < B; ++b) {
-          bool live = false;
-          int acc_t = T;  // acc = dmem_{acc_t} on [j0, j0 + n)
+          bool live = false;  // an active entry (any unit) at a step ≥ t of row b
+          int ref = T;
           for (int t = T - 1; t >= 1; --t) {
             const size_t r = size_t(b) * T + t, rx = r - 1;
             const bool has_a = A.offsets[r + 1] > A.offsets[r], has_x = X.offsets[rx + 1] > X.offsets[rx];
             if (!has_a && !(live && has_x)) continue;
-            if (live) {
-              const float f = pw[acc_t - t];
-              for (int j = 0; j < n; ++j) acc[j] *= f;
+            if (has_a) {
+              if (!live) {
+                std::fill(acc, acc + n, 0.0f);
+                live = true;
+                ref = t;
+              } else if (ref - t >= K) {
+                const float f = pw[ref - t];
+                for (int j = 0; j < n; ++j) acc[j] *= f;
+                ref = t;
+              }
+              const float f = ipw[ref - t];
+              for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
+                const int j = A.index[p] - j0;
+                if (j >= 0 && j < n) acc[j] += f * delta[p];
+              }
             }
-            acc_t = t;
-            for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
-              const int j = A.index[p] - j0;
-              if (j < 0 || j >= n) continue;
-              if (!live) std::fill(acc, acc + n, 0.0f), live = true;
-              acc[j] += delta[p];
-            }
-            if (!live) continue;
+            const float f = pw[ref - t];
             for (int64_t q = X.offsets[rx]; q < X.offsets[rx + 1]; ++q) {
-              const float v = X.value[q];
+              const float v = X.value[q] * f;
               float* dr = g.dw + size_t(X.index[q]) * H + j0;
               for (int j = 0; j < n; ++j) dr[j] += v * acc[j];
             }
@@ -400,43 +518,85 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
       }
     });
   } else {
-    // dW over blocks of input units, each with its slice of the trace and a transposed accumulator.
-    const int nblocks = (I + kIBlock - 1) / kIBlock;
-    float* blocks = ws.Floats(size_t(std::max(nblocks, 1)) * kIBlock * (size_t(H) + 1));
-    scratch += size_t(std::max(nblocks, 1)) * kIBlock * (size_t(H) + 1);
-    parallel_for(0, nblocks, 1, [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k) {
-        const int i0 = int(k) * kIBlock, n = std::min(kIBlock, I - i0);
-        float* acc = blocks + size_t(k) * kIBlock * (size_t(H) + 1);  // [H, n]
-        float* tr = acc + size_t(H) * kIBlock;                          // [n]
-        std::fill(acc, acc + size_t(H) * n, 0.0f);
-        for (int b = 0; b < B; ++b) {
+    // dW by traces into transposed accumulators [H, n] over contiguous ranges of n input units
+    // (cut at multiples of 16), so each active entry's update is one contiguous axpy of the
+    // range's trace slice (not strided column writes, nor many short block slices), then one
+    // transpose-add into dW. The batch rows are split into kGroups fixed groups, each with its
+    // own accumulators, added into dW in group order: a thread then walks only its group's rows
+    // (the walk over the rows and events, branchy, cost as much as the axpys, and splitting only
+    // the input units made every thread walk all of them). The trace is elementwise in i and its
+    // rebases depend on the row only, so neither the input-unit cut nor the thread count changes
+    // any sum: the result is the same bitwise for any thread count.
+    const int64_t nt = std::max(1, num_threads());
+    const int parts = int(std::max<int64_t>(1, std::min<int64_t>((nt + kGroups - 1) / kGroups, (I + 15) / 16)));
+    std::vector<int> cut(static_cast<size_t>(parts) + 1);
+    for (int k = 0; k <= parts; ++k) cut[size_t(k)] = std::min(I, int((int64_t(I) * k / parts + 8) / 16 * 16));
+    cut[size_t(parts)] = I;
+    size_t per_group = 0;  // each range: acc [H, ld] then its trace [ld], ld = its width rounded to 16
+    std::vector<size_t> base(static_cast<size_t>(parts));
+    for (int k = 0; k < parts; ++k) {
+      const size_t ld = size_t(cut[size_t(k) + 1] - cut[size_t(k)] + 15) / 16 * 16;
+      base[size_t(k)] = per_group;
+      per_group += ld * (size_t(H) + 1);
+    }
+    float* blocks = ws.Floats(std::max<size_t>(per_group * kGroups, 1));
+    scratch += std::max<size_t>(per_group * kGroups, 1);
+    parallel_for(0, int64_t(kGroups) * parts, 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t task = k0; task < k1; ++task) {
+        const int grp = int(task / parts), k = int(task % parts);
+        const int i0 = cut[size_t(k)], i1 = cut[size_t(k) + 1], n = i1 - i0;
+        const int b0 = int(int64_t(B) * grp / kGroups), b1 = int(int64_t(B) * (grp + 1) / kGroups);
+        const size_t ld = size_t(n + 15) / 16 * 16;
+        float* acc = blocks + per_group * size_t(grp) + base[size_t(k)];  // [H, ld]
+        float* tr = acc + size_t(H) * ld;                                  // [ld]
+        if (n <= 0) continue;
+        std::fill(acc, acc + size_t(H) * ld, 0.0f);
+        for (int b = b0; b < b1; ++b) {
           std::fill(tr, tr + n, 0.0f);
-          int tt = 0;  // tr = trace_tt
+          int ref = 0;  // trace_t = β^{t−1−ref}·tr on [i0, i1)
           for (int t = 1; t < T; ++t) {
-            const size_t r = size_t(b) * T + t;
-            if (A.offsets[r + 1] == A.offsets[r]) continue;
-            // trace_t = β^{t−tt} trace_tt + Σ_{tt ≤ s < t} β^{t−1−s} x_s
-            const float f = pw[t - tt];
-            for (int i = 0; i < n; ++i) tr[i] *= f;
-            for (int s = tt; s < t; ++s) {
-              const size_t rs = size_t(b) * T + s;
-              const float fs = pw[t - 1 - s];
-              for (int64_t p = X.offsets[rs]; p < X.offsets[rs + 1]; ++p) {
-                const int i = X.index[p] - i0;
-                if (i >= 0 && i < n) tr[i] += fs * X.value[p];
+            const size_t rs = size_t(b) * T + (t - 1);
+            const int64_t e0 = X.offsets[rs], e1 = X.offsets[rs + 1];
+            if (e1 > e0) {  // add x_{t−1}; the rebase depends on the row, not on [i0, i1)
+              const int s = t - 1;
+              if (s - ref >= K) {
+                const float f = pw[s - ref];
+                for (int i = 0; i < n; ++i) tr[i] *= f;
+                ref = s;
               }
+              const float fs = ipw[s - ref];
+              int64_t p = e0;
+              while (p < e1 && X.index[p] < i0) ++p;  // ascending within the row
+              for (; p < e1 && X.index[p] < i1; ++p) tr[X.index[p] - i0] += fs * X.value[p];
             }
-            tt = t;
-            for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
-              const float dl = delta[p];
-              float* a = acc + size_t(A.index[p]) * n;
-              for (int i = 0; i < n; ++i) a[i] += dl * tr[i];
+            const size_t r = size_t(b) * T + t;
+            const int64_t a0 = A.offsets[r], a1 = A.offsets[r + 1];
+            if (a1 == a0) continue;
+            const float fa = pw[t - 1 - ref];
+            for (int64_t p = a0; p < a1; ++p) {
+              const float dl = delta[p] * fa;
+              float* ar = acc + size_t(A.index[p]) * ld;
+              for (int i = 0; i < n; ++i) ar[i] += dl * tr[i];
             }
           }
         }
-        for (int i = 0; i < n; ++i)
-          for (int j = 0; j < H; ++j) g.dw[size_t(i0 + i) * H + j] += acc[size_t(j) * n + i];
+      }
+    });
+    // transpose-add in tiles of 16 input units: one acc line read per j, the tile's 16 dW rows
+    // stay in L1 across j (a plain strided walk missed the cache per element); groups in order
+    parallel_for(0, parts, 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k) {
+        const int i0 = cut[size_t(k)], n = cut[size_t(k) + 1] - i0;
+        const size_t ld = size_t(n + 15) / 16 * 16;
+        for (int ib = 0; ib < n; ib += 16) {
+          const int m = std::min(16, n - ib);
+          float* dr = g.dw + size_t(i0 + ib) * H;
+          for (int j = 0; j < H; ++j)
+            for (int grp = 0; grp < kGroups; ++grp) {
+              const float* ar = blocks + per_group * size_t(grp) + base[size_t(k)] + size_t(j) * ld + ib;
+              for (int ii = 0; ii < m; ++ii) dr[size_t(ii) * H + j] += ar[ii];
+            }
+        }
       }
     });
   }
