@@ -68,7 +68,7 @@ const OpSpec kReadoutBackward{
     {"B*T", "H*O"},
     {{"needDspk", ScalarKind::kBool}},
     {{"w", DType::kF32, "H*O"}, {"dw", DType::kF32, "H*O"}, {"dlogits", DType::kF32, "B*O"}},
-    {{"dspk", DType::kF32, "B*T*H", "needDspk"}},
+    {{"dspk", DType::kF32, "B*T*H", "wantDspk"}, {"dspkActive", DType::kF32, "N", "wantDspkActive"}},
     {},
     "lifReadoutForward",
 };
@@ -231,14 +231,58 @@ lif_readout::Dims ReadoutDims(const OpCall& a) {
 }
 lif_readout::Reduce ReduceOf(const OpCall& a) { return static_cast<lif_readout::Reduce>(int(a.num("reduce"))); }
 
+// The engine-side part of a lifReadoutForward handle: spk's nonzeros, so that the backward's dW
+// reads those (8 bytes per spike) instead of the dense spk.
+struct ReadoutState : SavedState::Object {
+  lif::EventSet spikes;
+  size_t bytes() const override { return spikes.bytes(); }
+};
+
 void ReadoutForward(const Context& ctx, OpCall& a) {
+  SavedState* ss = a.saved_state();
+  std::shared_ptr<ReadoutState> st = ss ? std::make_shared<ReadoutState>() : nullptr;
   lif_readout::Forward(ctx, ReadoutDims(a), a.f32("w"), float(a.num("beta")), ReduceOf(a), a.f32("spk"), a.f32("logits"),
-                       a.i32("argmax"));
+                       a.i32("argmax"), st ? &st->spikes : nullptr);
+  if (st) ss->object = st;
+}
+
+// `at` (optional): a LIF layer's s3gd handle over this readout's input; dL/dspk is then made only
+// at its active entries (dspkActive, what that layer's S3GD backward reads), not dense.
+void CheckReadoutBackward(const Ctx& c, const Napi::Object& args, OpCall& a) {
+  int64_t N = 0;
+  Napi::Value at = args.Get("at");
+  const bool given = Given(at);
+  if (given) {
+    std::shared_ptr<SavedState> s = ReadSaved(c, at, "lifForward", "at");
+    const auto dim = [&](const char* d) { return s->dims.count(d) ? s->dims.at(d) : int64_t(-1); };
+    if (dim("B") != a.dim("B") || dim("T") != a.dim("T") || dim("H") != a.dim("H")) {
+      ThrowRange(c, "at was made with B = " + std::to_string(dim("B")) + ", T = " + std::to_string(dim("T")) + ", H = " +
+                        std::to_string(dim("H")) + "; this readout needs B = " + std::to_string(a.dim("B")) + ", T = " +
+                        std::to_string(a.dim("T")) + ", H = " + std::to_string(a.dim("H")));
+    }
+    const LifState* ls = StateOf(s.get());
+    if (!ls || !s->nums.count("s3gd") || s->nums.at("s3gd") == 0.0)
+      ThrowRange(c, "at was made with backward: 'dense'; it has no active set (make it with backward: 's3gd')");
+    N = ls->sets.active.count();
+    a.hold("at", std::move(s));
+  }
+  a.set_dim("N", N);
+  const bool need = a.flag("needDspk");
+  a.set("wantDspk", need && !given);
+  a.set("wantDspkActive", need && given);
 }
 
 void ReadoutBackward(const Context& ctx, OpCall& a) {
+  const LifState* at = StateOf(a.handle("at"));
+  float* dsa = a.f32("dspkActive");
+  float none = 0.0f;  // a zero-length dspkActive may have no storage; the engine writes nothing there
+  if (at && a.flag("wantDspkActive") && !dsa) dsa = &none;
+  const bool act = at && dsa;
+  const SavedState* own = a.saved_state();
+  const ReadoutState* rs = own ? dynamic_cast<const ReadoutState*>(own->object.get()) : nullptr;
   lif_readout::Backward(ctx, ReadoutDims(a), a.f32("w"), float(a.num("beta")), ReduceOf(a), a.f32("spk"), a.i32("argmax"),
-                        a.f32("dlogits"), a.f32("dw"), a.f32("dspk"));
+                        a.f32("dlogits"), a.f32("dw"), a.f32("dspk"), act ? &at->sets.active : nullptr, act ? dsa : nullptr,
+                        rs ? &rs->spikes : nullptr);
 }
 
 void Regularizer(const Context& ctx, OpCall& a) {
@@ -256,7 +300,7 @@ void RegisterLif(Napi::Env env, Napi::Object exports) {
   ExportOp(env, exports, kForward, CheckForward, Forward);
   ExportOp(env, exports, kBackward, CheckBackward, Backward);
   ExportOp(env, exports, kReadoutForward, CheckReadoutForward, ReadoutForward);
-  ExportOp(env, exports, kReadoutBackward, nullptr, ReadoutBackward);
+  ExportOp(env, exports, kReadoutBackward, CheckReadoutBackward, ReadoutBackward);
   ExportOp(env, exports, kRegularizer, nullptr, Regularizer);
 }
 

@@ -14,13 +14,16 @@
 //  5. dspk_row [B,H] (added to dL/dspk at every step): dense and S3GD (dense and compact dspk,
 //     and dspk_row alone) against the references run with dspk + dspk_row broadcast over t;
 //  6. the readout (every reduction) and the spike-count regulariser against float64 references,
-//     those references against central differences, threads 1 and 2 bitwise, dW accumulation.
+//     those references against central differences, threads 1 and 2 bitwise, dW accumulation;
+//     dspk only at a given active set equal bitwise to the dense dspk gathered there.
 // Margins: a problem is redrawn (next seed) until every reference membrane value lies at least
 // 1e-3 from ϑ, b_th and 2ϑ − b_th, so float32 rounding (errors ~1e-6 here) cannot flip a spike
 // or a band decision.
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "check_util.h"
@@ -558,6 +561,62 @@ void check_readout(uint64_t seed, int B, int T, int H, int O, double beta) {
       expect_close(o1.dspk, dspk, 1e-5, tg + ": dspk");
       expect(bitwise_equal(o1.logits, o2.logits) && bitwise_equal(o1.dw, o2.dw) && bitwise_equal(o1.dspk, o2.dspk),
              tg + ": threads 1 and 2 bitwise equal");
+      {  // dspk only at a LIF layer's active set (some entries where spk = 0): the dense dspk gathered
+        // there, bitwise (the same O-long dot in the same order), dW unchanged, threads 1 and 2
+        lif::EventSet at;
+        at.B = B, at.T = T;
+        at.offsets.assign(1, 0);
+        Rng ra(seed * 31 + ri * 2 + binary);
+        for (int q = 0; q < B * T; ++q) {
+          for (int j = 0; j < H; ++j)
+            if (ra.u01() < 0.25) at.index.push_back(j), at.value.push_back(1.0f);
+          at.offsets.push_back(int64_t(at.index.size()));
+        }
+        const auto run_at = [&] {
+          FVec dwa(fw.size(), 0.0f), dsa(size_t(at.count()), -7.0f);
+          dsa.reserve(1);
+          ro::Backward(ctx, d, fw.data(), float(beta), r, fs.data(), o1.am.data(), fdl.data(), dwa.data(), nullptr, &at,
+                       dsa.data());
+          return std::make_pair(dwa, dsa);
+        };
+        const auto [a1, a2] = on_1_and_2_threads(run_at);
+        // dW from Forward's saved spikes: the same bits as from the dense spk
+        lif::EventSet sp;
+        FVec lg2(size_t(B) * O);
+        std::vector<int32_t> am2(size_t(B) * O);
+        ro::Forward(ctx, d, fw.data(), float(beta), r, fs.data(), lg2.data(), am2.data(), &sp);
+        size_t nz = 0;
+        for (float v : fs) nz += v != 0.0f;
+        const auto run_sp = [&] {
+          FVec dws(fw.size(), 0.0f), dsa(size_t(at.count()), -7.0f);
+          dsa.reserve(1);
+          ro::Backward(ctx, d, fw.data(), float(beta), r, fs.data(), am2.data(), fdl.data(), dws.data(), nullptr, &at,
+                       dsa.data(), &sp);
+          return std::make_pair(dws, dsa);
+        };
+        const auto [s1, s2] = on_1_and_2_threads(run_sp);
+        expect(size_t(sp.count()) == nz && bitwise_equal(lg2, o1.logits), tg + ": saved spikes = the nonzeros of spk");
+        expect(bitwise_equal(s1.first, o1.dw) && bitwise_equal(s2.first, o1.dw) && bitwise_equal(s1.second, a1.second),
+               tg + ": dW from the saved spikes = from the dense spk, bitwise, threads 1 and 2");
+        FVec want(size_t(at.count()));
+        for (int q = 0; q < B * T; ++q)
+          for (int64_t e = at.offsets[q]; e < at.offsets[q + 1]; ++e) want[e] = o1.dspk[size_t(q) * H + at.index[e]];
+        expect(bitwise_equal(a1.second, want), tg + ": dspk_active = dense dspk at the active entries, bitwise");
+        expect(bitwise_equal(a1.first, o1.dw), tg + ": dW with dspk_active = dW without, bitwise");
+        expect(bitwise_equal(a1.first, a2.first) && bitwise_equal(a1.second, a2.second),
+               tg + ": dspk_active, threads 1 and 2 bitwise equal");
+        lif::EventSet bad = at;
+        bad.B = B + 1;
+        bool threw = false;
+        try {
+          FVec dwa(fw.size(), 0.0f), dsa(size_t(at.count()) + 1);
+          ro::Backward(ctx, d, fw.data(), float(beta), r, fs.data(), o1.am.data(), fdl.data(), dwa.data(), nullptr, &bad,
+                       dsa.data());
+        } catch (const std::invalid_argument&) {
+          threw = true;
+        }
+        expect(threw, tg + ": an active set over another B is refused");
+      }
       Rng rr(seed + 5);
       const FVec R = to_f(random_vec(rr, 97, 1.0));
       const Out op = run(&R, 1), o2c = run(nullptr, 2);

@@ -2,9 +2,10 @@
 // as the S3GD reference (npvoid/SparseSpikingBackprop): input spikes [B, T, I] → LIF layers
 // (w1 [I,H1], w2 [H1,H2], ...) → readout w_{L+1} [H_L, O] reduced over time → logits. Loss =
 // NLL(log-softmax(logits)) + the spike-count regulariser on every hidden layer (when given).
-// The S3GD chain: the readout's dense dL/dspk enters the top layer; each layer's S3GD backward
-// (with the layer below's handle as `lower`) yields dL/dx at the lower layer's active entries
-// only, which is that layer's dspkActive; each layer's regulariser gradient enters as dspkRow.
+// The S3GD chain: the readout's dL/dspk, made at the top layer's active entries only, enters it
+// as its dspkActive; each layer's S3GD backward (with the layer below's handle as `lower`) yields
+// dL/dx at the lower layer's active entries only, which is that layer's dspkActive; each layer's
+// regulariser gradient enters as dspkRow.
 // Dense: dx flows dense down the stack. Parameter names are the reference's (w1, w2, w3).
 // trainBatch/evalBatch report the NLL as their loss (what the reference records in loss_hist);
 // lossAndGrads reports the differentiated objective (NLL + regulariser) and its parts.
@@ -255,10 +256,16 @@ export class SpikingClassifier {
   private *backwardSteps(saved: readonly LIFSaved[], ro: ReadoutSaved, dlogits: Float32Array, rows: readonly (Float32Array | null)[]): LayerSteps<LIFBackwardStats[]> {
     const L = this.layers.length;
     const stats: LIFBackwardStats[] = new Array<LIFBackwardStats>(L);
-    const dTop = yield* this.readout.backwardSteps(ro, dlogits, true);
-    let dense: Tensor | null = { data: dTop!, shape: [ro.B, ro.T, this.layers[L - 1].hiddenSize] };
-    let active: Float32Array | null = null;
     const s3gd = this.backwardKind === 's3gd';
+    let dense: Tensor | null = null;
+    let active: Float32Array | null = null;
+    if (s3gd) {
+      // only at the top layer's active entries: all its S3GD backward reads (exact, no dense array)
+      active = yield* this.readout.backwardActiveSteps(ro, dlogits, saved[L - 1].handle);
+    } else {
+      const dTop = yield* this.readout.backwardSteps(ro, dlogits, true);
+      dense = { data: dTop!, shape: [ro.B, ro.T, this.layers[L - 1].hiddenSize] };
+    }
     for (let l = L - 1; l >= 0; l--) {
       const g: LIFGradients = yield* this.layers[l].backwardSteps(saved[l], {
         dspk: dense, dspkActive: active, dspkRow: rows[l], lower: s3gd && l > 0 ? saved[l - 1] : null, needInputGrad: l > 0,

@@ -442,9 +442,11 @@ export interface LifReadoutBackwardArgs {
   /** [H·O], added into (+=) */ dw: F32;
   /** [B·O] */ dlogits: F32;
   needDspk: boolean;
+  /** a lifForward handle made with backward 's3gd', its B, T, H = this readout's: dL/dspk is then made only at its active entries (dspkActive), not dense */ at?: Saved | null;
 }
 export interface LifReadoutBackwardResult {
-  /** [B·T·H] when needDspk, else null */ dspk: Float32Array | null;
+  /** [B·T·H] when needDspk and no `at`, else null */ dspk: Float32Array | null;
+  /** when needDspk and `at`: one value per entry of at's active set (pass it as that layer's dspkActive), else null */ dspkActive: Float32Array | null;
 }
 export interface SpikeCountRegularizerArgs {
   B: number;

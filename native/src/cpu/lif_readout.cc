@@ -1,12 +1,15 @@
 // The LIF readout on the CPU (lif_readout.h). Forward: per batch row, the readout state advanced
 // over the nonzeros of spk_t. Backward: per row, g_t = dL/d(spk_t @ w) by the reverse recursion
-// into scratch [B,T,O]; dspk = g·wᵀ per row; dW over blocks of hidden units, each summing its
-// rows in (b, t) order, so the result is the same bitwise whatever the thread count.
+// into a per-chunk scratch [T,O]; dspk = g·wᵀ per row (or only at a given active set's
+// entries); dW over the row's spikes into its chunk's partial sum, the chunks (fixed by B) then
+// added in order, so the result is the same bitwise whatever the thread count.
 #include "evnn/lif_readout.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "evnn/parallel.h"
 #include "recurrent_common.h"
@@ -16,7 +19,8 @@ namespace lif_readout {
 
 namespace {
 
-constexpr int kHBlock = 32;  // hidden units per dW block
+constexpr int kChunks = 32;  // the most batch-row chunks of dW partial sums
+constexpr int kSkip = 16;    // spk values tested for all-zero at once in the dW pass
 
 void check(const Dims& d, const void* w, const void* spk, Reduce reduce, const void* argmax, const char* fn) {
   if (d.B < 0 || d.T < 0 || d.H < 0 || d.O < 0)
@@ -29,7 +33,7 @@ void check(const Dims& d, const void* w, const void* spk, Reduce reduce, const v
 }  // namespace
 
 void Forward(const Context& ctx, const Dims& d, const float* w, float beta, Reduce reduce, const float* spk,
-             float* logits, int32_t* argmax) {
+             float* logits, int32_t* argmax, lif::EventSet* spikes) {
   check(d, w, spk, Reduce::kSum, nullptr, "Forward");
   if (!logits) throw std::invalid_argument("evnn::lif_readout::Forward: logits must not be null");
   Workspace& ws = recurrent::workspace_of(ctx, "lif_readout");
@@ -37,8 +41,23 @@ void Forward(const Context& ctx, const Dims& d, const float* w, float beta, Redu
   const int T = d.T, H = d.H, O = d.O;
   float* state = ws.Floats(size_t(std::max(d.B, 1)) * 2 * std::max(O, 1));  // per row: out, h
   const float a = 1.0f - beta;
+  // per batch row: its spikes' columns and values, and the count per step (joined below)
+  std::vector<std::vector<int>> sp_idx(spikes ? d.B : 0);
+  std::vector<std::vector<float>> sp_val(spikes ? d.B : 0);
+  if (spikes) {
+    spikes->B = d.B, spikes->T = T;
+    spikes->offsets.assign(size_t(d.B) * T + 1, 0);
+  }
   parallel_for(0, d.B, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
+      if (spikes) {
+        const float* sb = spk + size_t(b) * T * H;
+        for (int t = 0; t < T; ++t) {
+          for (int j = 0; j < H; ++j)
+            if (sb[size_t(t) * H + j] != 0.0f) sp_idx[b].push_back(j), sp_val[b].push_back(sb[size_t(t) * H + j]);
+          spikes->offsets[size_t(b) * T + t + 1] = int64_t(sp_idx[b].size());  // per-row count for now
+        }
+      }
       float* out = state + size_t(b) * 2 * O;
       float* h = out + O;
       float* lg = logits + size_t(b) * O;
@@ -77,66 +96,137 @@ void Forward(const Context& ctx, const Dims& d, const float* w, float beta, Redu
         for (int k = 0; k < O; ++k) lg[k] /= float(T);
     }
   });
+  if (spikes) {  // per-row counts → global offsets; join the rows' lists
+    spikes->index.clear(), spikes->value.clear();
+    int64_t base = 0;
+    for (int b = 0; b < d.B; ++b) {
+      for (int t = 0; t < T; ++t) spikes->offsets[size_t(b) * T + t + 1] += base;
+      spikes->index.insert(spikes->index.end(), sp_idx[b].begin(), sp_idx[b].end());
+      spikes->value.insert(spikes->value.end(), sp_val[b].begin(), sp_val[b].end());
+      base += int64_t(sp_idx[b].size());
+    }
+  }
 }
 
 void Backward(const Context& ctx, const Dims& d, const float* w, float beta, Reduce reduce, const float* spk,
-              const int32_t* argmax, const float* dlogits, float* dw, float* dspk) {
+              const int32_t* argmax, const float* dlogits, float* dw, float* dspk, const lif::EventSet* at,
+              float* dspk_active, const lif::EventSet* spikes) {
   check(d, w, spk, reduce, argmax, "Backward");
   if (!dlogits || !dw) throw std::invalid_argument("evnn::lif_readout::Backward: dlogits and dw must not be null");
+  if (bool(at) != bool(dspk_active))
+    throw std::invalid_argument("evnn::lif_readout::Backward: give at and dspk_active together (or neither)");
+  if (at && (at->B != d.B || at->T != d.T || at->offsets.size() != size_t(d.B) * d.T + 1))
+    throw std::invalid_argument("evnn::lif_readout::Backward: at must be an active set over the same B and T");
+  if (spikes && (spikes->B != d.B || spikes->T != d.T || spikes->offsets.size() != size_t(d.B) * d.T + 1))
+    throw std::invalid_argument("evnn::lif_readout::Backward: spikes must be Forward's, over the same B and T");
   Workspace& ws = recurrent::workspace_of(ctx, "lif_readout");
   Workspace::Scope scope(ws);
   const int B = d.B, T = d.T, H = d.H, O = d.O;
   // G[b,t] = dL/d(spk_t @ w) = (1 − β)·A_{t+1}, A_s = dL/dout_s (all paths) = g_s + β·A_{s+1}.
-  float* G = ws.Floats(std::max<size_t>(size_t(B) * T * O, 1));
+  // One row's G at a time per chunk (T·O floats, kept in cache; not B·T·O of fresh memory).
+  float* G = ws.Floats(std::max<size_t>(size_t(std::max(1, std::min(B, kChunks))) * T * O, 1));
+  // dW per fixed chunk of batch rows (their count depends on B only, not on the threads), summed
+  // while the row's G is in cache (over the nonzeros of spk only), then the chunks added in order:
+  // the same bits whatever the thread count, and G and spk each read once.
+  const int nchunks = std::max(1, std::min(B, kChunks));
+  const int rows_per = B > 0 ? (B + nchunks - 1) / nchunks : 0;
+  const size_t HO = size_t(H) * O;
+  float* P = ws.Floats(std::max<size_t>(size_t(nchunks) * HO, 1));
+  float* Acc = ws.Floats(size_t(nchunks) * std::max(O, 1));  // per chunk: A_{s+1} for each k
   const float a = 1.0f - beta;
-  parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      float* Gb = G + size_t(b) * T * O;
-      const float* dl = dlogits + size_t(b) * O;
-      const int32_t* am = argmax ? argmax + size_t(b) * O : nullptr;
-      if (T > 0) std::fill(Gb + size_t(T - 1) * O, Gb + size_t(T) * O, 0.0f);
-      for (int k = 0; k < O; ++k) {
-        float A = 0.0f;  // A_{s+1}
-        for (int s = T - 1; s >= 1; --s) {
-          float g = 0.0f;  // the reduction's dL/dout_s
-          switch (reduce) {
-            case Reduce::kMax: g = am[k] == s ? dl[k] : 0.0f; break;
-            case Reduce::kSum: g = dl[k]; break;
-            case Reduce::kMean: g = dl[k] / float(T); break;
-            case Reduce::kLast: g = s == T - 1 ? dl[k] : 0.0f; break;
+  parallel_for(0, nchunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      float* Pc = P + size_t(c) * HO;
+      float* A = Acc + size_t(c) * O;
+      std::fill(Pc, Pc + HO, 0.0f);
+      const int64_t bend = std::min<int64_t>(B, (c + 1) * rows_per);
+      for (int64_t b = c * rows_per; b < bend; ++b) {
+        float* Gb = G + size_t(c) * T * O;
+        const float* dl = dlogits + size_t(b) * O;
+        const int32_t* am = argmax ? argmax + size_t(b) * O : nullptr;
+        if (T > 0) std::fill(Gb + size_t(T - 1) * O, Gb + size_t(T) * O, 0.0f);
+        std::fill(A, A + O, 0.0f);
+        for (int s = T - 1; s >= 1; --s) {  // s outer: each Gb row written contiguously
+          float* gs = Gb + size_t(s - 1) * O;
+          for (int k = 0; k < O; ++k) {
+            float g = 0.0f;  // the reduction's dL/dout_s
+            switch (reduce) {
+              case Reduce::kMax: g = am[k] == s ? dl[k] : 0.0f; break;
+              case Reduce::kSum: g = dl[k]; break;
+              case Reduce::kMean: g = dl[k] / float(T); break;
+              case Reduce::kLast: g = s == T - 1 ? dl[k] : 0.0f; break;
+            }
+            A[k] = g + beta * A[k];
+            gs[k] = a * A[k];
           }
-          A = g + beta * A;
-          Gb[size_t(s - 1) * O + k] = a * A;
         }
-      }
-      if (dspk) {
-        for (int t = 0; t < T; ++t) {
+        if (at) {  // only at the active entries: same dot, same order as the dense dspk below
+          const int64_t* off = at->offsets.data();
+          const int* idx = at->index.data();
+          for (int t = 0; t < T; ++t) {
+            const float* gt = Gb + size_t(t) * O;
+            const size_t r = size_t(b) * T + t;
+            for (int64_t e = off[r]; e < off[r + 1]; ++e) {
+              const float* wr = w + size_t(idx[e]) * O;
+              float s = 0.0f;
+              for (int k = 0; k < O; ++k) s += wr[k] * gt[k];
+              dspk_active[e] = s;
+            }
+          }
+        }
+        if (dspk) {
+          for (int t = 0; t < T; ++t) {
+            const float* gt = Gb + size_t(t) * O;
+            float* dt = dspk + (size_t(b) * T + t) * H;
+            for (int j = 0; j < H; ++j) {
+              const float* wr = w + size_t(j) * O;
+              float s = 0.0f;
+              for (int k = 0; k < O; ++k) s += wr[k] * gt[k];
+              dt[j] = s;
+            }
+          }
+        }
+        if (spikes) {  // dW over the saved spikes of row b, in (b, t) and column order, as below
+          const int64_t* off = spikes->offsets.data();
+          for (int t = 0; t < T; ++t) {
+            const float* gt = Gb + size_t(t) * O;
+            const size_t r = size_t(b) * T + t;
+            for (int64_t e = off[r]; e < off[r + 1]; ++e) {
+              const float v = spikes->value[e];
+              float* dr = Pc + size_t(spikes->index[e]) * O;
+              for (int k = 0; k < O; ++k) dr[k] += v * gt[k];
+            }
+          }
+          continue;
+        }
+        for (int t = 0; t < T; ++t) {  // dW over the spikes of row b, in (b, t) order
+          const float* st = spk + (size_t(b) * T + t) * H;
           const float* gt = Gb + size_t(t) * O;
-          float* dt = dspk + (size_t(b) * T + t) * H;
-          for (int j = 0; j < H; ++j) {
-            const float* wr = w + size_t(j) * O;
-            float s = 0.0f;
-            for (int k = 0; k < O; ++k) s += wr[k] * gt[k];
-            dt[j] = s;
+          for (int j0 = 0; j0 < H; j0 += kSkip) {
+            const int j1 = std::min(H, j0 + kSkip);
+            uint32_t any = 0;  // skip kSkip zeros at once (a vector OR; -0.0 is caught below)
+            for (int j = j0; j < j1; ++j) {
+              uint32_t u;
+              std::memcpy(&u, st + j, 4);
+              any |= u;
+            }
+            if (!any) continue;
+            for (int j = j0; j < j1; ++j) {
+              const float v = st[j];
+              if (v == 0.0f) continue;
+              float* dr = Pc + size_t(j) * O;
+              for (int k = 0; k < O; ++k) dr[k] += v * gt[k];
+            }
           }
         }
       }
     }
   });
-  const int nblocks = (H + kHBlock - 1) / kHBlock;
-  parallel_for(0, nblocks, 1, [&](int64_t k0, int64_t k1) {
-    for (int64_t blk = k0; blk < k1; ++blk) {
-      const int j0 = int(blk) * kHBlock, j1 = std::min(H, j0 + kHBlock);
-      for (size_t r = 0; r < size_t(B) * T; ++r) {
-        const float* st = spk + r * H;
-        const float* gt = G + r * O;
-        for (int j = j0; j < j1; ++j) {
-          const float v = st[j];
-          if (v == 0.0f) continue;
-          float* dr = dw + size_t(j) * O;
-          for (int k = 0; k < O; ++k) dr[k] += v * gt[k];
-        }
-      }
+  parallel_for(0, int64_t(HO), 1024, [&](int64_t e0, int64_t e1) {
+    for (int64_t e = e0; e < e1; ++e) {
+      float s = 0.0f;
+      for (int c = 0; c < nchunks; ++c) s += P[size_t(c) * HO + e];
+      dw[e] += s;
     }
   });
 }
