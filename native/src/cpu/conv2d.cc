@@ -19,6 +19,7 @@
 #include "column_sums.h"
 #include "evnn/gemm.h"
 #include "evnn/parallel.h"
+#include "window_geometry.h"
 
 namespace evnn {
 namespace conv2d {
@@ -64,13 +65,6 @@ Geometry GeometryOf(const Dims& d, const Options& opt) {
   g.frames = std::clamp<int64_t>(int64_t(budget) / per_frame, 1, d.N);
   g.frames = std::min<int64_t>(g.frames, INT_MAX / g.P);  // GEMM rows must fit an int
   return g;
-}
-
-void RequireInt(int value, int at_least, const char* name) {
-  if (value < at_least) {
-    throw std::invalid_argument(std::string("evnn::conv2d: ") + name + " must be >= " + std::to_string(at_least) + ", got " +
-                                std::to_string(value));
-  }
 }
 
 // The valid kernel columns [v0, v1) of a window starting at column x0 of a row of width W.
@@ -199,24 +193,11 @@ void ForFrameTiles(int64_t frames, int O, int64_t P, const Fn& fn) {
 
 }  // namespace
 
-int OutSize(int in, int k, int stride, int pad) {
-  const int64_t span = int64_t(in) + 2 * int64_t(pad) - k;
-  if (span < 0 || stride < 1) return 0;
-  return int(span / stride + 1);
-}
+int OutSize(int in, int k, int stride, int pad) { return window::OutSize(in, k, stride, pad); }
 
 void Validate(const Dims& d) {
-  RequireInt(d.N, 1, "N");
-  RequireInt(d.C, 1, "C");
-  RequireInt(d.H, 1, "H");
-  RequireInt(d.W, 1, "W");
-  RequireInt(d.O, 1, "O");
-  RequireInt(d.KH, 1, "KH");
-  RequireInt(d.KW, 1, "KW");
-  RequireInt(d.SH, 1, "SH");
-  RequireInt(d.SW, 1, "SW");
-  RequireInt(d.PH, 0, "PH");
-  RequireInt(d.PW, 0, "PW");
+  window::RequireGeometry("conv2d", d.N, d.C, d.H, d.W, d.KH, d.KW, d.SH, d.SW, d.PH, d.PW);
+  window::RequireInt("conv2d", d.O, 1, "O");
   if (OutSize(d.H, d.KH, d.SH, d.PH) < 1 || OutSize(d.W, d.KW, d.SW, d.PW) < 1) {
     throw std::invalid_argument("evnn::conv2d: the kernel " + std::to_string(d.KH) + "×" + std::to_string(d.KW) +
                                 " is larger than the padded input " + std::to_string(d.H + 2 * d.PH) + "×" +

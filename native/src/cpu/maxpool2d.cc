@@ -8,37 +8,15 @@
 #include <string>
 
 #include "evnn/parallel.h"
+#include "window_geometry.h"
 
 namespace evnn {
 namespace maxpool2d {
-namespace {
 
-void RequireInt(int value, int at_least, const char* name) {
-  if (value < at_least) {
-    throw std::invalid_argument(std::string("evnn::maxpool2d: ") + name + " must be >= " + std::to_string(at_least) +
-                                ", got " + std::to_string(value));
-  }
-}
-
-}  // namespace
-
-int OutSize(int in, int k, int stride, int pad) {
-  const int64_t span = int64_t(in) + 2 * int64_t(pad) - k;
-  if (span < 0 || stride < 1) return 0;
-  return int(span / stride + 1);
-}
+int OutSize(int in, int k, int stride, int pad) { return window::OutSize(in, k, stride, pad); }
 
 void Validate(const Dims& d) {
-  RequireInt(d.N, 1, "N");
-  RequireInt(d.C, 1, "C");
-  RequireInt(d.H, 1, "H");
-  RequireInt(d.W, 1, "W");
-  RequireInt(d.KH, 1, "KH");
-  RequireInt(d.KW, 1, "KW");
-  RequireInt(d.SH, 1, "SH");
-  RequireInt(d.SW, 1, "SW");
-  RequireInt(d.PH, 0, "PH");
-  RequireInt(d.PW, 0, "PW");
+  window::RequireGeometry("maxpool2d", d.N, d.C, d.H, d.W, d.KH, d.KW, d.SH, d.SW, d.PH, d.PW);
   // PyTorch's rule; it also guarantees every window holds at least one real input.
   if (2 * d.PH > d.KH || 2 * d.PW > d.KW) {
     throw std::invalid_argument("evnn::maxpool2d: padding must be at most half the window, got PH=" + std::to_string(d.PH) +
