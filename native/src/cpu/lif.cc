@@ -374,6 +374,19 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
   float* ipw = ws.Floats(size_t(K));
   scratch += size_t(K);
   for (int k = 0; k < K; ++k) ipw[k] = float(std::pow(double(o.beta), -k));
+  // A state walked back in time (value = β^{ref−t}·stored), before a term is added at step t:
+  // zeroed at its first term, rebased when ipw[ref − t] would run past K.
+  auto rebase_back = [&](float* acc, int n, bool& live, int& ref, int t) {
+    if (!live) {
+      std::fill(acc, acc + n, 0.0f);
+      live = true;
+      ref = t;
+    } else if (ref - t >= K) {
+      const float f = pw[ref - t];
+      for (int j = 0; j < n; ++j) acc[j] *= f;
+      ref = t;
+    }
+  };
   // δ at the active entries (computed in the dx pass when there is one: one walk over the set).
   float* delta = ws.Floats(size_t(std::max<int64_t>(nA, 1)));
   scratch += size_t(std::max<int64_t>(nA, 1));
@@ -422,15 +435,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
           if (!has_a && !has_l) continue;
           if (has_a) {
             deltas(b, r);
-            if (!live) {
-              std::fill(acc, acc + H, 0.0f);
-              live = true;
-              ref = t;
-            } else if (ref - t >= K) {
-              const float f = pw[ref - t];
-              for (int j = 0; j < H; ++j) acc[j] *= f;
-              ref = t;
-            }
+            rebase_back(acc, H, live, ref, t);
             const float f = ipw[ref - t];
             for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) acc[A.index[p]] += f * delta[p];
           }
@@ -492,15 +497,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
             const bool has_a = A.offsets[r + 1] > A.offsets[r], has_x = X.offsets[rx + 1] > X.offsets[rx];
             if (!has_a && !(live && has_x)) continue;
             if (has_a) {
-              if (!live) {
-                std::fill(acc, acc + n, 0.0f);
-                live = true;
-                ref = t;
-              } else if (ref - t >= K) {
-                const float f = pw[ref - t];
-                for (int j = 0; j < n; ++j) acc[j] *= f;
-                ref = t;
-              }
+              rebase_back(acc, n, live, ref, t);
               const float f = ipw[ref - t];
               for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
                 const int j = A.index[p] - j0;
