@@ -134,14 +134,14 @@ void ref_s3gd(const Problem& p, const Vec& mem, const Vec& dspk, Vec& dw, Vec& d
       }
 }
 
-Problem make_problem(uint64_t seed, int B, int T, int I, int H, double beta, int* tries) {
+Problem make_problem(uint64_t seed, int B, int T, int I, int H, double beta, int* tries, double w_scale) {
   for (*tries = 1;; ++*tries, ++seed) {
     Rng rng(seed);
     Problem p{B, T, I, H, beta};
     p.x.resize(size_t(B) * T * I);
     for (auto& v : p.x) v = rng.u01() < 0.25 ? 1.0 : 0.0;
     p.w.resize(size_t(I) * H);
-    for (auto& v : p.w) v = double(float(rng.uniform(0.35) + 0.12));
+    for (auto& v : p.w) v = double(float((rng.uniform(0.35) + 0.12) * w_scale));
     p.lower.resize(p.x.size());
     for (auto& v : p.lower) v = rng.u01() < 0.3;
     p.c = random_vec(rng, size_t(B) * T * H, 1.0);
@@ -267,9 +267,10 @@ Vec gather_lower(const Problem& p, const Vec& dense) {
   return out;
 }
 
-void check_problem(uint64_t seed, int B, int T, int I, int H, double beta, bool fd) {
+// w_scale scales the weights (wide inputs need smaller ones to keep the layer out of saturation).
+void check_problem(uint64_t seed, int B, int T, int I, int H, double beta, bool fd, double w_scale = 1.0) {
   int tries = 0;
-  const Problem p = make_problem(seed, B, T, I, H, beta, &tries);
+  const Problem p = make_problem(seed, B, T, I, H, beta, &tries, w_scale);
   const std::string tag0 = "B=" + std::to_string(B) + " T=" + std::to_string(T) + " I=" + std::to_string(I) +
                           " H=" + std::to_string(H);
   const std::string& tag = tag0;
@@ -736,6 +737,8 @@ int main() {
   // small β over many steps: S3GD's pre-scaled decay states (lif.cc) rebase every K < T steps
   check_problem(56, 4, 48, 21, 9, 0.3, false);
   check_problem(57, 3, 40, 17, 19, 0.05, false);
+  // I > 256: the dx pass walks each row once per block of 256 input units (lif.cc dx_row_block)
+  check_problem(58, 3, 14, 300, 10, 0.9048374, false, 0.04);
   check_bad_events();
   check_readout(61, 2, 6, 4, 3, 0.9048374);
   check_readout(71, 9, 11, 37, 5, 0.8187308);  // several rows per thread, H > one dW block

@@ -12,9 +12,10 @@
 // dx_{t−1} = dmem_t wᵀ. S3GD: the same with the surrogate zeroed at inactive steps, computed as
 // dW[i,j] = Σ_{active (b,t,j)} δ[b,t,j]·trace[b,t,i], δ = dspk·surr, trace_t = Σ_{s<t} β^{t−1−s} x_s
 // (from the stored input events, advanced lazily only at steps that hold active entries), and the
-// input gradient only at the lower layer's active entries: dx[b,u,i] = w[i,:]·dmem_{u+1}, with
-// dmem advanced lazily the same way. Its work and memory follow the active set and the input
-// events (no dense [B,T,H] array is stored or made).
+// input gradient only at the lower layer's active entries: dx[b,u,i] = (w·dmem_{u+1})[i], with
+// w·dmem advanced lazily the same way (one row of wᵀ added per active entry) and read there. Its
+// work and memory follow the active set and the input events (no dense [B,T,H] array is stored or
+// made).
 // Both backward passes take an optional dspk_row [B,H] that is added to dL/dspk at every step
 // (the spike-count regulariser's gradient, the same at every t); S3GD adds it at active entries only.
 #pragma once

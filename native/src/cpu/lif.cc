@@ -3,19 +3,22 @@
 // event); the active set and the input events are collected per row and concatenated in row
 // order. Dense backward: the dmem recursion per row, then two GEMMs (dW += Xᵀ·D, dx = D·wᵀ,
 // D_t = dmem_{t+1}). S3GD backward: δ at the active entries per row; dx at the lower layer's
-// active entries per row (dmem kept pre-scaled, so a step costs only its own entries); dW in the
-// cheaper of two orders (lif.h DwOrder): over fixed groups of batch rows × ranges of input units,
-// each walking its rows with its slice of the (pre-scaled) eligibility trace, or over ranges of
-// hidden units, each walking every row backward with its slice of the masked dmem and adding it
-// at the input events. Either way every dW element is summed in a fixed order, whatever the
-// thread count.
+// active entries per row, from w·dmem held in vector registers and walked back in time (one axpy
+// of a row of wᵀ per active entry, kept pre-scaled so a step costs only its own entries); dW in
+// the cheaper of two orders (lif.h DwOrder): over fixed groups of batch rows × ranges of input
+// units, each walking its rows with its slice of the (pre-scaled) eligibility trace, or over
+// ranges of hidden units, each walking every row backward with its slice of the masked dmem and
+// adding it at the input events. Either way every dW element is summed in a fixed order, whatever
+// the thread count.
 #include "evnn/lif.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "evnn/gemm.h"
@@ -34,76 +37,11 @@ constexpr int kGroups = 2;
 void check_dims(const Dims& d, const char* fn) { recurrent::check_dims("lif", fn, d.T, d.B, d.I, d.H); }
 void require(const void* p, const char* fn, const char* name) { recurrent::require("lif", p, fn, name); }
 
-// a·b over n floats: four independent 16-wide FMA chains over the full 64s (a 16 after them in
-// the second), the lanes then added as a tree: a fixed summation order with short dependency
-// chains, since the dx dots are short (n = H) and one 16-lane chain plus a serial lane sum and
-// a serial tail was latency-bound.
 typedef float v16f __attribute__((vector_size(64)));
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
 inline v16f load16(const float* p) {
   v16f v;
   std::memcpy(&v, p, sizeof v);
   return v;
-}
-// The end of dot: s0 .. s3 hold the products of a·b up to j (j a multiple of 16).
-inline float dot_finish(v16f s0, v16f s1, v16f s2, v16f s3, const float* a, const float* b, int j, int n) {
-  const v16f v = (s0 + s1) + (s2 + s3);
-  // halves added as vectors (not through a stack array, whose reloads stalled on the stores),
-  // the tail joining at the widths it fills (8, 4, then single floats)
-  v8f h8[2];
-  std::memcpy(h8, &v, sizeof v);
-  v8f u = h8[0] + h8[1];
-  if (j + 8 <= n) {
-    v8f x, y;
-    std::memcpy(&x, a + j, sizeof x);
-    std::memcpy(&y, b + j, sizeof y);
-    u += x * y;
-    j += 8;
-  }
-  v4f h4[2];
-  std::memcpy(h4, &u, sizeof u);
-  v4f q = h4[0] + h4[1];
-  if (j + 4 <= n) {
-    v4f x, y;
-    std::memcpy(&x, a + j, sizeof x);
-    std::memcpy(&y, b + j, sizeof y);
-    q += x * y;
-    j += 4;
-  }
-  float t = 0.0f;
-  for (; j < n; ++j) t += a[j] * b[j];
-  return ((q[0] + q[2]) + (q[1] + q[3])) + t;
-}
-inline float dot(const float* a, const float* b, int n) {
-  v16f s0 = {}, s1 = {}, s2 = {}, s3 = {};
-  int j = 0;
-  for (; j + 64 <= n; j += 64) {
-    s0 += load16(a + j) * load16(b + j);
-    s1 += load16(a + j + 16) * load16(b + j + 16);
-    s2 += load16(a + j + 32) * load16(b + j + 32);
-    s3 += load16(a + j + 48) * load16(b + j + 48);
-  }
-  for (; j + 16 <= n; j += 16) s1 += load16(a + j) * load16(b + j);
-  return dot_finish(s0, s1, s2, s3, a, b, j, n);
-}
-// dot(a0, b, n) and dot(a1, b, n) (the same sums) in one pass: b is loaded once for both.
-inline void dot2(const float* a0, const float* a1, const float* b, int n, float* r0, float* r1) {
-  v16f s0 = {}, s1 = {}, s2 = {}, s3 = {}, z0 = {}, z1 = {}, z2 = {}, z3 = {};
-  int j = 0;
-  for (; j + 64 <= n; j += 64) {
-    const v16f b0 = load16(b + j), b1 = load16(b + j + 16), b2 = load16(b + j + 32), b3 = load16(b + j + 48);
-    s0 += load16(a0 + j) * b0, z0 += load16(a1 + j) * b0;
-    s1 += load16(a0 + j + 16) * b1, z1 += load16(a1 + j + 16) * b1;
-    s2 += load16(a0 + j + 32) * b2, z2 += load16(a1 + j + 32) * b2;
-    s3 += load16(a0 + j + 48) * b3, z3 += load16(a1 + j + 48) * b3;
-  }
-  for (; j + 16 <= n; j += 16) {
-    const v16f bj = load16(b + j);
-    s1 += load16(a0 + j) * bj, z1 += load16(a1 + j) * bj;
-  }
-  *r0 = dot_finish(s0, s1, s2, s3, a0, b, j, n);
-  *r1 = dot_finish(z0, z1, z2, z3, a1, b, j, n);
 }
 
 inline float surrogate(float v, float th) {
@@ -111,12 +49,13 @@ inline float surrogate(float v, float th) {
   return 1.0f / (a * a);
 }
 
-void check_set(const EventSet& s, const Dims& d, int cols, const char* fn, const char* name) {
-  if (s.B != d.B || s.T != d.T || s.offsets.size() != size_t(d.B) * d.T + 1 ||
+// The shape of a saved set. Its contents are Forward's own (sorted, in range): the sets come only
+// from Forward, through handles whose dims the binding checks, so they are not rescanned here (a
+// pass over every index cost 10% of layer 2's S3GD backward).
+void check_set(const EventSet& s, const Dims& d, const char* fn, const char* name) {
+  if (s.B != d.B || s.T != d.T || s.offsets.size() != size_t(d.B) * d.T + 1 || s.offsets.front() != 0 ||
       s.index.size() != size_t(s.count()) || s.value.size() != size_t(s.count()))
     throw std::invalid_argument(std::string("evnn::lif::") + fn + ": " + name + " does not match the dims");
-  for (int c : s.index)
-    if (c < 0 || c >= cols) throw std::invalid_argument(std::string("evnn::lif::") + fn + ": " + name + " index out of range");
 }
 
 void check_input(const Dims& d, const Input& in, const char* fn) {
@@ -149,6 +88,78 @@ void concat(const Dims& d, const std::vector<std::vector<int64_t>>& counts, cons
     std::copy(val[b].begin(), val[b].end(), out->value.begin() + o);
   }
 }
+
+// What the dx pass of BackwardS3GD reads.
+struct DxPass {
+  int T = 0, ldI = 0;           // ldI: wT's row length, I rounded up to a multiple of 16
+  const float* wT = nullptr;    // [H, ldI]: wᵀ padded with zeros, 64-byte aligned
+  const EventSet* A = nullptr;  // this layer's active set, with δ at its entries:
+  const float* delta = nullptr;
+  const EventSet* lower = nullptr;  // the layer below's active set (its columns: this layer's inputs)
+  const float* pw = nullptr;        // β^k, k = 0 .. T
+  const float* ipw = nullptr;       // β^−k, k < K
+  int K = 1;
+  float* dx_active = nullptr;
+};
+
+// dx at the lower entries of row b whose input unit lies in [i0, i0 + 16·NV), from y = w·dmem
+// held in NV vector registers and walked back in time like dmem itself:
+//   y_t = β·y_{t+1} + Σ_{active (b,t,j)} δ[b,t,j]·w[:,j],   dx[b,u,i] = y_{u+1}[i],
+// i.e. one axpy of a row of wᵀ per active entry, and a lookup per lower entry (not an H-long dot
+// per lower entry: no reductions, no dmem copies, and y never leaves the registers). y is kept
+// pre-scaled as dmem is (value = β^{ref−t}·y, terms added times β^{−(ref−t)}, rebased at K).
+template <int NV>
+void dx_row_block(const DxPass& P, int64_t b, int i0) {
+  v16f y[NV];
+  for (int v = 0; v < NV; ++v) y[v] = v16f{};
+  alignas(64) float ybuf[NV * 16];
+  bool live = false;  // an active entry at a step > u: y ≠ 0
+  int ref = P.T;
+  const int i1 = i0 + 16 * NV;
+  const int64_t* ao = P.A->offsets.data();
+  const int* ai = P.A->index.data();
+  const int64_t* lo = P.lower->offsets.data();
+  const int* li = P.lower->index.data();
+  for (int t = P.T - 1; t >= 1; --t) {
+    const size_t r = size_t(b) * P.T + t;  // this layer's step t; the lower entries of step t − 1
+    const int64_t a0 = ao[r], a1 = ao[r + 1], l0 = lo[r - 1], l1 = lo[r];
+    if (a1 > a0) {
+      if (!live) {
+        live = true, ref = t;
+      } else if (ref - t >= P.K) {
+        const float f = P.pw[ref - t];
+        for (int v = 0; v < NV; ++v) y[v] *= f;
+        ref = t;
+      }
+      const float f = P.ipw[ref - t];
+      for (int64_t p = a0; p < a1; ++p) {
+        const float c = f * P.delta[p];
+        const float* wr = P.wT + size_t(ai[p]) * P.ldI + i0;
+        for (int v = 0; v < NV; ++v) y[v] += c * load16(wr + 16 * v);
+      }
+    }
+    if (l1 == l0) continue;
+    int64_t q = l0;
+    while (q < l1 && li[q] < i0) ++q;  // ascending within the step
+    if (q == l1 || li[q] >= i1) continue;
+    if (!live) {
+      for (; q < l1 && li[q] < i1; ++q) P.dx_active[q] = 0.0f;
+      continue;
+    }
+    std::memcpy(ybuf, y, sizeof ybuf);
+    const float f = P.pw[ref - t];
+    for (; q < l1 && li[q] < i1; ++q) P.dx_active[q] = f * ybuf[li[q] - i0];
+  }
+}
+
+using DxRowBlock = void (*)(const DxPass&, int64_t, int);
+template <int... N>
+constexpr std::array<DxRowBlock, sizeof...(N)> dx_row_blocks(std::integer_sequence<int, N...>) {
+  return {&dx_row_block<N + 1>...};
+}
+// blocks of up to 16 vectors (256 input units): y then fits in the 32 vector registers
+constexpr int kDxBlockVectors = 16;
+constexpr auto kDxRowBlock = dx_row_blocks(std::make_integer_sequence<int, kDxBlockVectors>{});
 
 }  // namespace
 
@@ -346,9 +357,9 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
   const Dims& sd = saved.dims;
   if (sd.B != d.B || sd.T != d.T || sd.I != d.I || sd.H != d.H)
     throw std::invalid_argument("evnn::lif::BackwardS3GD: saved is not of these dims");
-  check_set(saved.active, d, d.H, fn, "saved.active");
-  check_set(saved.input, d, d.I, fn, "saved.input");
-  if (lower) check_set(*lower, d, d.I, fn, "lower");
+  check_set(saved.active, d, fn, "saved.active");
+  check_set(saved.input, d, fn, "saved.input");
+  if (lower) check_set(*lower, d, fn, "lower");
   Workspace& ws = recurrent::workspace_of(ctx, "lif");
   Workspace::Scope scope(ws);
   const int B = d.B, T = d.T, I = d.I, H = d.H;
@@ -387,7 +398,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
       ref = t;
     }
   };
-  // δ at the active entries (computed in the dx pass when there is one: one walk over the set).
+  // δ at the active entries.
   float* delta = ws.Floats(size_t(std::max<int64_t>(nA, 1)));
   scratch += size_t(std::max<int64_t>(nA, 1));
   auto deltas = [&](int64_t b, size_t r) {
@@ -406,56 +417,38 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
     if (dspk)
       for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) __builtin_prefetch(dspk + r * H + A.index[p]);
   };
-  if (!lower)
-    parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b)
-        for (int t = 0; t < T; ++t) {
-          if (t + kAhead < T) prefetch(size_t(b) * T + t + kAhead);
-          deltas(b, size_t(b) * T + t);
-        }
-    });
-  // dx at the lower layer's active entries: dx[b,u,i] = w[i,:]·dmem_{u+1}.
+  parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      for (int t = 0; t < T; ++t) {
+        if (t + kAhead < T) prefetch(size_t(b) * T + t + kAhead);
+        deltas(b, size_t(b) * T + t);
+      }
+  });
+  // dx at the lower layer's active entries, dx[b,u,i] = w[i,:]·dmem_{u+1}: per batch row and block
+  // of input units (dx_row_block), over a padded, aligned wᵀ made here (H·I floats, tiled).
   if (lower) {
-    // one dmem row per chunk of batch rows (one chunk per thread), not one per batch row
-    const int chunks = std::max(1, std::min(B, num_threads()));
-    float* acc_all = ws.Floats(size_t(chunks) * std::max(H, 1));
-    scratch += size_t(chunks) * std::max(H, 1);
-    parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
-      for (int64_t c = c0; c < c1; ++c)
-      for (int64_t b = int64_t(B) * c / chunks; b < int64_t(B) * (c + 1) / chunks; ++b) {
-        float* acc = acc_all + size_t(c) * H;
-        bool live = false;
-        int ref = T;  // dmem_t = β^{ref−t}·acc
-        if (T > 0)
-          for (int t = T - 1; t >= std::max(0, T - kAhead); --t) prefetch(size_t(b) * T + t);
-        for (int t = T - 1; t >= 1; --t) {
-          const size_t r = size_t(b) * T + t, rl = size_t(b) * T + (t - 1);
-          if (t >= kAhead) prefetch(r - kAhead);
-          const bool has_a = A.offsets[r + 1] > A.offsets[r], has_l = lower->offsets[rl + 1] > lower->offsets[rl];
-          if (!has_a && !has_l) continue;
-          if (has_a) {
-            deltas(b, r);
-            rebase_back(acc, H, live, ref, t);
-            const float f = ipw[ref - t];
-            for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) acc[A.index[p]] += f * delta[p];
-          }
-          if (!live) {
-            for (int64_t q = lower->offsets[rl]; q < lower->offsets[rl + 1]; ++q) dx_active[q] = 0.0f;
-            continue;
-          }
-          const float f = pw[ref - t];
-          const int64_t q1 = lower->offsets[rl + 1];
-          int64_t q = lower->offsets[rl];
-          for (; q + 2 <= q1; q += 2) {  // in pairs: acc read once per two dots
-            float d0, d1;
-            dot2(w.w + size_t(lower->index[q]) * H, w.w + size_t(lower->index[q + 1]) * H, acc, H, &d0, &d1);
-            dx_active[q] = f * d0, dx_active[q + 1] = f * d1;
-          }
-          if (q < q1) dx_active[q] = f * dot(w.w + size_t(lower->index[q]) * H, acc, H);
+    const int ldI = (I + 15) / 16 * 16;
+    float* wT = ws.Floats(std::max<size_t>(size_t(H) * ldI, 1));
+    scratch += std::max<size_t>(size_t(H) * ldI, 1);
+    parallel_for(0, (H + 15) / 16, 1, [&](int64_t jb0, int64_t jb1) {
+      for (int64_t jb = jb0; jb < jb1; ++jb) {
+        const int ja = int(jb) * 16, jz = std::min(H, ja + 16);
+        for (int i = 0; i < I; ++i) {
+          const float* src = w.w + size_t(i) * H;
+          for (int j = ja; j < jz; ++j) wT[size_t(j) * ldI + i] = src[j];
         }
-        if (T > 0) deltas(b, size_t(b) * T);  // step 0 (no dmem step reads it)
-        // entries at u = T−1 have no later step
-        if (T > 0) {
+        for (int j = ja; j < jz; ++j) std::fill(wT + size_t(j) * ldI + I, wT + size_t(j + 1) * ldI, 0.0f);
+      }
+    });
+    DxPass P;
+    P.T = T, P.ldI = ldI, P.wT = wT, P.A = &A, P.delta = delta, P.lower = lower, P.pw = pw, P.ipw = ipw, P.K = K;
+    P.dx_active = dx_active;
+    const int vectors = ldI / 16;
+    parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        for (int v0 = 0; v0 < vectors; v0 += kDxBlockVectors)
+          kDxRowBlock[size_t(std::min(kDxBlockVectors, vectors - v0) - 1)](P, b, v0 * 16);
+        if (T > 0) {  // entries at u = T−1 have no later step
           const size_t rl = size_t(b) * T + (T - 1);
           for (int64_t q = lower->offsets[rl]; q < lower->offsets[rl + 1]; ++q) dx_active[q] = 0.0f;
         }
@@ -473,22 +466,29 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
   if (by_events) {
     // dW over ranges of hidden units (one per thread, cut at multiples of 16): each walks every
     // row b backward in t with its slice of the masked dmem, kept pre-scaled (dmem_t =
-    // β^{ref−t}·acc), and adds x·dmem_{s+1} at each input event (b, s). Which steps it visits,
-    // when it rebases and whether dmem is live depend on the row only, not on the range, so
-    // every dW element is summed in (b, t descending, event) order with the same values whatever
-    // the cut and the thread count (fewer, wider ranges than fixed 64-unit blocks: the row walk,
-    // branchy, is paid once per range).
+    // β^{ref−t}·dm), and adds x·dmem_{s+1} at each input event (b, s) into its own block of dW
+    // columns, [I, ld] (ld: its width rounded up to 16, 64-byte aligned rows), added into dW at the
+    // end: adding straight into dW's rows, two ranges shared the cache line at their boundary on
+    // every other row, and the lines bounced between the cores. Which steps a range visits, when it
+    // rebases and whether dmem is live depend on the row only, not on the range, so every dW
+    // element is summed in (b, t descending, event) order with the same values whatever the cut
+    // and the thread count.
     const int parts = int(std::max<int64_t>(1, std::min<int64_t>(std::max(1, num_threads()), (H + 15) / 16)));
     std::vector<int> cut(static_cast<size_t>(parts) + 1);
     for (int k = 0; k <= parts; ++k) cut[size_t(k)] = std::min(H, int((int64_t(H) * k / parts + 8) / 16 * 16));
     cut[size_t(parts)] = H;
-    float* accs = ws.Floats(size_t(H) + size_t(parts) * 16);
-    scratch += size_t(H) + size_t(parts) * 16;
+    std::vector<size_t> base(static_cast<size_t>(parts) + 1, 0);  // part k: dm [ld], then its dW block [I, ld]
+    for (int k = 0; k < parts; ++k) base[size_t(k) + 1] = base[size_t(k)] + size_t(cut[size_t(k) + 1] - cut[size_t(k)] + 15) / 16 * 16 * (size_t(I) + 1);
+    float* blocks = ws.Floats(std::max<size_t>(base.back(), 1));
+    scratch += std::max<size_t>(base.back(), 1);
     parallel_for(0, parts, 1, [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; ++k) {
         const int j0 = cut[size_t(k)], n = cut[size_t(k) + 1] - j0;
         if (n <= 0) continue;
-        float* acc = accs + size_t(j0) + size_t(k) * 16;
+        const size_t ld = size_t(n + 15) / 16 * 16;
+        float* dm = blocks + base[size_t(k)];
+        float* dwb = dm + ld;
+        std::fill(dm, dm + ld * (size_t(I) + 1), 0.0f);  // the padding of dm stays 0
         for (int b = 0; b < B; ++b) {
           bool live = false;  // an active entry (any unit) at a step ≥ t of row b
           int ref = T;
@@ -497,21 +497,31 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
             const bool has_a = A.offsets[r + 1] > A.offsets[r], has_x = X.offsets[rx + 1] > X.offsets[rx];
             if (!has_a && !(live && has_x)) continue;
             if (has_a) {
-              rebase_back(acc, n, live, ref, t);
+              rebase_back(dm, n, live, ref, t);
               const float f = ipw[ref - t];
               for (int64_t p = A.offsets[r]; p < A.offsets[r + 1]; ++p) {
                 const int j = A.index[p] - j0;
-                if (j >= 0 && j < n) acc[j] += f * delta[p];
+                if (j >= 0 && j < n) dm[j] += f * delta[p];
               }
             }
             const float f = pw[ref - t];
+            const float* __restrict dmr = dm;
             for (int64_t q = X.offsets[rx]; q < X.offsets[rx + 1]; ++q) {
               const float v = X.value[q] * f;
-              float* dr = g.dw + size_t(X.index[q]) * H + j0;
-              for (int j = 0; j < n; ++j) dr[j] += v * acc[j];
+              float* __restrict dr = dwb + size_t(X.index[q]) * ld;
+              for (size_t j = 0; j < ld; ++j) dr[j] += v * dmr[j];  // over the padding too: no tail loop
             }
           }
         }
+      }
+    });
+    parallel_for(0, I, 16, [&](int64_t i0, int64_t i1) {
+      for (int k = 0; k < parts; ++k) {
+        const int j0 = cut[size_t(k)], n = cut[size_t(k) + 1] - j0;
+        const size_t ld = size_t(n + 15) / 16 * 16;
+        const float* dwb = blocks + base[size_t(k)] + ld;
+        for (int64_t i = i0; i < i1; ++i)
+          for (int j = 0; j < n; ++j) g.dw[size_t(i) * H + j0 + j] += dwb[size_t(i) * ld + j];
       }
     });
   } else {
@@ -549,7 +559,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
         if (n <= 0) continue;
         std::fill(acc, acc + size_t(H) * ld, 0.0f);
         for (int b = b0; b < b1; ++b) {
-          std::fill(tr, tr + n, 0.0f);
+          std::fill(tr, tr + ld, 0.0f);  // the padding stays 0
           int ref = 0;  // trace_t = β^{t−1−ref}·tr on [i0, i1)
           for (int t = 1; t < T; ++t) {
             const size_t rs = size_t(b) * T + (t - 1);
@@ -570,10 +580,11 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
             const int64_t a0 = A.offsets[r], a1 = A.offsets[r + 1];
             if (a1 == a0) continue;
             const float fa = pw[t - 1 - ref];
+            const float* __restrict trr = tr;
             for (int64_t p = a0; p < a1; ++p) {
               const float dl = delta[p] * fa;
-              float* ar = acc + size_t(A.index[p]) * ld;
-              for (int i = 0; i < n; ++i) ar[i] += dl * tr[i];
+              float* __restrict ar = acc + size_t(A.index[p]) * ld;
+              for (size_t i = 0; i < ld; ++i) ar[i] += dl * trr[i];  // over the padding too: no tail loop
             }
           }
         }
@@ -601,7 +612,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
     *stats = Stats{};
     stats->active = nA;
     stats->lower_active = lower ? lower->count() : 0;
-    stats->macs = (by_events ? double(nX) * H : double(nA) * I) + double(stats->lower_active) * H;
+    stats->macs = (by_events ? double(nX) * H : double(nA) * I) + (lower ? double(nA) * I : 0.0);
     stats->macs_dense = double(B) * T * I * H * (lower ? 2 : 1);
     stats->scratch_bytes = double(scratch) * sizeof(float);
   }
