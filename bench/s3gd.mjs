@@ -18,10 +18,13 @@
 //  - forward: the training forward of the whole network with the loss (each mode keeps what its
 //    backward needs: dense = the membrane cache, S3GD = input events + active set);
 //  - backward of layer 2 (what the reference times): dL/dspk2 (readout's + regulariser's) → dW2
-//    and dL/dspk1 (dense: all of it; S3GD: at layer 1's active entries only);
+//    and dL/dspk1 (dense: all of it; S3GD: at layer 1's active entries only), each call right
+//    after its own mode's readout backward (untimed), as train_and_time.py times spk_rec21.backward
+//    right after loss.backward();
 //  - backward of the whole network: readout, layer 2, layer 1.
 //  The saved handles are reused across the timed backward calls (backward does not change them);
-//  the weight-gradient buffers are zeroed before each call, outside the timed region.
+//  the weight-gradient buffers are zeroed and a full garbage collection is run before each call,
+//  outside the timed region (so no call pays for another's garbage).
 // Memory (what the backward needs beyond the parameters): saved = the saved handles' engine bytes
 // plus the arrays they reference that only the backward needs (the dense backward's input: see
 // INPUT_REFERENCED); scratch = the backward's workspace as the binding reports it
@@ -41,6 +44,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { failer, loadAddon } from './common.mjs';
@@ -253,6 +258,14 @@ function backwardLayer2(addon, net, fw, dspk2, mode) {
   });
 }
 
+// The readout's backward in one mode: dL/dspk2, dense, or for S3GD only at layer 2's active entries (`at`).
+function readoutDspk(addon, net, fw, mode) {
+  const r = addon.lifReadoutBackward({
+    saved: fw.r.saved, w: net.w3, dw: net.dw3, dlogits: fw.dlogits, needDspk: true, at: mode === 's3gd' ? fw.f2.saved : null,
+  });
+  return mode === 's3gd' ? r.dspkActive : r.dspk;
+}
+
 // The whole network's backward in one mode; returns the calls' results for the stats and memory.
 // Each call's own time is kept too (ms: readout, layer 2, layer 1), to show where the time goes.
 function backwardAll(addon, net, fw, mode) {
@@ -307,6 +320,11 @@ function calibrateGain(evalAt, target) {
 // ---- timing helpers -------------------------------------------------------------------------------
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+// A full garbage collection, run untimed before every timed call: the dense calls leave tens of
+// MiB of arrays behind, and without it their collection lands in whichever call allocates next
+// (measured: 3-4 ms of the S3GD readout's 4 ms in the whole-network timing).
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc');
 const median = (t) => {
   const s = [...t].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -314,14 +332,16 @@ const median = (t) => {
 };
 
 // Median ms of each { prepare?, run } of jobs, timed round-robin (one call of each per round), so load
-// from other processes falls on all alike. prepare runs untimed before each call.
+// from other processes falls on all alike. prepare runs untimed before each call (what it returns
+// is passed to run), then a garbage collection.
 function roundRobin(jobs, warmup, reps) {
   const times = jobs.map(() => []);
   for (let i = 0; i < warmup + reps; i++) {
     jobs.forEach((j, k) => {
-      if (j.prepare) j.prepare();
+      const ready = j.prepare ? j.prepare() : undefined;
+      collectGarbage();
       const t0 = nowMs();
-      const r = j.run();
+      const r = j.run(ready);
       const ms = nowMs() - t0;
       if (j.after) j.after(r);
       if (i >= warmup) times[k].push(ms);
@@ -453,13 +473,6 @@ try {
     if (st1.spikes !== fw.dense.f1.stats.spikes || st2.spikes !== fw.dense.f2.stats.spikes) {
       console.log(`H=${H}: NOTE the dense and S3GD forwards differ in spike counts (${fw.dense.f1.stats.spikes}/${fw.dense.f2.stats.spikes} vs ${st1.spikes}/${st2.spikes})`);
     }
-    // dL/dspk2 from the readout (the same in both modes: their forwards agree).
-    const dspk2 = addon.lifReadoutBackward({ saved: fw.s3gd.r.saved, w: net.w3, dw: net.dw3, dlogits: fw.s3gd.dlogits, needDspk: true }).dspk;
-    // S3GD's: the same values, only at layer 2's active entries.
-    const dspk2Active = addon.lifReadoutBackward({
-      saved: fw.s3gd.r.saved, w: net.w3, dw: net.dw3, dlogits: fw.s3gd.dlogits, needDspk: true, at: fw.s3gd.f2.saved,
-    }).dspkActive;
-
     console.log(`H=${H}: timing forward ...`);
     const [fwdDense, fwdS3gd] = roundRobin(['dense', 's3gd'].map((mode) => ({
       run: () => forward(addon, o, net, x, mode, images.labels), after: release,
@@ -467,9 +480,12 @@ try {
 
     // The dense backward's GEMMs are timed with every GEMM kernel compiled in, and its fastest is
     // the baseline (the S3GD backward runs no GEMM). Jobs: one dense job per kernel, then S3GD.
-    const jobsOf = (run, keep) => [
-      ...kernels.map((k) => ({ prepare: () => { zero(); addon.setGemmKernel(k); }, run: () => run('dense'), after: (r) => keep('dense', k, r) })),
-      { prepare: zero, run: () => run('s3gd'), after: (r) => keep('s3gd', 's3gd', r) },
+    // before(mode) runs untimed in each call's prepare; its result goes to run(mode, it).
+    const jobsOf = (run, keep, before = () => undefined) => [
+      ...kernels.map((k) => ({
+        prepare: () => { zero(); addon.setGemmKernel(k); return before('dense'); }, run: (it) => run('dense', it), after: (r) => keep('dense', k, r),
+      })),
+      { prepare: () => { zero(); return before('s3gd'); }, run: (it) => run('s3gd', it), after: (r) => keep('s3gd', 's3gd', r) },
     ];
     const pick = (times) => {
       const byKernel = Object.fromEntries(kernels.map((k, i) => [k, times[i]]));
@@ -479,8 +495,10 @@ try {
 
     console.log(`H=${H}: timing backward of layer 2 ...`);
     const l2 = {};
-    const l2t = pick(roundRobin(jobsOf((mode) => backwardLayer2(addon, net, fw[mode], mode === 's3gd' ? dspk2Active : dspk2, mode), (mode, k, r) => { l2[mode] = r; }),
-      o.warmup, o.reps));
+    // As the reference times it (train_and_time.py: loss.backward(), then spk_rec21.backward(grad)
+    // timed), each call follows its own mode's readout backward, which makes its dL/dspk2.
+    const l2t = pick(roundRobin(jobsOf((mode, dspk) => backwardLayer2(addon, net, fw[mode], dspk, mode), (mode, k, r) => { l2[mode] = r; },
+      (mode) => readoutDspk(addon, net, fw[mode], mode)), o.warmup, o.reps));
 
     console.log(`H=${H}: timing backward of the whole network ...`);
     const all = {};
