@@ -590,21 +590,24 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
         }
       }
     });
-    // transpose-add in tiles of 16 input units: one acc line read per j, the tile's 16 dW rows
-    // stay in L1 across j (a plain strided walk missed the cache per element); groups in order
-    parallel_for(0, parts, 1, [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k) {
+    // transpose-add in tiles of 16 input units (the tiles split over the threads): one acc line
+    // read per j, the tile's 16 dW rows stay in L1 across j (a plain strided walk missed the cache
+    // per element); groups in order
+    std::vector<std::pair<int, int>> tiles;  // (range k, first unit of the tile within it)
+    for (int k = 0; k < parts; ++k)
+      for (int ib = 0; ib < cut[size_t(k) + 1] - cut[size_t(k)]; ib += 16) tiles.emplace_back(k, ib);
+    parallel_for(0, int64_t(tiles.size()), 1, [&](int64_t e0, int64_t e1) {
+      for (int64_t e = e0; e < e1; ++e) {
+        const int k = tiles[size_t(e)].first, ib = tiles[size_t(e)].second;
         const int i0 = cut[size_t(k)], n = cut[size_t(k) + 1] - i0;
         const size_t ld = size_t(n + 15) / 16 * 16;
-        for (int ib = 0; ib < n; ib += 16) {
-          const int m = std::min(16, n - ib);
-          float* dr = g.dw + size_t(i0 + ib) * H;
-          for (int j = 0; j < H; ++j)
-            for (int grp = 0; grp < kGroups; ++grp) {
-              const float* ar = blocks + per_group * size_t(grp) + base[size_t(k)] + size_t(j) * ld + ib;
-              for (int ii = 0; ii < m; ++ii) dr[size_t(ii) * H + j] += ar[ii];
-            }
-        }
+        const int m = std::min(16, n - ib);
+        float* dr = g.dw + size_t(i0 + ib) * H;
+        for (int j = 0; j < H; ++j)
+          for (int grp = 0; grp < kGroups; ++grp) {
+            const float* ar = blocks + per_group * size_t(grp) + base[size_t(k)] + size_t(j) * ld + ib;
+            for (int ii = 0; ii < m; ++ii) dr[size_t(ii) * H + j] += ar[ii];
+          }
       }
     });
   }
