@@ -742,6 +742,7 @@ int main() {
   check_bad_events();
   check_readout(61, 2, 6, 4, 3, 0.9048374);
   check_readout(71, 9, 11, 37, 5, 0.8187308);  // several rows per thread, H > one dW block
+  check_readout(76, 3, 8, 7, 20, 0.9048374);   // O > 16: the outputs span two vectors (SHD has 20)
   check_readout_tie();
   check_regularizer(81, 3, 9, 5, 0.3, 1.0, 0.5);
   check_regularizer(91, 7, 12, 6, 0.2, 2.0, 0.4);

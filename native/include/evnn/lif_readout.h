@@ -30,8 +30,8 @@ void Forward(const Context& ctx, const Dims& d, const float* w, float beta, Redu
              float* logits, int32_t* argmax, lif::EventSet* spikes = nullptr);
 
 // dlogits [B,O] → dW [H,O] added into (+=); dspk [B,T,H] written when non-null (row T−1 is 0).
-// argmax: Forward's (kMax only). Scratch: min(B, 32)·(T·O + H·O + O) floats (a row's
-// dL/d(spk_t @ w), dW partial sums).
+// argmax: Forward's (kMax only). Scratch, with O padded to Op (a multiple of 16): min(B, 32)·
+// (T·Op + H·Op + 2·Op) floats (a row's dL/d(spk_t @ w), dW partial sums) and w padded, H·Op.
 // at (may be null; then dspk_active must be null too): a LIF layer's active set over [B,T,H] (its
 // B and T must be d's, its columns < H). dspk_active then gets dspk at each of its entries, in its
 // order — the same O-long dot as the dense dspk, so bitwise equal to it gathered there — which is
