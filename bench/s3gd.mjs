@@ -53,6 +53,17 @@ import { failer, loadAddon } from './common.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fail = failer('s3gd');
 
+// V8's concurrent garbage-collection threads otherwise compete with the engine's threads for the
+// cores (on this 2-core machine a late worker left the caller running both halves of a sub-ms
+// S3GD call: medians of the same call moved between 0.65 and 1.3 ms from run to run), so the bench
+// runs itself with V8's collector on the main thread; the collections are forced between the
+// timed calls anyway (collectGarbage below). The flag cannot be set after V8 has started.
+if (!process.execArgv.includes('--single-threaded-gc')) {
+  const r = spawnSync(process.execPath, ['--single-threaded-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
 // The reference's Fashion-MNIST settings (issue 9; train_and_time.py, config.py).
 const I = 784, O = 10;
 const BETA = Math.exp(-1 / 10);      // Δt = 1 ms, τ_mem = τ_readout = 10 ms
