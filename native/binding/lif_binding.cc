@@ -224,6 +224,9 @@ void CheckReadoutForward(const Ctx& c, const Napi::Object& args, OpCall& a) {
   const int r = Choice(c, args, "reduce", kReduceNames);
   a.set("reduce", r);
   a.set("isMax", r == 0);
+  // A training handle keeps spk's nonzeros (ReadoutState), all its backward reads: not spk itself
+  // (4·B·T·H bytes held alive).
+  if (a.flag("training")) a.skip_keep("spk");
 }
 
 lif_readout::Dims ReadoutDims(const OpCall& a) {

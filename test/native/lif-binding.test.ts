@@ -224,6 +224,27 @@ describe('lifForward / lifBackward', () => {
     expect(firstDifference(ga.dspkRow, gs.dspkRow)).toBeNull();
   });
 
+  it('the readout backward reads only its handle: spk may change after the forward', () => {
+    const s1 = addon.lifForward(fwdArgs(p, 1, 's3gd'));
+    const spk = Float32Array.from(addon.lifForward(fwdArgs(p, 2, 's3gd', s1.spk)).spk);
+    const ro = { B: p.B, T: p.T, H: p.H2, O: 3, w: Float32Array.from({ length: p.H2 * 3 }, (_, k) => 0.1 * k - 0.5), beta: BETA, reduce: 'sum' as const, training: true };
+    const dl = Float32Array.from({ length: p.B * 3 }, (_, k) => k - 4);
+    const backward = (saved: Saved) => {
+      const dw = new Float32Array(p.H2 * 3);
+      const r = addon.lifReadoutBackward({ saved, w: ro.w, dw, dlogits: dl, needDspk: true });
+      return { dw, dspk: r.dspk as Float32Array };
+    };
+    const ref = backward(addon.lifReadoutForward({ ...ro, spk: Float32Array.from(spk) }).saved as Saved);
+    expect(ref.dw.some((v) => v !== 0)).toBe(true);
+    // the handle keeps spk's spike events, not spk: overwriting spk after the forward changes nothing
+    const spk2 = Float32Array.from(spk);
+    const f = addon.lifReadoutForward({ ...ro, spk: spk2 });
+    spk2.fill(Number.NaN);
+    const got = backward(f.saved as Saved);
+    expect(firstDifference(got.dw, ref.dw)).toBeNull();
+    expect(firstDifference(got.dspk, ref.dspk)).toBeNull();
+  });
+
   it('argument errors name the function and the argument', async () => {
     const a = fwdArgs(p, 1, 's3gd');
     const ev = toEvents(p.B, p.T, p.I, p.x);

@@ -40,7 +40,8 @@ void Backward(const Context& ctx, const Dims& d, const float* w, float beta, Red
               const int32_t* argmax, const float* dlogits, float* dw, float* dspk,
               const lif::EventSet* at = nullptr, float* dspk_active = nullptr,
               const lif::EventSet* spikes = nullptr);
-// spikes (may be null): Forward's; dW then reads it (the same sums, the same bits) instead of spk.
+// spikes (may be null): Forward's; dW then reads it (the same sums, the same bits) instead of spk,
+// and spk may be null (nothing else in the backward reads it).
 
 }  // namespace lif_readout
 }  // namespace evnn

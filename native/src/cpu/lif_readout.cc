@@ -141,7 +141,7 @@ void Forward(const Context& ctx, const Dims& d, const float* w, float beta, Redu
 void Backward(const Context& ctx, const Dims& d, const float* w, float beta, Reduce reduce, const float* spk,
               const int32_t* argmax, const float* dlogits, float* dw, float* dspk, const lif::EventSet* at,
               float* dspk_active, const lif::EventSet* spikes) {
-  check(d, w, spk, reduce, argmax, "Backward");
+  check(d, w, spk ? spk : static_cast<const void*>(spikes), reduce, argmax, "Backward");  // spikes stand for spk
   if (!dlogits || !dw) throw std::invalid_argument("evnn::lif_readout::Backward: dlogits and dw must not be null");
   if (bool(at) != bool(dspk_active))
     throw std::invalid_argument("evnn::lif_readout::Backward: give at and dspk_active together (or neither)");
