@@ -428,6 +428,18 @@ function machineCpu() {
   }
 }
 
+// CPU seconds of this process's waited-for children so far (the PyTorch peer), from /proc/self/stat
+// (cutime + cstime, in clock ticks of 1/100 s), so that they do not count as other processes' load.
+function childrenCpu() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');  // fields from the 3rd (state) on
+    return (Number(f[13]) + Number(f[14])) / 100;  // fields 16 and 17
+  } catch {
+    return 0;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 const o = parseArgs(process.argv.slice(2));
 const addon = loadAddon(o.addon, ['info', 'setThreads', 'lifForward', 'lifBackward', 'lifReadoutForward', 'lifReadoutBackward',
@@ -441,6 +453,7 @@ const noTorch = torchAvailable(o);
 const started = nowMs();
 const cpu0 = machineCpu();
 const own0 = process.cpuUsage();
+const children0 = childrenCpu();
 
 console.log('S3GD vs dense BPTT (evnn native CPU engine) vs PyTorch autograd (CPU), float32');
 console.log(`command: ${command}`);
@@ -542,10 +555,9 @@ try {
       // index and a float32 value per entry); the dense layer 2 reads its input spk1 instead.
       const lowerBytes = mode === 's3gd' ? (o.B * o.T + 1) * 8 + f.f1.stats.active * 8 : 0;
       const saved2 = f.f2.saved.bytes + inputRef(mode, f.f1.spk) + lowerBytes;
-      // The readout's handle keeps spk2 by reference (kReadoutForward's keep list in
-      // native/binding/lif_binding.cc), in both modes, besides its engine bytes (argmax, spike events).
-      const savedAll = f.f1.saved.bytes + inputRef(mode, x) + f.f2.saved.bytes + inputRef(mode, f.f1.spk) +
-        f.r.saved.bytes + f.f2.spk.byteLength;
+      // The readout's handle keeps its engine bytes (argmax, spk2's spike events), not spk2 (a
+      // training handle skips it: CheckReadoutForward in native/binding/lif_binding.cc).
+      const savedAll = f.f1.saved.bytes + inputRef(mode, x) + f.f2.saved.bytes + inputRef(mode, f.f1.spk) + f.r.saved.bytes;
       const a = all[mode];
       const between = (mode === 's3gd' ? a.r.dspkActive : a.r.dspk).byteLength + (mode === 's3gd' ? a.b2.dxActive.byteLength : a.b2.dx.byteLength);
       const s2 = scratch(l2[mode]);
@@ -620,7 +632,8 @@ try {
 const seconds = (nowMs() - started) / 1e3;
 const cpu1 = machineCpu();
 const ownCpu = process.cpuUsage(own0);
-const otherLoad = cpu0 && cpu1 ? Math.max(0, (cpu1.busy - cpu0.busy) - (ownCpu.user + ownCpu.system) / 1e6) / (cpu1.total - cpu0.total) : null;
+const ownSeconds = (ownCpu.user + ownCpu.system) / 1e6 + childrenCpu() - children0;
+const otherLoad = cpu0 && cpu1 ? Math.max(0, (cpu1.busy - cpu0.busy) - ownSeconds) / (cpu1.total - cpu0.total) : null;
 const ratio = (a, b) => (a === null || b === null || !(b > 0) ? null : a / b);
 
 console.log('');
@@ -662,7 +675,7 @@ rows.flatMap((r) => [['2', 'saved2', 'scratch2', null, 'total2'], ['all', 'saved
 }))));
 console.log('');
 console.log('saved: handles\' engine bytes (+ the dense backward\'s input, referenced; S3GD layer 2 + layer 1\'s active set, its `lower`; ' +
-  'whole network + spk2, referenced by the readout); scratch: stats.scratchBytes of the backward (whole network: its largest LIF call; ' +
+  'whole network: all three handles, the readout\'s holding argmax and spk2\'s spike events, not spk2); scratch: stats.scratchBytes of the backward (whole network: its largest LIF call; ' +
   'the readout backward reports none, its B·T·O floats are left out; "-" = not reported, total without it); ' +
   'between: readout dspk (S3GD: dspkActive) + layer 2 → 1 gradient (dense dx / S3GD dxActive); torch: saved-tensor hooks + profiler peak (bench/s3gd_torch.py)');
 const l2dx = rows.map((r) => `H=${r.H}: dense dx ${mib(r.mem.dense.dx2)} MiB, S3GD dxActive ${mib(r.mem.s3gd.dx2)} MiB`).join('; ');
