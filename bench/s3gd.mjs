@@ -48,6 +48,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { failer, loadAddon } from './common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -342,20 +343,31 @@ const median = (t) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-// Median ms of each { prepare?, run } of jobs, timed round-robin (one call of each per round), so load
-// from other processes falls on all alike. prepare runs untimed before each call (what it returns
-// is passed to run), then a garbage collection.
-function roundRobin(jobs, warmup, reps) {
+// Every garbage collection (start, end in performance.now() ms) and every timed call (label, start,
+// end), to report any collection that still fell inside a timed call.
+const gcSpans = [];
+new PerformanceObserver((list) => { for (const e of list.getEntries()) gcSpans.push([e.startTime, e.startTime + e.duration]); })
+  .observe({ entryTypes: ['gc'] });
+const timedSpans = [];
+
+// Median ms of each { name, prepare?, run } of jobs, timed round-robin (one call of each per round),
+// so load from other processes falls on all alike. Before each call, untimed: a full garbage
+// collection, then prepare (what it returns is passed to run), so the call finds what prepare
+// touched still in the caches, as it would in training.
+function roundRobin(label, jobs, warmup, reps) {
   const times = jobs.map(() => []);
   for (let i = 0; i < warmup + reps; i++) {
     jobs.forEach((j, k) => {
-      const ready = j.prepare ? j.prepare() : undefined;
       collectGarbage();
-      const t0 = nowMs();
+      const ready = j.prepare ? j.prepare() : undefined;
+      const t0 = performance.now();
       const r = j.run(ready);
-      const ms = nowMs() - t0;
+      const t1 = performance.now();
       if (j.after) j.after(r);
-      if (i >= warmup) times[k].push(ms);
+      if (i >= warmup) {
+        times[k].push(t1 - t0);
+        timedSpans.push([`${label} ${j.name}`, t0, t1]);
+      }
     });
   }
   return times.map(median);
@@ -498,8 +510,8 @@ try {
       console.log(`H=${H}: NOTE the dense and S3GD forwards differ in spike counts (${fw.dense.f1.stats.spikes}/${fw.dense.f2.stats.spikes} vs ${st1.spikes}/${st2.spikes})`);
     }
     console.log(`H=${H}: timing forward ...`);
-    const [fwdDense, fwdS3gd] = roundRobin(['dense', 's3gd'].map((mode) => ({
-      run: () => forward(addon, o, net, x, mode, images.labels), after: release,
+    const [fwdDense, fwdS3gd] = roundRobin(`H=${H} forward`, ['dense', 's3gd'].map((mode) => ({
+      name: mode, run: () => forward(addon, o, net, x, mode, images.labels), after: release,
     })), o.warmup, o.reps);
 
     // The dense backward's GEMMs are timed with every GEMM kernel compiled in, and its fastest is
@@ -507,9 +519,10 @@ try {
     // before(mode) runs untimed in each call's prepare; its result goes to run(mode, it).
     const jobsOf = (run, keep, before = () => undefined) => [
       ...kernels.map((k) => ({
-        prepare: () => { zero(); addon.setGemmKernel(k); return before('dense'); }, run: (it) => run('dense', it), after: (r) => keep('dense', k, r),
+        name: `dense (${k})`, prepare: () => { zero(); addon.setGemmKernel(k); return before('dense'); }, run: (it) => run('dense', it),
+        after: (r) => keep('dense', k, r),
       })),
-      { prepare: () => { zero(); return before('s3gd'); }, run: (it) => run('s3gd', it), after: (r) => keep('s3gd', 's3gd', r) },
+      { name: 'S3GD', prepare: () => { zero(); return before('s3gd'); }, run: (it) => run('s3gd', it), after: (r) => keep('s3gd', 's3gd', r) },
     ];
     const pick = (times) => {
       const byKernel = Object.fromEntries(kernels.map((k, i) => [k, times[i]]));
@@ -521,13 +534,13 @@ try {
     const l2 = {};
     // As the reference times it (train_and_time.py: loss.backward(), then spk_rec21.backward(grad)
     // timed), each call follows its own mode's readout backward, which makes its dL/dspk2.
-    const l2t = pick(roundRobin(jobsOf((mode, dspk) => backwardLayer2(addon, net, fw[mode], dspk, mode), (mode, k, r) => { l2[mode] = r; },
+    const l2t = pick(roundRobin(`H=${H} layer-2 backward`, jobsOf((mode, dspk) => backwardLayer2(addon, net, fw[mode], dspk, mode), (mode, k, r) => { l2[mode] = r; },
       (mode) => readoutDspk(addon, net, fw[mode], mode)), o.warmup, o.reps));
 
     console.log(`H=${H}: timing backward of the whole network ...`);
     const all = {};
     const parts = {};
-    const allT = pick(roundRobin(jobsOf((mode) => backwardAll(addon, net, fw[mode], mode), (mode, k, r) => {
+    const allT = pick(roundRobin(`H=${H} whole backward`, jobsOf((mode) => backwardAll(addon, net, fw[mode], mode), (mode, k, r) => {
       all[mode] = r;
       (parts[k] ??= []).push(r.ms);
     }), o.warmup, o.reps));
@@ -698,11 +711,19 @@ if (!g) {
       `${saved >= GOAL_MEM_SAVED ? 'met' : 'NOT met'}) → ${met ? 'MET' : 'NOT met'} (active ${pct(g.active[0], 2)} / ${pct(g.active[1], 2)})`);
   }
 }
+// Collections inside timed calls (the observer's entries arrive asynchronously: one tick first).
+await new Promise((done) => setTimeout(done, 20));
+const gcInside = new Map();
+for (const [label, t0, t1] of timedSpans)
+  if (gcSpans.some(([g0, g1]) => g0 < t1 && g1 > t0)) gcInside.set(label, (gcInside.get(label) ?? 0) + 1);
+console.log(`garbage collections inside timed calls: ${gcInside.size === 0 ? 'none' :
+  [...gcInside].map(([label, n]) => `${label}: ${n} of ${timedSpans.filter((t) => t[0] === label).length} calls`).join('; ')}`);
 console.log(`load average after: ${os.loadavg().map((v) => v.toFixed(2)).join(', ')}` +
   (otherLoad === null ? '' : `; other processes used ${pct(otherLoad)} of the machine's CPU time during the run`));
 console.log(`(whole bench: ${seconds.toFixed(1)} s)`);
 
 if (o.json) {
-  writeFileSync(o.json, `${JSON.stringify({ bench: 's3gd', command, options: o, input: images.describe, rows, goals, seconds, otherLoad }, null, 2)}\n`);
+  writeFileSync(o.json, `${JSON.stringify({ bench: 's3gd', command, options: o, input: images.describe, rows, goals, seconds, otherLoad,
+    gcInsideTimedCalls: Object.fromEntries(gcInside) }, null, 2)}\n`);
   console.log(`figures written to ${o.json}`);
 }
