@@ -734,10 +734,10 @@ int main() {
   check_problem(31, 1, 1, 3, 2, 0.9, false);           // T = 1: nothing flows
   check_problem(41, 5, 25, 130, 33, 0.8187308, false);
   check_problem(51, 9, 16, 20, 11, 0.9048374, false);  // several rows per thread on 2 threads
-  // small β over many steps: S3GD's pre-scaled decay states (lif.cc) rebase every K < T steps
+  // small β over many steps: S3GD's pre-scaled decay states (lif_s3gd.cc) rebase every K < T steps
   check_problem(56, 4, 48, 21, 9, 0.3, false);
   check_problem(57, 3, 40, 17, 19, 0.05, false);
-  // I > 256: the dx pass walks each row once per block of 256 input units (lif.cc dx_row_block)
+  // I > 256: the dx pass walks each row once per block of 256 input units (lif_s3gd.cc dx_row_block)
   check_problem(58, 3, 14, 300, 10, 0.9048374, false, 0.04);
   check_bad_events();
   check_readout(61, 2, 6, 4, 3, 0.9048374);
