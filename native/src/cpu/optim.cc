@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "evnn/parallel.h"
+#include "optim_step.h"
 
 namespace evnn {
 namespace optim {
 namespace {
 
 constexpr int64_t kGrain = 1 << 15;  // elements per chunk worth a thread for these light loops
-constexpr int64_t kNormBlock = 1 << 14;  // fixed partial-sum blocks of the norm
 
 template <typename Fn>
 void for_chunks(size_t n, const Fn& fn) {
@@ -24,42 +24,22 @@ void for_chunks(size_t n, const Fn& fn) {
 }  // namespace
 
 void SgdStep(size_t n, float* p, const float* g, float* buf, const SgdOptions& o) {
-  const float lr = float(o.lr), wd = float(o.weight_decay), mom = float(o.momentum), damp = float(1.0 - o.dampening);
-  if (mom != 0.0f && buf == nullptr) throw std::invalid_argument("evnn::optim::SgdStep: momentum buffer is null");
+  if (o.momentum != 0.0 && buf == nullptr) throw std::invalid_argument("evnn::optim::SgdStep: momentum buffer is null");
+  const SgdScalars s = sgd_scalars(o);
   for_chunks(n, [&](size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) {
-      float d = g[i];
-      if (wd != 0.0f) d += wd * p[i];
-      if (mom != 0.0f) {
-        const float bi = o.first_step ? d : mom * buf[i] + damp * d;
-        buf[i] = bi;
-        d = o.nesterov ? d + mom * bi : bi;
-      }
-      p[i] -= lr * d;
+    if (s.mom != 0.0f) {
+      for (size_t i = b; i < e; ++i) sgd_element(s, p[i], g[i], &buf[i]);
+    } else {  // sgd_element never touches buf without momentum
+      for (size_t i = b; i < e; ++i) sgd_element(s, p[i], g[i], nullptr);
     }
   });
 }
 
 void AdamStep(size_t n, float* p, const float* g, float* m, float* v, const AdamOptions& o) {
   if (o.step < 1) throw std::invalid_argument("evnn::optim::AdamStep: step must be >= 1");
-  const double bc1 = 1.0 - std::pow(o.beta1, double(o.step));
-  const double bc2 = 1.0 - std::pow(o.beta2, double(o.step));
-  const float step_size = float(o.lr / bc1);
-  const float bc2_sqrt = float(std::sqrt(bc2));
-  const float b2 = float(o.beta2), eps = float(o.eps);
-  const float one_b1 = float(1.0 - o.beta1), one_b2 = float(1.0 - o.beta2);
-  const float decay = o.decoupled ? float(1.0 - o.lr * o.weight_decay) : 1.0f;
-  const float l2 = o.decoupled ? 0.0f : float(o.weight_decay);
+  const AdamScalars s = adam_scalars(o);
   for_chunks(n, [&](size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) {
-      const float pi = p[i] * decay;
-      const float gi = g[i] + l2 * pi;
-      const float mi = m[i] + one_b1 * (gi - m[i]);
-      const float vi = b2 * v[i] + one_b2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = pi - step_size * (mi / (std::sqrt(vi) / bc2_sqrt + eps));
-    }
+    for (size_t i = b; i < e; ++i) adam_element(s, p[i], g[i], m[i], v[i]);
   });
 }
 
@@ -88,7 +68,7 @@ double GlobalNorm(const Span* grads, size_t count) {
 
 double ClipGlobalNorm(const Span* grads, size_t count, double max_norm) {
   const double norm = GlobalNorm(grads, count);
-  const float coef = float(max_norm / (norm + 1e-6));
+  const float coef = clip_coef(norm, max_norm);
   if (coef < 1.0f) {
     for (size_t a = 0; a < count; ++a) {
       float* x = grads[a].data;

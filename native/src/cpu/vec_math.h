@@ -1,20 +1,23 @@
 // Branch-free float activations for the CPU pointwise kernels. glibc's expf/tanhf are scalar
 // calls that stop GCC from vectorising a loop; these inline versions (Cephes polynomials, a few
-// ulp) use only arithmetic and bit operations, so gate loops compile to AVX2/SSE code.
+// ulp) use only arithmetic and bit operations, so gate loops compile to AVX2/SSE code. Under nvcc
+// they are host and device functions: the CUDA kernels (src/cuda) evaluate the same polynomials.
 #pragma once
 #include <cstdint>
 #include <cstring>
 
+#include "host_device.h"
+
 namespace evnn {
 namespace vmath {
 
-inline float bits_to_float(int32_t i) {
+EVNN_HD inline float bits_to_float(int32_t i) {
   float f;
   std::memcpy(&f, &i, sizeof f);
   return f;
 }
 
-inline int32_t float_to_bits(float f) {
+EVNN_HD inline int32_t float_to_bits(float f) {
   int32_t i;
   std::memcpy(&i, &f, sizeof i);
   return i;
@@ -22,14 +25,14 @@ inline int32_t float_to_bits(float f) {
 
 // c ? a : b as bit operations. GCC (with the default -ftrapping-math) turns `?:` chains around
 // divisions into branches and then refuses to vectorise the loop; masks keep it straight-line.
-inline float select(bool c, float a, float b) {
+EVNN_HD inline float select(bool c, float a, float b) {
   const int32_t m = -int32_t(c);
   return bits_to_float((float_to_bits(a) & m) | (float_to_bits(b) & ~m));
 }
 
 // exp(x) with x clamped to [-87.33, 88], so 2^n stays a normal float: finite for every input
 // except NaN, which propagates (a diverged model should show NaN, not plausible numbers).
-inline float exp_clamped(float x) {
+EVNN_HD inline float exp_clamped(float x) {
   x = select(x < -87.33f, -87.33f, x);
   x = select(x > 88.0f, 88.0f, x);
   // Adding 1.5·2^23 rounds to the nearest integer in the low mantissa bits (no float->int cvt).
@@ -50,11 +53,11 @@ inline float exp_clamped(float x) {
 }
 
 // 1 / (1 + e^-x); the clamped exp keeps the denominator finite for any x.
-inline float sigmoid(float x) { return 1.0f / (1.0f + exp_clamped(-x)); }
+EVNN_HD inline float sigmoid(float x) { return 1.0f / (1.0f + exp_clamped(-x)); }
 
 // tanh: odd polynomial near 0 (keeps relative accuracy for tiny x), (1-e)/(1+e) with
 // e = exp(-2|x|) <= 0.29 elsewhere (no cancellation); both computed, one selected.
-inline float tanh(float x) {
+EVNN_HD inline float tanh(float x) {
   const float a = bits_to_float(float_to_bits(x) & 0x7fffffff);
   const float e = exp_clamped(-2.0f * a);
   const float big = (1.0f - e) / (1.0f + e);
