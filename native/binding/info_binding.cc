@@ -16,6 +16,9 @@
 #ifndef EVNN_VERSION
 #define EVNN_VERSION "unknown"
 #endif
+#ifndef EVNN_CUDA_STATUS
+#define EVNN_CUDA_STATUS "unknown"
+#endif
 
 namespace evnn {
 namespace binding {
@@ -48,6 +51,7 @@ Napi::Value CudaInfo(Napi::Env env) {
   cuda.Set("compiled", false);
 #endif
   cuda.Set("devices", devices);
+  cuda.Set("build", EVNN_CUDA_STATUS);  // what CMake found: on, a compile check only, or off and why
   return cuda;
 }
 

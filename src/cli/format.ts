@@ -104,7 +104,7 @@ export function evalReport(r: EvalOutcome): string {
 }
 
 function cudaLine(cuda: NativeInfo['cuda']): string {
-  if (!cuda.compiled) return 'cuda: not compiled into this build';
+  if (!cuda.compiled) return `cuda: not compiled into this build (${cuda.build})`;
   if (cuda.devices.length === 0) return 'cuda: compiled, no device found';
   return `cuda: ${cuda.devices.map((d) => `${d.name} (${(d.memoryBytes / 2 ** 30).toFixed(1)} GiB)`).join(', ')}`;
 }

@@ -17,7 +17,8 @@ export interface NativeInfo {
   /** SIMD level the CPU kernels were compiled for (e.g. "avx2"). */
   simd: string;
   threads: number;
-  cuda: { compiled: boolean; devices: { name: string; memoryBytes: number }[] };
+  /** compiled: the CUDA backend is linked in; build: what the build found (on with its cuBLAS, a compile check only, or off and why). */
+  cuda: { compiled: boolean; build: string; devices: { name: string; memoryBytes: number }[] };
 }
 
 /**

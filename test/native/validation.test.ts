@@ -52,6 +52,8 @@ describe('info, setThreads, setGemmKernel', () => {
     expect(typeof i.simd).toBe('string');
     expect(typeof i.cuda.compiled).toBe('boolean');
     expect(Array.isArray(i.cuda.devices)).toBe(true);
+    // what CMake decided: on (with where cuBLAS came from), a compile check only, or off and why
+    expect(i.cuda.build).toMatch(i.cuda.compiled ? /^on \(nvcc .*cuBLAS from / : /^(compile check only|off) \(/);
   });
   it('setThreads', () => {
     expectThrow(() => addon.setThreads(0), RangeError, /^setThreads: n must be an integer in \[1, 1024\], got 0$/);
