@@ -19,7 +19,11 @@ Counter Philox4x32_10(Counter ctr, Key key);
 // The 64-bit seed as a Philox key: low 32 bits first.
 inline Key KeyFromSeed(uint64_t seed) { return {uint32_t(seed), uint32_t(seed >> 32)}; }
 
-// A 32-bit output as a float in [0, 1): its top 24 bits times 2^-24 (exact in float32).
+// A 32-bit output as a float in [0, 1): its top 24 bits times 2^-24 (exact in float32). Also
+// device code under nvcc (the CUDA mask kernels).
+#ifdef __CUDACC__
+__host__ __device__
+#endif
 inline float ToUniform(uint32_t x) { return float(x >> 8) * (1.0f / 16777216.0f); }
 
 // out[i] = ToUniform(output number offset + i of the stream for `seed`). Output number p is word

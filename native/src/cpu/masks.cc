@@ -5,6 +5,7 @@
 
 #include "evnn/parallel.h"
 #include "evnn/rng.h"
+#include "philox_math.h"
 
 namespace evnn {
 namespace masks {
@@ -16,14 +17,14 @@ uint64_t StreamSeed(const Key& key) {
 }
 
 void Bernoulli(const Context&, const Key& key, float p, size_t n, uint8_t* keep) {
-  const rng::Key k = rng::KeyFromSeed(StreamSeed(key));
+  const uint64_t seed = StreamSeed(key);
   const size_t blocks = (n + 3) / 4;
   parallel_for(0, int64_t(blocks), 4096, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       // Output number i is word i mod 4 of the block with counter i / 4 (rng::Uniform's layout).
-      const rng::Counter r = rng::Philox4x32_10({uint32_t(b), uint32_t(uint64_t(b) >> 32), 0, 0}, k);
+      const rng::Block r = rng::philox_block(uint64_t(b), seed);
       const size_t i0 = size_t(b) * 4;
-      for (size_t w = 0; w < 4 && i0 + w < n; ++w) keep[i0 + w] = rng::ToUniform(r[w]) >= p ? 1 : 0;
+      for (size_t w = 0; w < 4 && i0 + w < n; ++w) keep[i0 + w] = rng::ToUniform(r.v[w]) >= p ? 1 : 0;
     }
   });
 }

@@ -3,8 +3,9 @@
 #include <algorithm>
 
 #include "cuda_check.h"
+#include "evnn/rng.h"
 #include "kernels.h"
-#include "philox.cuh"
+#include "philox_math.h"
 
 namespace evnn {
 namespace cuda {
@@ -17,9 +18,9 @@ inline unsigned grid_for(size_t n) { return unsigned(std::max<size_t>(1, std::mi
 __global__ void bernoulli_kernel(uint64_t seed, float p, size_t n, uint8_t* keep) {
   const size_t blocks = (n + 3) / 4;
   for (size_t b = blockIdx.x * size_t(blockDim.x) + threadIdx.x; b < blocks; b += size_t(gridDim.x) * blockDim.x) {
-    const Philox4 r = philox_block(b, seed);
+    const rng::Block r = rng::philox_block(b, seed);  // the CPU's block function (philox_math.h)
     const size_t i0 = b * 4;
-    for (int w = 0; w < 4 && i0 + w < n; ++w) keep[i0 + w] = to_uniform(r.v[w]) >= p ? 1 : 0;
+    for (int w = 0; w < 4 && i0 + w < n; ++w) keep[i0 + w] = rng::ToUniform(r.v[w]) >= p ? 1 : 0;
   }
 }
 
