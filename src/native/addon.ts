@@ -467,19 +467,21 @@ export interface SpikeCountRegularizerResult {
 
 // --- convolutional front end: Conv2d, MaxPool2d, ReLU (native/binding/{conv,relu}_binding.cc) ---
 
-/** NCHW geometry: strides SH/SW >= 1; PH/PW zero padding per side, whole numbers >= 0. */
-export interface Conv2dGeometry {
+/** A window sliding over NCHW input: strides SH/SW >= 1; PH/PW zero padding per side, whole numbers >= 0. */
+export interface WindowGeometry {
   N: number;
   C: number;
   H: number;
   W: number;
-  /** output channels */ O: number;
   KH: number;
   KW: number;
   SH: number;
   SW: number;
   PH: number;
   PW: number;
+}
+export interface Conv2dGeometry extends WindowGeometry {
+  /** output channels */ O: number;
 }
 export interface Conv2dForwardArgs extends Conv2dGeometry {
   /** [N, C, H, W] */ x: F32;
@@ -507,17 +509,7 @@ export interface Conv2dBackwardResult {
   /** [N, C, H, W] or null without needDx */ dx: Float32Array | null;
 }
 /** PyTorch's MaxPool2d (floor mode): paddings at most half the window. */
-export interface MaxPool2dForwardArgs {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  KH: number;
-  KW: number;
-  SH: number;
-  SW: number;
-  PH: number;
-  PW: number;
+export interface MaxPool2dForwardArgs extends WindowGeometry {
   /** [N, C, H, W] */ x: F32;
   /** keep the argmax (engine-side) for the backward */ training: boolean;
 }

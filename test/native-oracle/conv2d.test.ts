@@ -8,8 +8,8 @@ import { ReLU } from '../../src/layers/relu.js';
 import { native } from '../../src/native/addon.js';
 import { Rng } from '../../src/util/rng.js';
 import { assertAllClose } from '../oracle/compare.js';
-import { conv2dBackward, conv2dForward, convOutSize, type Conv2dDims } from '../oracle/conv2d.js';
-import { maxPool2dBackward, maxPool2dForward, poolOutSize, type MaxPool2dDims } from '../oracle/maxpool2d.js';
+import { conv2dBackward, conv2dForward, windowOutSize, type Conv2dDims } from '../oracle/conv2d.js';
+import { maxPool2dBackward, maxPool2dForward, type MaxPool2dDims } from '../oracle/maxpool2d.js';
 import { randomNormal, randomUniform, toF32, toF64 } from '../oracle/random.js';
 import { firstDifference, plus, presetGradient, withThreads } from '../native/helpers.js';
 import { compiledGemmKernels, useGemmKernel } from './kernels.js';
@@ -30,7 +30,7 @@ const convCases: { name: string; d: Conv2dDims }[] = [
 
 function convProblem(d: Conv2dDims, seed: number) {
   const rng = new Rng(seed, d.H, d.KH);
-  const { OH, OW } = convOutSize(d);
+  const { OH, OW } = windowOutSize(d);
   const x = randomNormal(rng, d.N * d.C * d.H * d.W);
   const w = randomUniform(rng, d.O * d.C * d.KH * d.KW, 1 / Math.sqrt(d.C * d.KH * d.KW));
   const b = randomUniform(rng, d.O, 0.5);
@@ -143,7 +143,7 @@ describe('native MaxPool2d vs oracle', () => {
   for (const { d, zeros } of poolCases) {
     it(`${d.H}×${d.W} k=${d.KH}×${d.KW} s=${d.SH},${d.SW} p=${d.PH},${d.PW}, ${zeros * 100}% zeros (ties)`, async () => {
       const rng = new Rng(3, d.H, d.KW);
-      const { OH, OW } = poolOutSize(d);
+      const { OH, OW } = windowOutSize(d);
       const x = randomNormal(rng, d.N * d.C * d.H * d.W).map((v) => (rng.uniform() < zeros ? 0 : v));
       const dy = randomNormal(rng, d.N * d.C * OH * OW);
       const ref = maxPool2dForward(x, d);

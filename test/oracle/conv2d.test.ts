@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
 import { assertAllClose } from './compare.js';
-import { conv2dBackward, conv2dForward, convOutSize, type Conv2dDims } from './conv2d.js';
+import { conv2dBackward, conv2dForward, windowOutSize, type Conv2dDims } from './conv2d.js';
 import { dot, FD_TOL, numericalGradient } from './grad-check.js';
 import { randomNormal } from './random.js';
 
@@ -16,7 +16,7 @@ describe('oracle Conv2d', () => {
     //   (−1,−1): 1·0 − 1·x[0,0] = −1;   (−1, 1): 1·0 − 1·x[0,2] = −3
     //   ( 1,−1): 1·0 − 1·x[2,0] = −7;   ( 1, 1): 1·x[1,1] − 1·x[2,2] = 5 − 9 = −4
     const d = dims({ N: 1, C: 1, H: 3, W: 3, O: 1, KH: 2, KW: 2, SH: 2, SW: 2, PH: 1, PW: 1 });
-    expect(convOutSize(d)).toEqual({ OH: 2, OW: 2 });
+    expect(windowOutSize(d)).toEqual({ OH: 2, OW: 2 });
     const x = Float64Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9);
     const w = Float64Array.of(1, 0, 0, -1);
     expect(Array.from(conv2dForward(x, w, Float64Array.of(0.5), d))).toEqual([-0.5, -2.5, -6.5, -3.5]);
@@ -37,7 +37,7 @@ describe('oracle Conv2d', () => {
     { name: 'padded 1×1', d: dims({ N: 3, C: 2, H: 1, W: 1, O: 2, KH: 3, KW: 3, PH: 1, PW: 1 }) },
   ])('backward matches finite differences ($name)', ({ d }) => {
     const rng = new Rng(5, d.H, d.KH);
-    const { OH, OW } = convOutSize(d);
+    const { OH, OW } = windowOutSize(d);
     const x = randomNormal(rng, d.N * d.C * d.H * d.W);
     const w = randomNormal(rng, d.O * d.C * d.KH * d.KW);
     const b = randomNormal(rng, d.O);

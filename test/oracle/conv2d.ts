@@ -2,12 +2,12 @@
 //   y[n, o, i, j] = b[o] + Σ_{c, u, v} w[o, c, u, v] · x[n, c, i·SH − PH + u, j·SW − PW + v],
 // x read as 0 outside the image; OH = ⌊(H + 2·PH − KH) / SH⌋ + 1. Float64, loops straight from
 // the definition.
-export interface Conv2dDims {
+/** A sliding window over NCHW input: the geometry the convolution and max-pool oracles share. */
+export interface WindowDims {
   N: number;
   C: number;
   H: number;
   W: number;
-  O: number;
   KH: number;
   KW: number;
   SH: number;
@@ -16,13 +16,18 @@ export interface Conv2dDims {
   PW: number;
 }
 
-export function convOutSize(d: Conv2dDims): { OH: number; OW: number } {
+export interface Conv2dDims extends WindowDims {
+  O: number;
+}
+
+/** OH = ⌊(H + 2·PH − KH) / SH⌋ + 1, likewise OW. */
+export function windowOutSize(d: WindowDims): { OH: number; OW: number } {
   return { OH: Math.floor((d.H + 2 * d.PH - d.KH) / d.SH) + 1, OW: Math.floor((d.W + 2 * d.PW - d.KW) / d.SW) + 1 };
 }
 
 // Calls fn(xIndex, wIndex, yIndex, o) for every product of a real input with a weight.
 function eachProduct(d: Conv2dDims, fn: (xi: number, wi: number, yi: number, o: number) => void): void {
-  const { OH, OW } = convOutSize(d);
+  const { OH, OW } = windowOutSize(d);
   for (let n = 0; n < d.N; n++) {
     for (let o = 0; o < d.O; o++) {
       for (let i = 0; i < OH; i++) {
@@ -46,7 +51,7 @@ function eachProduct(d: Conv2dDims, fn: (xi: number, wi: number, yi: number, o: 
 }
 
 export function conv2dForward(x: Float64Array, weight: Float64Array, bias: Float64Array | null, d: Conv2dDims): Float64Array {
-  const { OH, OW } = convOutSize(d);
+  const { OH, OW } = windowOutSize(d);
   const y = new Float64Array(d.N * d.O * OH * OW);
   if (bias) for (let k = 0; k < y.length; k++) y[k] = bias[Math.floor(k / (OH * OW)) % d.O];
   eachProduct(d, (xi, wi, yi) => {
@@ -63,7 +68,7 @@ export interface Conv2dGradients {
 
 /** Gradients of L = Σ y ⊙ dy: each product w·x sends dy·x to w and dy·w to x; the bias gets Σ dy. */
 export function conv2dBackward(x: Float64Array, weight: Float64Array, dy: Float64Array, d: Conv2dDims): Conv2dGradients {
-  const { OH, OW } = convOutSize(d);
+  const { OH, OW } = windowOutSize(d);
   const dx = new Float64Array(x.length);
   const dWeight = new Float64Array(weight.length);
   const dBias = new Float64Array(d.O);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
 import { assertAllClose } from './compare.js';
 import { dot, FD_TOL, numericalGradient } from './grad-check.js';
-import { maxPool2dBackward, maxPool2dForward, poolOutSize, type MaxPool2dDims } from './maxpool2d.js';
+import { windowOutSize } from './conv2d.js';
+import { maxPool2dBackward, maxPool2dForward, type MaxPool2dDims } from './maxpool2d.js';
 import { randomNormal } from './random.js';
 
 describe('oracle MaxPool2d', () => {
@@ -10,7 +11,7 @@ describe('oracle MaxPool2d', () => {
     // 3×4 plane, 3×3 window, stride 2, padding 1 → 2×2 outputs; windows start at rows −1, 1 and
     // columns −1, 1. Row-major scan: the first of equal maxima wins.
     const d: MaxPool2dDims = { N: 1, C: 1, H: 3, W: 4, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1 };
-    expect(poolOutSize(d)).toEqual({ OH: 2, OW: 2 });
+    expect(windowOutSize(d)).toEqual({ OH: 2, OW: 2 });
     const x = Float64Array.of(
       0, 0, 3, 1,
       0, 2, 3, -1,
@@ -35,7 +36,7 @@ describe('oracle MaxPool2d', () => {
   ])('backward matches finite differences away from ties (H=$H W=$W k=$KH×$KW s=$SH,$SW p=$PH,$PW)', (d) => {
     // Normal inputs have distinct values a.s., gaps far above the step, so max is smooth there.
     const rng = new Rng(11, d.H, d.KW);
-    const { OH, OW } = poolOutSize(d);
+    const { OH, OW } = windowOutSize(d);
     const x = randomNormal(rng, d.N * d.C * d.H * d.W);
     const dy = randomNormal(rng, d.N * d.C * OH * OW);
     const loss = () => dot(maxPool2dForward(x, d).y, dy);

@@ -1,22 +1,9 @@
 // Oracle for PyTorch's nn.MaxPool2d (floor mode, dilation 1), NCHW: each output is the largest
 // real input of its window (padding never wins), and its gradient goes to one input, the
 // window's first maximum in row-major order (a NaN wins over numbers), as PyTorch's CPU kernel.
-export interface MaxPool2dDims {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  KH: number;
-  KW: number;
-  SH: number;
-  SW: number;
-  PH: number;
-  PW: number;
-}
+import { windowOutSize, type WindowDims } from './conv2d.js';
 
-export function poolOutSize(d: MaxPool2dDims): { OH: number; OW: number } {
-  return { OH: Math.floor((d.H + 2 * d.PH - d.KH) / d.SH) + 1, OW: Math.floor((d.W + 2 * d.PW - d.KW) / d.SW) + 1 };
-}
+export type MaxPool2dDims = WindowDims;
 
 export interface MaxPool2dResult {
   y: Float64Array;
@@ -25,7 +12,7 @@ export interface MaxPool2dResult {
 }
 
 export function maxPool2dForward(x: Float64Array, d: MaxPool2dDims): MaxPool2dResult {
-  const { OH, OW } = poolOutSize(d);
+  const { OH, OW } = windowOutSize(d);
   const y = new Float64Array(d.N * d.C * OH * OW);
   const argmax = new Int32Array(y.length);
   for (let pl = 0; pl < d.N * d.C; pl++) {
@@ -55,7 +42,7 @@ export function maxPool2dForward(x: Float64Array, d: MaxPool2dDims): MaxPool2dRe
 
 /** dx: every dy added to its output's winner. */
 export function maxPool2dBackward(argmax: Int32Array, dy: Float64Array, d: MaxPool2dDims): Float64Array {
-  const { OH, OW } = poolOutSize(d);
+  const { OH, OW } = windowOutSize(d);
   const dx = new Float64Array(d.N * d.C * d.H * d.W);
   for (let k = 0; k < dy.length; k++) dx[Math.floor(k / (OH * OW)) * d.H * d.W + argmax[k]] += dy[k];
   return dx;
