@@ -2,9 +2,10 @@
 // weight [O, C, KH, KW], bias [O]; dilation 1, groups 1. The math is the engine's
 // (native/include/evnn/conv2d.h: im2col + GEMM).
 import { Rng } from '../util/rng.js';
-import { call, runAsync, runSync, type LayerSteps } from './drive.js';
+import { call, type LayerSteps } from './drive.js';
+import { ParametrizedLayer, type BackwardOptions } from './feed-forward-layer.js';
 import { outSize, pairOf, type Pair } from './conv-geometry.js';
-import { fillUniform, loadStateInto, makeParameter, stateOf, zeroGrads, type Parameter, type StateRecord } from './parameters.js';
+import { fillUniform, makeParameter, type Parameter } from './parameters.js';
 import { expectShape, type Tensor } from './tensor.js';
 
 export interface Conv2dOptions {
@@ -27,12 +28,8 @@ export interface Conv2dOptions {
   prefix?: string;
 }
 
-export interface Conv2dBackwardOptions {
-  /** Compute the input's gradient (default true; false for a layer fed by data). */
-  needInputGrad?: boolean;
-  /** Add into the grad buffers as they are (a model zeroes them once per step). */
-  accumulate?: boolean;
-}
+/** needInputGrad defaults to true (pass false for a layer fed by data). */
+export type Conv2dBackwardOptions = BackwardOptions;
 
 export interface Conv2dGradients {
   input: Tensor | null;
@@ -40,7 +37,12 @@ export interface Conv2dGradients {
   params: Record<string, Float32Array>;
 }
 
-export class Conv2d {
+/**
+ * x [N, C, H, W] → y [N, O, OH, OW]; in training mode x (and with relu, y) is kept for backward,
+ * which takes dy [N, O, OH, OW].
+ */
+export class Conv2d extends ParametrizedLayer<Conv2dGradients> {
+  protected readonly stateOwner = 'Conv2d';
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: readonly [number, number];
@@ -53,6 +55,7 @@ export class Conv2d {
   private saved: { x: Tensor; y: Tensor | null } | null = null;
 
   constructor(o: Conv2dOptions) {
+    super();
     for (const k of ['inChannels', 'outChannels'] as const) {
       if (!Number.isInteger(o[k]) || o[k] < 1) throw new RangeError(`Conv2d: ${k} must be an integer >= 1, got ${o[k]}`);
     }
@@ -85,37 +88,6 @@ export class Conv2d {
     return this.bias ? [this.weight, this.bias] : [this.weight];
   }
 
-  state(): StateRecord {
-    return stateOf(this.parameters());
-  }
-
-  loadState(record: StateRecord): void {
-    loadStateInto(this.parameters(), record, 'Conv2d');
-  }
-
-  /** x [N, C, H, W] → y [N, O, OH, OW]. In training mode (the default) x (and with relu, y) is kept for backward. */
-  forward(x: Tensor, opts: { training?: boolean } = {}): Tensor {
-    return runSync(this.forwardSteps(x, opts.training ?? true));
-  }
-
-  forwardAsync(x: Tensor, opts: { training?: boolean } = {}): Promise<Tensor> {
-    return runAsync(this.forwardSteps(x, opts.training ?? true));
-  }
-
-  /**
-   * dy [N, O, OH, OW] → gradients of the input and of weight/bias. Parameter gradients are added
-   * into the grad buffers; without `accumulate` those are zeroed first.
-   */
-  backward(dy: Tensor, opts: Conv2dBackwardOptions = {}): Conv2dGradients {
-    if (!opts.accumulate) zeroGrads(this.parameters());
-    return runSync(this.backwardSteps(dy, opts.needInputGrad ?? true));
-  }
-
-  backwardAsync(dy: Tensor, opts: Conv2dBackwardOptions = {}): Promise<Conv2dGradients> {
-    if (!opts.accumulate) zeroGrads(this.parameters());
-    return runAsync(this.backwardSteps(dy, opts.needInputGrad ?? true));
-  }
-
   private geometry(x: Tensor) {
     expectShape('x', x, [null, this.inChannels, null, null]);
     const [N, C, H, W] = x.shape as [number, number, number, number];
@@ -129,7 +101,6 @@ export class Conv2d {
     return { N, C, H, W, O: this.outChannels, KH, KW, SH, SW, PH, PW, OH, OW };
   }
 
-  /** The forward as native steps, for a model that composes layers inside one sync/async run. */
   *forwardSteps(x: Tensor, training: boolean): LayerSteps<Tensor> {
     const { OH, OW, ...g } = this.geometry(x);
     const { y } = yield* call('conv2dForward', {
@@ -140,7 +111,6 @@ export class Conv2d {
     return out;
   }
 
-  /** The backward as native steps (adds into the grad buffers as they are). */
   *backwardSteps(dy: Tensor, needDx: boolean): LayerSteps<Conv2dGradients> {
     if (!this.saved) throw new Error('Conv2d.backward: call forward in training mode first');
     const { x, y } = this.saved;

@@ -1,7 +1,8 @@
 // Linear layer (PyTorch nn.Linear names and layout): y = x Wᵀ + b over the last dimension.
 import { Rng } from '../util/rng.js';
-import { call, runAsync, runSync, type LayerSteps } from './drive.js';
-import { fillUniform, loadStateInto, makeParameter, stateOf, zeroGrads, type Parameter, type StateRecord } from './parameters.js';
+import { call, type LayerSteps } from './drive.js';
+import { ParametrizedLayer, type BackwardOptions } from './feed-forward-layer.js';
+import { fillUniform, makeParameter, type Parameter } from './parameters.js';
 import { expectShape, type Tensor } from './tensor.js';
 
 export interface LinearOptions {
@@ -19,12 +20,8 @@ export interface LinearOptions {
   weight?: Parameter;
 }
 
-export interface LinearBackwardOptions {
-  /** Compute the input's gradient (default true). */
-  needInputGrad?: boolean;
-  /** Add into the grad buffers as they are (a model zeroes them once per step). */
-  accumulate?: boolean;
-}
+/** needInputGrad defaults to true. */
+export type LinearBackwardOptions = BackwardOptions;
 
 export interface LinearGradients {
   /** Gradient of the input (null when not asked for). */
@@ -33,7 +30,9 @@ export interface LinearGradients {
   params: Record<string, Float32Array>;
 }
 
-export class Linear {
+/** x [..., in] → y [..., out]; in training mode x is kept for backward, which takes dy [..., out]. */
+export class Linear extends ParametrizedLayer<LinearGradients> {
+  protected readonly stateOwner = 'Linear';
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly weight: Parameter;
@@ -41,6 +40,7 @@ export class Linear {
   private saved: Tensor | null = null;
 
   constructor(o: LinearOptions) {
+    super();
     for (const k of ['inFeatures', 'outFeatures'] as const) {
       if (!Number.isInteger(o[k]) || o[k] < 1) throw new RangeError(`Linear: ${k} must be an integer >= 1, got ${o[k]}`);
     }
@@ -62,44 +62,11 @@ export class Linear {
     return this.bias ? [this.weight, this.bias] : [this.weight];
   }
 
-  state(): StateRecord {
-    return stateOf(this.parameters());
-  }
-
-  loadState(record: StateRecord): void {
-    loadStateInto(this.parameters(), record, 'Linear');
-  }
-
-  /** x [..., in] → y [..., out]. In training mode (the default) x is kept for backward. */
-  forward(x: Tensor, opts: { training?: boolean } = {}): Tensor {
-    return runSync(this.forwardSteps(x, opts.training ?? true));
-  }
-
-  forwardAsync(x: Tensor, opts: { training?: boolean } = {}): Promise<Tensor> {
-    return runAsync(this.forwardSteps(x, opts.training ?? true));
-  }
-
-  /**
-   * dy [..., out] → gradients of the input and of weight/bias. The parameter gradients are added
-   * into each parameter's grad buffer; without `accumulate` the buffers are zeroed first, so the
-   * result is this call's gradient alone.
-   */
-  backward(dy: Tensor, opts: LinearBackwardOptions = {}): LinearGradients {
-    if (!opts.accumulate) zeroGrads(this.parameters());
-    return runSync(this.backwardSteps(dy, opts.needInputGrad ?? true));
-  }
-
-  backwardAsync(dy: Tensor, opts: LinearBackwardOptions = {}): Promise<LinearGradients> {
-    if (!opts.accumulate) zeroGrads(this.parameters());
-    return runAsync(this.backwardSteps(dy, opts.needInputGrad ?? true));
-  }
-
   private dims(x: Tensor) {
     expectShape('x', x, [...x.shape.slice(0, -1).map(() => null), this.inFeatures]);
     return { M: x.data.length / this.inFeatures, I: this.inFeatures, O: this.outFeatures };
   }
 
-  /** The forward as native steps, for a model that composes layers inside one sync/async run. */
   *forwardSteps(x: Tensor, training: boolean): LayerSteps<Tensor> {
     const d = this.dims(x);
     const { y } = yield* call('linearForward', { x: x.data, weight: this.weight.tensor, bias: this.bias?.tensor ?? null, ...d });
@@ -107,7 +74,6 @@ export class Linear {
     return { data: y, shape: [...x.shape.slice(0, -1), this.outFeatures] };
   }
 
-  /** The backward as native steps (adds into the grad buffers as they are). */
   *backwardSteps(dy: Tensor, needDx: boolean): LayerSteps<LinearGradients> {
     const x = this.saved;
     if (!x) throw new Error('Linear.backward: call forward in training mode first');

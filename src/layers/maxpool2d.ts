@@ -3,6 +3,7 @@
 // maximum, as PyTorch picks it) in the saved handle for the backward.
 import type { Saved } from '../native/addon.js';
 import { call, runAsync, runSync, type LayerSteps } from './drive.js';
+import { SteppedForward } from './feed-forward-layer.js';
 import { outSize, pairOf, type Pair } from './conv-geometry.js';
 import { expectShape, type Tensor } from './tensor.js';
 
@@ -13,13 +14,15 @@ export interface MaxPool2dOptions {
   padding?: Pair;
 }
 
-export class MaxPool2d {
+/** x [N, C, H, W] → y [N, C, OH, OW]; in training the winners are kept for backward. */
+export class MaxPool2d extends SteppedForward {
   readonly kernelSize: readonly [number, number];
   readonly stride: readonly [number, number];
   readonly padding: readonly [number, number];
   private saved: { handle: Saved; shape: readonly number[]; outShape: readonly number[] } | null = null;
 
   constructor(o: MaxPool2dOptions) {
+    super();
     this.kernelSize = pairOf(o.kernelSize, 'kernelSize', 'MaxPool2d', 1);
     this.stride = pairOf(o.stride ?? this.kernelSize, 'stride', 'MaxPool2d', 1);
     this.padding = pairOf(o.padding ?? 0, 'padding', 'MaxPool2d', 0);
@@ -34,15 +37,6 @@ export class MaxPool2d {
       outSize(h, this.kernelSize[0], this.stride[0], this.padding[0]),
       outSize(w, this.kernelSize[1], this.stride[1], this.padding[1]),
     ];
-  }
-
-  /** x [N, C, H, W] → y [N, C, OH, OW]; in training the winners are kept for backward. */
-  forward(x: Tensor, opts: { training?: boolean } = {}): Tensor {
-    return runSync(this.forwardSteps(x, opts.training ?? true));
-  }
-
-  forwardAsync(x: Tensor, opts: { training?: boolean } = {}): Promise<Tensor> {
-    return runAsync(this.forwardSteps(x, opts.training ?? true));
   }
 
   /** dy [N, C, OH, OW] → dx [N, C, H, W] (each dy to its window's winner, summed where windows overlap). */

@@ -1,18 +1,11 @@
 // ReLU (PyTorch nn.ReLU) over a tensor of any shape; the backward reads the forward's output, as
 // an in-place ReLU leaves nothing else to read.
 import { call, runAsync, runSync, type LayerSteps } from './drive.js';
+import { SteppedForward } from './feed-forward-layer.js';
 import { expectShape, type Tensor } from './tensor.js';
 
-export class ReLU {
+export class ReLU extends SteppedForward {
   private saved: Tensor | null = null;
-
-  forward(x: Tensor, opts: { training?: boolean } = {}): Tensor {
-    return runSync(this.forwardSteps(x, opts.training ?? true));
-  }
-
-  forwardAsync(x: Tensor, opts: { training?: boolean } = {}): Promise<Tensor> {
-    return runAsync(this.forwardSteps(x, opts.training ?? true));
-  }
 
   backward(dy: Tensor): Tensor {
     return runSync(this.backwardSteps(dy));

@@ -10,10 +10,11 @@
 // frames, as EvNN's optimised model reshapes), output [T, N, 512]. Dropout after the front end is
 // the model's (EvNN's dropout_layers[0]), not part of this module.
 import { Conv2d } from '../layers/conv2d.js';
-import { runAsync, runSync, type LayerSteps } from '../layers/drive.js';
+import type { LayerSteps } from '../layers/drive.js';
+import { ParametrizedLayer, type BackwardOptions } from '../layers/feed-forward-layer.js';
 import { Linear } from '../layers/linear.js';
 import { MaxPool2d } from '../layers/maxpool2d.js';
-import { loadStateInto, stateOf, zeroGrads, type Parameter, type StateRecord } from '../layers/parameters.js';
+import type { Parameter } from '../layers/parameters.js';
 import { expectShape, type Tensor } from '../layers/tensor.js';
 
 /** EvNN's conv widths, in order. */
@@ -35,12 +36,8 @@ export interface ConvFrontEndOptions {
   prefix?: string;
 }
 
-export interface ConvFrontEndBackwardOptions {
-  /** Compute the gradient of the frames (default false: they are data). */
-  needInputGrad?: boolean;
-  /** Add into the grad buffers as they are (a model zeroes them once per step). */
-  accumulate?: boolean;
-}
+/** needInputGrad (the gradient of the frames) defaults to false: they are data. */
+export type ConvFrontEndBackwardOptions = BackwardOptions;
 
 export interface ConvFrontEndGradients {
   /** [T, N, C, H, W], or null unless asked for */
@@ -80,7 +77,14 @@ export function frontEndMapSize(frameSize: number): number {
   return s;
 }
 
-export class ConvFrontEnd {
+/**
+ * frames [T, N, C, H, W] → features [T, N, outFeatures], kept for backward in training mode; the
+ * backward takes dy [T, N, outFeatures] and gives every parameter's gradient, and the frames' when
+ * asked.
+ */
+export class ConvFrontEnd extends ParametrizedLayer<ConvFrontEndGradients> {
+  protected readonly stateOwner = 'ConvFrontEnd';
+  protected override readonly needInputGradDefault = false;
   readonly frameSize: number;
   readonly inChannels: number;
   readonly outFeatures: number;
@@ -89,6 +93,7 @@ export class ConvFrontEnd {
   private savedFrames: { T: number; N: number; shape: readonly number[] } | null = null;
 
   constructor(o: ConvFrontEndOptions) {
+    super();
     if (!Number.isInteger(o.frameSize) || o.frameSize < 1) throw new RangeError(`ConvFrontEnd: frameSize must be an integer >= 1, got ${o.frameSize}`);
     const map = frontEndMapSize(o.frameSize);
     // EvNN's Linear takes 256 = the last conv's channels, so the last map must be 1×1.
@@ -119,34 +124,6 @@ export class ConvFrontEnd {
 
   parameters(): Parameter[] {
     return [...this.blocks.flatMap((b) => b.conv.parameters()), ...this.linear.parameters()];
-  }
-
-  state(): StateRecord {
-    return stateOf(this.parameters());
-  }
-
-  loadState(record: StateRecord): void {
-    loadStateInto(this.parameters(), record, 'ConvFrontEnd');
-  }
-
-  /** frames [T, N, C, H, W] → features [T, N, outFeatures]; in training (the default) kept for backward. */
-  forward(x: Tensor, opts: { training?: boolean } = {}): Tensor {
-    return runSync(this.forwardSteps(x, opts.training ?? true));
-  }
-
-  forwardAsync(x: Tensor, opts: { training?: boolean } = {}): Promise<Tensor> {
-    return runAsync(this.forwardSteps(x, opts.training ?? true));
-  }
-
-  /** dy [T, N, outFeatures] → every parameter's gradient (added into the grad buffers) and optionally the frames'. */
-  backward(dy: Tensor, opts: ConvFrontEndBackwardOptions = {}): ConvFrontEndGradients {
-    if (!opts.accumulate) zeroGrads(this.parameters());
-    return runSync(this.backwardSteps(dy, opts.needInputGrad ?? false));
-  }
-
-  backwardAsync(dy: Tensor, opts: ConvFrontEndBackwardOptions = {}): Promise<ConvFrontEndGradients> {
-    if (!opts.accumulate) zeroGrads(this.parameters());
-    return runAsync(this.backwardSteps(dy, opts.needInputGrad ?? false));
   }
 
   *forwardSteps(x: Tensor, training: boolean): LayerSteps<Tensor> {
