@@ -155,6 +155,26 @@ void Forward(const Context& ctx, OpCall& a) {
 
 const LifState* StateOf(const SavedState* s) { return s ? dynamic_cast<const LifState*>(s->object.get()) : nullptr; }
 
+// `value` (the argument `name`): a lifForward handle made with backward 's3gd' over this call's B
+// and T and H = h (`who` needs it, `h_label` names h), held for the call; returns the number of
+// entries of its active set.
+int64_t HoldActiveSet(const Ctx& c, OpCall& a, const Napi::Value& value, const char* name, const char* who,
+                      const char* h_label, int64_t h) {
+  std::shared_ptr<SavedState> s = ReadSaved(c, value, "lifForward", name);
+  const auto dim = [&](const char* d) { return s->dims.count(d) ? s->dims.at(d) : int64_t(-1); };
+  if (dim("B") != a.dim("B") || dim("T") != a.dim("T") || dim("H") != h) {
+    ThrowRange(c, std::string(name) + " was made with B = " + std::to_string(dim("B")) + ", T = " + std::to_string(dim("T")) +
+                      ", H = " + std::to_string(dim("H")) + "; " + who + " needs B = " + std::to_string(a.dim("B")) + ", T = " +
+                      std::to_string(a.dim("T")) + ", " + h_label + std::to_string(h));
+  }
+  const LifState* ls = StateOf(s.get());
+  if (!ls || !s->nums.count("s3gd") || s->nums.at("s3gd") == 0.0)
+    ThrowRange(c, std::string(name) + " was made with backward: 'dense'; it has no active set (make it with backward: 's3gd')");
+  const int64_t n = ls->sets.active.count();
+  a.hold(name, std::move(s));
+  return n;
+}
+
 void CheckBackward(const Ctx& c, const Napi::Object& args, OpCall& a) {
   const bool s3gd = a.flag("s3gd");
   const LifState* st = StateOf(a.saved_state());
@@ -174,18 +194,7 @@ void CheckBackward(const Ctx& c, const Napi::Object& args, OpCall& a) {
   Napi::Value lower = args.Get("lower");
   if (Given(lower)) {
     if (!s3gd) ThrowRange(c, "lower needs a saved handle made with backward: 's3gd' (this one is 'dense', whose dx is dense)");
-    std::shared_ptr<SavedState> s = ReadSaved(c, lower, "lifForward", "lower");
-    const auto dim = [&](const char* d) { return s->dims.count(d) ? s->dims.at(d) : int64_t(-1); };
-    if (dim("B") != a.dim("B") || dim("T") != a.dim("T") || dim("H") != a.dim("I")) {
-      ThrowRange(c, "lower was made with B = " + std::to_string(dim("B")) + ", T = " + std::to_string(dim("T")) + ", H = " +
-                        std::to_string(dim("H")) + "; this layer needs B = " + std::to_string(a.dim("B")) + ", T = " +
-                        std::to_string(a.dim("T")) + ", H = I = " + std::to_string(a.dim("I")));
-    }
-    const LifState* ls = StateOf(s.get());
-    if (!ls || !s->nums.count("s3gd") || s->nums.at("s3gd") == 0.0)
-      ThrowRange(c, "lower was made with backward: 'dense'; it has no active set (make it with backward: 's3gd')");
-    L = ls->sets.active.count();
-    a.hold("lower", std::move(s));
+    L = HoldActiveSet(c, a, lower, "lower", "this layer", "H = I = ", a.dim("I"));
   }
   a.set_dim("L", L);
   const bool need = a.flag("needDx");
@@ -256,18 +265,7 @@ void CheckReadoutBackward(const Ctx& c, const Napi::Object& args, OpCall& a) {
   Napi::Value at = args.Get("at");
   const bool given = Given(at);
   if (given) {
-    std::shared_ptr<SavedState> s = ReadSaved(c, at, "lifForward", "at");
-    const auto dim = [&](const char* d) { return s->dims.count(d) ? s->dims.at(d) : int64_t(-1); };
-    if (dim("B") != a.dim("B") || dim("T") != a.dim("T") || dim("H") != a.dim("H")) {
-      ThrowRange(c, "at was made with B = " + std::to_string(dim("B")) + ", T = " + std::to_string(dim("T")) + ", H = " +
-                        std::to_string(dim("H")) + "; this readout needs B = " + std::to_string(a.dim("B")) + ", T = " +
-                        std::to_string(a.dim("T")) + ", H = " + std::to_string(a.dim("H")));
-    }
-    const LifState* ls = StateOf(s.get());
-    if (!ls || !s->nums.count("s3gd") || s->nums.at("s3gd") == 0.0)
-      ThrowRange(c, "at was made with backward: 'dense'; it has no active set (make it with backward: 's3gd')");
-    N = ls->sets.active.count();
-    a.hold("at", std::move(s));
+    N = HoldActiveSet(c, a, at, "at", "this readout", "H = ", a.dim("H"));
   }
   a.set_dim("N", N);
   const bool need = a.flag("needDspk");
