@@ -1,7 +1,8 @@
 // Pieces the benchmarks share: error exit, loading the addon with the functions a bench needs,
-// and the median wall-clock time of repeated calls.
-import { existsSync } from 'node:fs';
+// the median wall-clock time of repeated calls, the machine's CPU model and load, and markdown tables.
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 
 /**
  * A failer for one bench: prints "bench/<name>: message" and exits with code 2. It also turns an
@@ -64,9 +65,14 @@ export function medianMs(fn, warmup, reps, after = null) {
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     if (after) after(r);
   }
-  times.sort((a, b) => a - b);
-  const m = times.length >> 1;
-  return times.length % 2 ? times[m] : (times[m - 1] + times[m]) / 2;
+  return median(times);
+}
+
+/** The median of a list of numbers (the mean of the middle two for an even count). */
+export function median(values) {
+  const v = [...values].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 /** Zeroes every array of `buffers` (an object of Float32Arrays), as a training step does before backward. */
@@ -92,9 +98,34 @@ export function interleavedMediansMs(fns, warmup, reps, minWarmMs = 0) {
   for (let i = 0; i < warmup || (minWarmMs > 0 && Number(process.hrtime.bigint() - w0) / 1e6 < minWarmMs); i++) round(false);
   const times = fns.map(() => []);
   for (let i = 0; i < reps; i++) round(true).forEach((ms, k) => times[k].push(ms));
-  return times.map((t) => {
-    t.sort((a, b) => a - b);
-    const m = t.length >> 1;
-    return t.length % 2 ? t[m] : (t[m - 1] + t[m]) / 2;
-  });
+  return times.map(median);
+}
+
+/** The CPU's model name (/proc/cpuinfo, else what Node reports). */
+export function cpuModel() {
+  try {
+    const m = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m);
+    if (m) return m[1].trim();
+  } catch { /* not Linux */ }
+  return os.cpus()[0]?.model ?? 'unknown';
+}
+
+/**
+ * Busy and total CPU seconds of the whole machine so far (/proc/stat, in USER_HZ = 100 ticks;
+ * null elsewhere), to tell how much of a run other processes took.
+ */
+export function machineCpu() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = f.reduce((a, b) => a + b, 0) / 100;
+    return { busy: total - (f[3] + f[4]) / 100, total };
+  } catch {
+    return null;
+  }
+}
+
+/** A markdown table of a header row and rows of cells. */
+export function markdownTable(header, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }

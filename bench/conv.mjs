@@ -25,7 +25,7 @@ import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { failer } from './common.mjs';
+import { failer, machineCpu, median } from './common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fail = failer('conv');
@@ -64,11 +64,6 @@ function parseArgs(argv) {
   return o;
 }
 
-function median(t) {
-  const v = [...t].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
 
 function ms(fn) {
   const t0 = process.hrtime.bigint();
@@ -87,17 +82,7 @@ function frames(n, F) {
   return x;
 }
 
-// Busy and total CPU seconds of the whole machine so far (/proc/stat; null elsewhere), and a
-// process's own CPU seconds (/proc/<pid>/stat), to tell how much of the run other processes took.
-function machineCpu() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = f.reduce((a, b) => a + b, 0) / 100;  // USER_HZ
-    return { busy: total - (f[3] + f[4]) / 100, total };
-  } catch {
-    return null;
-  }
-}
+// A process's own CPU seconds (/proc/<pid>/stat), to tell how much of the run other processes took.
 function processCpu(pid) {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');

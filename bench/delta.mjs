@@ -43,11 +43,11 @@
 // given): the training rows use it, the streaming rows run with 1 thread and with it.
 // --quick: T = 250, 3 reps, 100 ms warm-up (about 15 s on a 2-core machine, against about 1 min by default).
 // --addon times another build of the addon (default build/Release/evnn.node).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { failer, interleavedMediansMs, loadAddon, zeroGrads } from './common.mjs';
+import { cpuModel, failer, interleavedMediansMs, loadAddon, machineCpu, markdownTable, zeroGrads } from './common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fail = failer('delta');
@@ -338,26 +338,7 @@ async function loadTrained(o) {
 
 const loadavg = () => os.loadavg().map((v) => v.toFixed(2)).join(', ');
 
-// Busy and total CPU seconds of the whole machine so far (/proc/stat; null elsewhere), to tell how
-// much of the run other processes took.
-function machineCpu() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-    const hz = 100;  // USER_HZ
-    const total = f.reduce((a, b) => a + b, 0) / hz;
-    return { busy: total - (f[3] + f[4]) / hz, total };
-  } catch {
-    return null;
-  }
-}
 
-function cpuModel() {
-  try {
-    const m = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m);
-    if (m) return m[1].trim();
-  } catch { /* not Linux */ }
-  return os.cpus()[0]?.model ?? 'unknown';
-}
 
 const fix = (v, d) => v.toFixed(d);
 const us = (v) => fix(v, v < 10 ? 2 : 1);
@@ -365,10 +346,6 @@ const ms = (v) => fix(v, v < 10 ? 3 : 1);
 const pct = (v) => `${fix(100 * v, 1)}%`;
 const x2 = (v) => `${fix(v, 2)}×`;
 
-function markdownTable(header, rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 // ---------------------------------------------------------------------------------------------
 const o = parseArgs(process.argv.slice(2));

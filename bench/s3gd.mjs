@@ -49,7 +49,7 @@ import vm from 'node:vm';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { failer, loadAddon } from './common.mjs';
+import { cpuModel, failer, loadAddon, machineCpu, markdownTable, median } from './common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fail = failer('s3gd');
@@ -337,11 +337,6 @@ const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 // (measured: 3-4 ms of the S3GD readout's 4 ms in the whole-network timing).
 v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc');
-const median = (t) => {
-  const s = [...t].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 // Every garbage collection (start, end in performance.now() ms) and every timed call (label, start,
 // end), to report any collection that still fell inside a timed call.
@@ -416,29 +411,8 @@ const pct = (v, d = 1) => `${(100 * v).toFixed(d)}%`;
 const x2 = (v) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(v < 10 ? 2 : 1)}×`);
 const exp = (v) => v.toExponential(2);
 
-function markdownTable(header, rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
-function cpuModel() {
-  try {
-    const m = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m);
-    if (m) return m[1].trim();
-  } catch { /* not Linux */ }
-  return os.cpus()[0]?.model ?? 'unknown';
-}
 
-// Busy and total CPU seconds of the machine so far (/proc/stat), to tell how much other processes took.
-function machineCpu() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = f.reduce((a, b) => a + b, 0) / 100;
-    return { busy: total - (f[3] + f[4]) / 100, total };
-  } catch {
-    return null;
-  }
-}
 
 // CPU seconds of this process's waited-for children so far (the PyTorch peer), from /proc/self/stat
 // (cutime + cstime, in clock ticks of 1/100 s), so that they do not count as other processes' load.
