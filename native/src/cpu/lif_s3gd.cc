@@ -36,6 +36,18 @@ inline v16f load16(const float* p) {
   return v;
 }
 
+// n rounded up to a multiple of 16 floats (one cache line): the padded row length of the blocks.
+inline size_t round16(int64_t n) { return size_t(n + 15) / 16 * 16; }
+
+// [0, n) cut into `parts` contiguous ranges at multiples of 16 (the last ends at n): range k is
+// [cut[k], cut[k + 1]).
+std::vector<int> cuts16(int n, int parts) {
+  std::vector<int> cut(static_cast<size_t>(parts) + 1);
+  for (int k = 0; k <= parts; ++k) cut[size_t(k)] = std::min(n, int((int64_t(n) * k / parts + 8) / 16 * 16));
+  cut[size_t(parts)] = n;
+  return cut;
+}
+
 // The shape of a saved set. Its contents are Forward's own (sorted, in range): the sets come only
 // from Forward, through handles whose dims the binding checks, so they are not rescanned here (a
 // pass over every index cost 10% of layer 2's S3GD backward).
@@ -204,7 +216,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
   // dx at the lower layer's active entries, dx[b,u,i] = w[i,:]·dmem_{u+1}: per batch row and block
   // of input units (dx_row_block), over a padded, aligned wᵀ made here (H·I floats, tiled).
   if (lower) {
-    const int ldI = (I + 15) / 16 * 16;
+    const int ldI = int(round16(I));
     float* wT = ws.Floats(std::max<size_t>(size_t(H) * ldI, 1));
     scratch += std::max<size_t>(size_t(H) * ldI, 1);
     parallel_for(0, (H + 15) / 16, 1, [&](int64_t jb0, int64_t jb1) {
@@ -251,18 +263,16 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
     // element is summed in (b, t descending, event) order with the same values whatever the cut
     // and the thread count.
     const int parts = int(std::max<int64_t>(1, std::min<int64_t>(std::max(1, num_threads()), (H + 15) / 16)));
-    std::vector<int> cut(static_cast<size_t>(parts) + 1);
-    for (int k = 0; k <= parts; ++k) cut[size_t(k)] = std::min(H, int((int64_t(H) * k / parts + 8) / 16 * 16));
-    cut[size_t(parts)] = H;
+    const std::vector<int> cut = cuts16(H, parts);
     std::vector<size_t> base(static_cast<size_t>(parts) + 1, 0);  // part k: dm [ld], then its dW block [I, ld]
-    for (int k = 0; k < parts; ++k) base[size_t(k) + 1] = base[size_t(k)] + size_t(cut[size_t(k) + 1] - cut[size_t(k)] + 15) / 16 * 16 * (size_t(I) + 1);
+    for (int k = 0; k < parts; ++k) base[size_t(k) + 1] = base[size_t(k)] + round16(cut[size_t(k) + 1] - cut[size_t(k)]) * (size_t(I) + 1);
     float* blocks = ws.Floats(std::max<size_t>(base.back(), 1));
     scratch += std::max<size_t>(base.back(), 1);
     parallel_for(0, parts, 1, [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; ++k) {
         const int j0 = cut[size_t(k)], n = cut[size_t(k) + 1] - j0;
         if (n <= 0) continue;
-        const size_t ld = size_t(n + 15) / 16 * 16;
+        const size_t ld = round16(n);
         float* dm = blocks + base[size_t(k)];
         float* dwb = dm + ld;
         std::fill(dm, dm + ld * (size_t(I) + 1), 0.0f);  // the padding of dm stays 0
@@ -295,7 +305,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
     parallel_for(0, I, 16, [&](int64_t i0, int64_t i1) {
       for (int k = 0; k < parts; ++k) {
         const int j0 = cut[size_t(k)], n = cut[size_t(k) + 1] - j0;
-        const size_t ld = size_t(n + 15) / 16 * 16;
+        const size_t ld = round16(n);
         const float* dwb = blocks + base[size_t(k)] + ld;
         for (int64_t i = i0; i < i1; ++i)
           for (int j = 0; j < n; ++j) g.dw[size_t(i) * H + j0 + j] += dwb[size_t(i) * ld + j];
@@ -313,13 +323,11 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
     // any sum: the result is the same bitwise for any thread count.
     const int64_t nt = std::max(1, num_threads());
     const int parts = int(std::max<int64_t>(1, std::min<int64_t>((nt + kGroups - 1) / kGroups, (I + 15) / 16)));
-    std::vector<int> cut(static_cast<size_t>(parts) + 1);
-    for (int k = 0; k <= parts; ++k) cut[size_t(k)] = std::min(I, int((int64_t(I) * k / parts + 8) / 16 * 16));
-    cut[size_t(parts)] = I;
+    const std::vector<int> cut = cuts16(I, parts);
     size_t per_group = 0;  // each range: acc [H, ld] then its trace [ld], ld = its width rounded to 16
     std::vector<size_t> base(static_cast<size_t>(parts));
     for (int k = 0; k < parts; ++k) {
-      const size_t ld = size_t(cut[size_t(k) + 1] - cut[size_t(k)] + 15) / 16 * 16;
+      const size_t ld = round16(cut[size_t(k) + 1] - cut[size_t(k)]);
       base[size_t(k)] = per_group;
       per_group += ld * (size_t(H) + 1);
     }
@@ -330,7 +338,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
         const int grp = int(task / parts), k = int(task % parts);
         const int i0 = cut[size_t(k)], i1 = cut[size_t(k) + 1], n = i1 - i0;
         const int b0 = int(int64_t(B) * grp / kGroups), b1 = int(int64_t(B) * (grp + 1) / kGroups);
-        const size_t ld = size_t(n + 15) / 16 * 16;
+        const size_t ld = round16(n);
         float* acc = blocks + per_group * size_t(grp) + base[size_t(k)];  // [H, ld]
         float* tr = acc + size_t(H) * ld;                                  // [ld]
         if (n <= 0) continue;
@@ -377,7 +385,7 @@ void BackwardS3GD(const Context& ctx, const Dims& d, const Weights& w, const Opt
       for (int64_t e = e0; e < e1; ++e) {
         const int k = tiles[size_t(e)].first, ib = tiles[size_t(e)].second;
         const int i0 = cut[size_t(k)], n = cut[size_t(k) + 1] - i0;
-        const size_t ld = size_t(n + 15) / 16 * 16;
+        const size_t ld = round16(n);
         const int m = std::min(16, n - ib);
         float* dr = g.dw + size_t(i0 + ib) * H;
         for (int j = 0; j < H; ++j)
