@@ -1,19 +1,15 @@
 // Philox keep-masks on the device (kernels.h; the CPU's are src/cpu/masks.cc): one thread per block
 // of 4 stream outputs, so element i gets word i mod 4 of block i / 4, as on the CPU.
-#include <algorithm>
 
 #include "cuda_check.h"
 #include "evnn/rng.h"
 #include "kernels.h"
+#include "launch.h"
 #include "philox_math.h"
 
 namespace evnn {
 namespace cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-inline unsigned grid_for(size_t n) { return unsigned(std::max<size_t>(1, std::min<size_t>((n + kThreads - 1) / kThreads, 1u << 20))); }
 
 __global__ void bernoulli_kernel(uint64_t seed, float p, size_t n, uint8_t* keep) {
   const size_t blocks = (n + 3) / 4;

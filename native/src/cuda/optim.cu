@@ -9,15 +9,12 @@
 
 #include "cuda_check.h"
 #include "kernels.h"
+#include "launch.h"
 #include "optim_step.h"
 
 namespace evnn {
 namespace cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-inline unsigned grid_for(size_t n) { return unsigned(std::max<size_t>(1, std::min<size_t>((n + kThreads - 1) / kThreads, 1u << 20))); }
 
 __global__ void sgd_kernel(optim::SgdScalars s, size_t n, float* p, const float* g, float* buf) {
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
