@@ -14,6 +14,7 @@
 
 #include "evnn/parallel.h"
 #include "recurrent_common.h"
+#include "vec16.h"
 
 namespace evnn {
 namespace lif_readout {
@@ -23,15 +24,12 @@ namespace {
 constexpr int kChunks = 32;  // the most batch-row chunks of dW partial sums
 constexpr int kSkip = 16;    // spk values tested for all-zero at once in the dW pass
 
-typedef float v16f __attribute__((vector_size(64)));
-typedef int32_t v16i __attribute__((vector_size(64)));
+using vec16::load16;
+using vec16::store16;
+using vec16::v16f;
+using vec16::v16i;
 typedef float v8f __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
-inline v16f load16(const float* p) {
-  v16f v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 // a·b over nv·16 floats (rows padded with zeros): lanes summed per vector, then as a tree.
 inline float dot_padded(const float* a, const float* b, int nv) {
   v16f s = load16(a) * load16(b);
@@ -47,8 +45,7 @@ inline float dot_padded(const float* a, const float* b, int nv) {
 // y += c·x over nv·16 floats.
 inline void axpy_padded(float c, const float* x, float* y, int nv) {
   for (int v = 0; v < nv; ++v) {
-    const v16f r = load16(y + 16 * v) + c * load16(x + 16 * v);
-    std::memcpy(y + 16 * v, &r, sizeof r);
+    store16(y + 16 * v, load16(y + 16 * v) + c * load16(x + 16 * v));
   }
 }
 
@@ -205,7 +202,7 @@ void Backward(const Context& ctx, const Dims& d, const float* w, float beta, Red
             }
             A = g + beta * A;
             const v16f gs = a * A;
-            std::memcpy(Gb + size_t(s - 1) * Op + 16 * v, &gs, sizeof gs);
+            store16(Gb + size_t(s - 1) * Op + 16 * v, gs);
           }
         }
         if (at) {  // only at the active entries: the same dot as the dense dspk below

@@ -19,6 +19,7 @@
 
 #include "evnn/parallel.h"
 #include "recurrent_common.h"
+#include "vec16.h"
 
 namespace evnn {
 namespace lif {
@@ -29,12 +30,8 @@ namespace {
 // sums do not depend on the thread count; 2 = the threads the bench and the model use)
 constexpr int kGroups = 2;
 
-typedef float v16f __attribute__((vector_size(64)));
-inline v16f load16(const float* p) {
-  v16f v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+using vec16::load16;
+using vec16::v16f;
 
 // n rounded up to a multiple of 16 floats (one cache line): the padded row length of the blocks.
 inline size_t round16(int64_t n) { return size_t(n + 15) / 16 * 16; }
