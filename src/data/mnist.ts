@@ -2,21 +2,19 @@
 // package, a local directory, or the official mirrors), checks them completely before writing
 // anything, carves the validation split out of train, and writes {train,valid,test}.arrow and
 // finally meta.json. A prepared directory is reused unless forced or prepared differently.
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeImagesArrow, readImagesArrow } from './arrow-images.js';
 import { DatasetError } from './errors.js';
 import { checkSameCount, MNIST_CLASSES, MNIST_COLS, MNIST_ROWS, parseIdxImages, parseIdxLabels } from './idx.js';
 import { downloadMnist, sha256Hex } from './mnist-download.js';
 import { locateInput, MNIST_INPUTS, MNIST_MIRRORS, MNIST_SHA256, mnistDataPackageDir, readInputFile } from './mnist-files.js';
 import { META_FILE, metaPath, MNIST_FORMAT_VERSION, mnistDir, readMnistMeta, requireMnistMeta, writeMnistMeta } from './mnist-meta.js';
-import { checkValidFraction, gatherImages, splitTrainValid } from './split.js';
+import { IMAGE_SPLIT_FILES, loadImageSplit, writeImageSplits } from './image-splits.js';
+import { checkValidFraction } from './split.js';
 import type { MnistInputName, MnistMeta, MnistSourceKind, MnistSplit, MnistSplitName, PrepareMnistOptions } from './types.js';
 
 export const DEFAULT_VALID_FRACTION = 0.2; // EvNN's sMNIST script keeps 80% of train for training
 export const DEFAULT_SPLIT_SEED = 42; // EvNN seeds its split generator with 42 (torch's split itself is not reproducible here)
-
-const SPLIT_FILES: Record<MnistSplitName, string> = { train: 'train.arrow', valid: 'valid.arrow', test: 'test.arrow' };
 
 interface RawInputs {
   kind: MnistSourceKind;
@@ -129,16 +127,8 @@ export async function prepareMnist(opts: PrepareMnistOptions): Promise<MnistMeta
   }
   r.log(official ? 'inputs are the official MNIST files (SHA-256 verified)' : 'inputs differ from the official MNIST files (custom data)');
 
-  const parts = splitTrainValid(trainImages.count, r.validFraction, r.splitSeed);
-  const train = gatherImages(trainLabels, trainImages.pixels, parts.train);
-  const valid = gatherImages(trainLabels, trainImages.pixels, parts.valid);
-
-  // The directory stops counting as prepared before any split file changes.
-  rmSync(metaPath(r.dataDir), { force: true });
-  r.log(`writing ${SPLIT_FILES.train} (${parts.train.length} images), ${SPLIT_FILES.valid} (${parts.valid.length}), ${SPLIT_FILES.test} (${testImages.count})`);
-  writeImagesArrow(join(dir, SPLIT_FILES.train), train.labels, train.pixels);
-  writeImagesArrow(join(dir, SPLIT_FILES.valid), valid.labels, valid.pixels);
-  writeImagesArrow(join(dir, SPLIT_FILES.test), testLabels, testImages.pixels);
+  const sizes = writeImageSplits(dir, metaPath(r.dataDir), { labels: trainLabels, pixels: trainImages.pixels },
+    { labels: testLabels, pixels: testImages.pixels }, r.validFraction, r.splitSeed, r.log);
 
   const meta: MnistMeta = {
     dataset: 'mnist',
@@ -150,10 +140,10 @@ export async function prepareMnist(opts: PrepareMnistOptions): Promise<MnistMeta
     official_mnist: official,
     valid_fraction: r.validFraction,
     split_seed: r.splitSeed,
-    sizes: { train: parts.train.length, valid: parts.valid.length, test: testImages.count },
+    sizes,
     image_shape: [MNIST_ROWS, MNIST_COLS],
     num_classes: MNIST_CLASSES,
-    files: { ...SPLIT_FILES },
+    files: { ...IMAGE_SPLIT_FILES },
     permutations: {},
   };
   writeMnistMeta(r.dataDir, meta);
@@ -163,12 +153,5 @@ export async function prepareMnist(opts: PrepareMnistOptions): Promise<MnistMeta
 
 /** Loads one split of a prepared dataset as flat typed arrays. */
 export function loadMnistSplit(dataDir: string, split: MnistSplitName): MnistSplit {
-  if (split !== 'train' && split !== 'valid' && split !== 'test') throw new RangeError(`unknown split "${String(split)}" (expected train, valid or test)`);
-  const meta = requireMnistMeta(dataDir);
-  const path = join(mnistDir(dataDir), meta.files[split]);
-  const data = readImagesArrow(path);
-  if (data.count !== meta.sizes[split]) {
-    throw new DatasetError(path, `${meta.files[split]}: has ${data.count} rows but meta.json says ${meta.sizes[split]}; re-prepare with --force`);
-  }
-  return data;
+  return loadImageSplit(mnistDir(dataDir), () => requireMnistMeta(dataDir), split);
 }

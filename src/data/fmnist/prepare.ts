@@ -2,13 +2,12 @@
 // idx files, or their download), checks everything before writing anything, carves the validation
 // split out of train as MNIST does, and writes {train,valid,test}.arrow (MNIST's image layout) and
 // finally meta.json. A prepared directory is reused unless forced or prepared differently.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readImagesArrow, writeImagesArrow } from '../arrow-images.js';
 import type { SplitName } from '../dataset-module.js';
-import { DatasetError } from '../errors.js';
 import { MNIST_CLASSES, MNIST_COLS, MNIST_ROWS } from '../idx.js';
-import { checkValidFraction, gatherImages, splitTrainValid } from '../split.js';
+import { IMAGE_SPLIT_FILES, loadImageSplit, writeImageSplits } from '../image-splits.js';
+import { checkValidFraction } from '../split.js';
 import type { MnistInputName, MnistSplit } from '../types.js';
 import { FMNIST_BASE_URL, FMNIST_CLASSES, fashionMnistPackageDir, MNIST_DEFAULT_SOURCE, NPM_SOURCE } from './files.js';
 import { downloadIdx, readIdxFolder } from './idx-source.js';
@@ -19,7 +18,6 @@ import { NPM_SPLIT_NOTE, readNpmFashionMnist, type ImageSet } from './npm-source
 export const FMNIST_DEFAULT_VALID_FRACTION = 0.2;
 export const FMNIST_DEFAULT_SPLIT_SEED = 42;
 const OFFICIAL_SPLIT_NOTE = 'official Fashion-MNIST idx files: train-* is train (and valid), t10k-* is test, in the official order';
-const SPLIT_FILES: Record<SplitName, string> = { train: 'train.arrow', valid: 'valid.arrow', test: 'test.arrow' };
 
 export interface PrepareFmnistOptions {
   /** Root of all datasets; Fashion-MNIST goes to `<dataDir>/fmnist/`. */
@@ -126,18 +124,7 @@ export async function prepareFmnist(opts: PrepareFmnistOptions): Promise<FmnistM
   // Everything is read and checked before anything is written.
   const got = await acquire(r, opts);
   if (got.officialMd5 !== null) r.log(got.officialMd5 ? 'inputs are the official Fashion-MNIST files (MD5 of the .gz files verified)' : 'inputs differ from the official Fashion-MNIST .gz files (custom data)');
-  const trainCount = got.train.labels.length;
-  const testCount = got.test.labels.length;
-  const parts = splitTrainValid(trainCount, r.validFraction, r.splitSeed);
-  const train = gatherImages(got.train.labels, got.train.pixels, parts.train);
-  const valid = gatherImages(got.train.labels, got.train.pixels, parts.valid);
-
-  // The directory stops counting as prepared before any split file changes.
-  rmSync(fmnistMetaPath(r.dataDir), { force: true });
-  r.log(`writing ${SPLIT_FILES.train} (${parts.train.length} images), ${SPLIT_FILES.valid} (${parts.valid.length}), ${SPLIT_FILES.test} (${testCount})`);
-  writeImagesArrow(join(dir, SPLIT_FILES.train), train.labels, train.pixels);
-  writeImagesArrow(join(dir, SPLIT_FILES.valid), valid.labels, valid.pixels);
-  writeImagesArrow(join(dir, SPLIT_FILES.test), got.test.labels, got.test.pixels);
+  const sizes = writeImageSplits(dir, fmnistMetaPath(r.dataDir), got.train, got.test, r.validFraction, r.splitSeed, r.log);
 
   const meta: FmnistMeta = {
     dataset: 'fmnist',
@@ -151,11 +138,11 @@ export async function prepareFmnist(opts: PrepareFmnistOptions): Promise<FmnistM
     official_md5: got.officialMd5,
     valid_fraction: r.validFraction,
     split_seed: r.splitSeed,
-    sizes: { train: parts.train.length, valid: parts.valid.length, test: testCount },
+    sizes,
     image_shape: [MNIST_ROWS, MNIST_COLS],
     num_classes: MNIST_CLASSES,
     classes: [...FMNIST_CLASSES],
-    files: { ...SPLIT_FILES },
+    files: { ...IMAGE_SPLIT_FILES },
   };
   writeFmnistMeta(r.dataDir, meta);
   r.log(`Fashion-MNIST prepared in ${dir} (meta.json written)`);
@@ -164,12 +151,5 @@ export async function prepareFmnist(opts: PrepareFmnistOptions): Promise<FmnistM
 
 /** One split of a prepared directory, checked against meta.json. */
 export function loadFmnistSplit(dataDir: string, split: SplitName): MnistSplit {
-  if (split !== 'train' && split !== 'valid' && split !== 'test') throw new RangeError(`unknown split "${String(split)}" (expected train, valid or test)`);
-  const meta = requireFmnistMeta(dataDir);
-  const path = join(fmnistDir(dataDir), meta.files[split]);
-  const data = readImagesArrow(path);
-  if (data.count !== meta.sizes[split]) {
-    throw new DatasetError(path, `${meta.files[split]}: has ${data.count} rows but meta.json says ${meta.sizes[split]}; re-prepare with --force`);
-  }
-  return data;
+  return loadImageSplit(fmnistDir(dataDir), () => requireFmnistMeta(dataDir), split);
 }
