@@ -10,9 +10,9 @@ import type { BatchSource } from './batch-source.js';
 import type { DataConfig, DatasetModule, DatasetSplits, SplitName } from './dataset-module.js';
 import { DatasetError } from './errors.js';
 import { eventArrowSchema } from './events/event-arrow.js';
+import { preparedFromSource } from './events/event-dataset.js';
 import { readEventMeta, requireEventMeta } from './events/event-meta.js';
 import { openEventSplit } from './events/event-splits.js';
-import { DEFAULT_SPLIT_SEED, DEFAULT_VALID_FRACTION } from './mnist.js';
 import { GestureFrameSource } from './dvs128/batches.js';
 import {
   COUNT_SCALE, DEFAULT_FRAME_SIZE, DVS128, DVS128_CLASSES, DVS128_EXTRA_COLUMNS, DVS128_NUM_CLASSES, DVS128_WIDTH, FRAMES_PER_SLICE, dvs128Dir,
@@ -41,15 +41,7 @@ export const dvs128Dataset: DatasetModule = {
     return { task: 'classification', numClasses: DVS128_NUM_CLASSES, classes };
   },
 
-  async prepare({ dataDir, data, force, log }) {
-    await prepareDvs128({ dataDir, source: data.source, validFraction: data.valid_fraction, splitSeed: data.split_seed, force, log });
-  },
-
-  async prepareByName({ dataDir, source, validFraction, splitSeed, allowOtherVocab, force, log }) {
-    if (allowOtherVocab) throw new Error('--allow-other-vocab: for the language-model corpora (ptb, wikitext2) only, not dvs128');
-    if (source === undefined) throw new Error(`dvs128 needs --source: ${SOURCES}`);
-    await prepareDvs128({ dataDir, source, validFraction: validFraction ?? DEFAULT_VALID_FRACTION, splitSeed: splitSeed ?? DEFAULT_SPLIT_SEED, force, log });
-  },
+  ...preparedFromSource(DVS128, SOURCES, prepareDvs128),
 
   checkConfig(data) {
     const issues: { path: string; message: string }[] = [];

@@ -6,11 +6,10 @@
 // T = data.steps (300) steps of data.dt_ms (1 ms) as SpikeEvents; 1156 inputs, 10 classes.
 import type { DataConfig, DatasetModule, DatasetSplits } from './dataset-module.js';
 import { eventArrowSchema } from './events/event-arrow.js';
-import { checkEventConfig, openEventDataset } from './events/event-dataset.js';
+import { checkEventConfig, openEventDataset, preparedFromSource } from './events/event-dataset.js';
 import { microseconds } from './events/event-splits.js';
 import type { EventSample } from './events/event-arrow.js';
 import type { EventStream } from './events/spike-batches.js';
-import { DEFAULT_SPLIT_SEED, DEFAULT_VALID_FRACTION } from './mnist.js';
 import { NMNIST, NMNIST_CHANNELS, NMNIST_CLASSES, NMNIST_DT_MS, NMNIST_STEPS, NMNIST_WIDTH, nmnistDir } from './nmnist/layout.js';
 import { prepareNmnist } from './nmnist/prepare.js';
 
@@ -31,15 +30,7 @@ export const nmnistDataset: DatasetModule = {
   arrowSchema: () => eventArrowSchema(),
   metadata: () => ({ task: 'classification', numClasses: NMNIST_CLASSES.length, classes: NMNIST_CLASSES }),
 
-  async prepare({ dataDir, data, force, log }) {
-    await prepareNmnist({ dataDir, source: data.source, validFraction: data.valid_fraction, splitSeed: data.split_seed, force, log });
-  },
-
-  async prepareByName({ dataDir, source, validFraction, splitSeed, allowOtherVocab, force, log }) {
-    if (allowOtherVocab) throw new Error('--allow-other-vocab: for the language-model corpora (ptb, wikitext2) only, not nmnist');
-    if (source === undefined) throw new Error(`nmnist needs --source: ${SOURCES}`);
-    await prepareNmnist({ dataDir, source, validFraction: validFraction ?? DEFAULT_VALID_FRACTION, splitSeed: splitSeed ?? DEFAULT_SPLIT_SEED, force, log });
-  },
+  ...preparedFromSource(NMNIST, SOURCES, prepareNmnist),
 
   checkConfig: (data) => checkEventConfig(data, NMNIST, SOURCES),
 

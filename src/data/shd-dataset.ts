@@ -7,11 +7,10 @@
 // classes named by extra/keys.
 import type { DataConfig, DatasetModule, DatasetSplits } from './dataset-module.js';
 import { eventArrowSchema, type EventSample } from './events/event-arrow.js';
-import { checkEventConfig, openEventDataset } from './events/event-dataset.js';
+import { checkEventConfig, openEventDataset, preparedFromSource } from './events/event-dataset.js';
 import { readEventMeta } from './events/event-meta.js';
 import { microseconds } from './events/event-splits.js';
 import type { EventStream } from './events/spike-batches.js';
-import { DEFAULT_SPLIT_SEED, DEFAULT_VALID_FRACTION } from './mnist.js';
 import { SHD, SHD_CHANNELS, SHD_DT_MS, SHD_NUM_CLASSES, SHD_STEPS, shdDir } from './shd/layout.js';
 import { DEFAULT_SHD_CLASSES, prepareShd } from './shd/prepare.js';
 
@@ -35,15 +34,7 @@ export const shdDataset: DatasetModule = {
     return { task: 'classification', numClasses: SHD_NUM_CLASSES, classes };
   },
 
-  async prepare({ dataDir, data, force, log }) {
-    await prepareShd({ dataDir, source: data.source, validFraction: data.valid_fraction, splitSeed: data.split_seed, force, log });
-  },
-
-  async prepareByName({ dataDir, source, validFraction, splitSeed, allowOtherVocab, force, log }) {
-    if (allowOtherVocab) throw new Error('--allow-other-vocab: for the language-model corpora (ptb, wikitext2) only, not shd');
-    if (source === undefined) throw new Error(`shd needs --source: ${SOURCES}`);
-    await prepareShd({ dataDir, source, validFraction: validFraction ?? DEFAULT_VALID_FRACTION, splitSeed: splitSeed ?? DEFAULT_SPLIT_SEED, force, log });
-  },
+  ...preparedFromSource(SHD, SOURCES, prepareShd),
 
   checkConfig: (data) => checkEventConfig(data, SHD, SOURCES),
 

@@ -1,9 +1,11 @@
-// What the event datasets' registry modules (nmnist, shd) share: the time grid from a config's
-// data.steps / data.dt_ms (each dataset has its own defaults), the checks of the data section,
-// and open(): each split read once, checked against meta.json, served as SpikeEvents batches.
+// What the event datasets' registry modules (nmnist, shd; dvs128 for prepare) share: prepare and
+// prepareByName from a required source, the time grid from a config's data.steps / data.dt_ms
+// (each dataset has its own defaults), the checks of the data section, and open(): each split
+// read once, checked against meta.json, served as SpikeEvents batches.
 import type { BatchSource } from '../batch-source.js';
-import type { DataConfig, DatasetSplits, SplitName } from '../dataset-module.js';
+import type { DataConfig, DatasetModule, DatasetSplits, SplitName } from '../dataset-module.js';
 import { DatasetError } from '../errors.js';
+import { DEFAULT_SPLIT_SEED, DEFAULT_VALID_FRACTION } from '../mnist.js';
 import { requireEventMeta } from './event-meta.js';
 import { eventBatchSource, openEventSplit, sampleOrder, type EventGrid, type ToStream } from './event-splits.js';
 
@@ -16,6 +18,35 @@ export interface EventDatasetSpec {
   channels: number;
   numClasses: number;
   toStream: ToStream;
+}
+
+/** What a dataset prepared from a source takes (its prepareNmnist, prepareShd, prepareDvs128). */
+export interface SourcePrepareOptions {
+  dataDir: string;
+  source: string;
+  validFraction: number;
+  splitSeed: number;
+  force: boolean;
+  log: (msg: string) => void;
+}
+
+/**
+ * prepare (from a config's data section) and prepareByName (`evnn prepare <dataset> --source ...`,
+ * the source required and described by `sources`) of a dataset that `prepareFrom` prepares.
+ */
+export function preparedFromSource(
+  dataset: string, sources: string, prepareFrom: (o: SourcePrepareOptions) => Promise<unknown>,
+): Pick<DatasetModule, 'prepare' | 'prepareByName'> {
+  return {
+    async prepare({ dataDir, data, force, log }) {
+      await prepareFrom({ dataDir, source: data.source, validFraction: data.valid_fraction, splitSeed: data.split_seed, force, log });
+    },
+    async prepareByName({ dataDir, source, validFraction, splitSeed, allowOtherVocab, force, log }) {
+      if (allowOtherVocab) throw new Error(`--allow-other-vocab: for the language-model corpora (ptb, wikitext2) only, not ${dataset}`);
+      if (source === undefined) throw new Error(`${dataset} needs --source: ${sources}`);
+      await prepareFrom({ dataDir, source, validFraction: validFraction ?? DEFAULT_VALID_FRACTION, splitSeed: splitSeed ?? DEFAULT_SPLIT_SEED, force, log });
+    },
+  };
 }
 
 /** The grid a config asks for (defaults: the dataset's reference grid). */
