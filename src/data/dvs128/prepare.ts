@@ -11,7 +11,7 @@ import type { EventMeta } from '../events/event-meta.js';
 import { prepareEventSplits } from '../events/event-prepare.js';
 import type { SplitName } from '../dataset-module.js';
 import { loopProgress } from '../gscv2/progress.js';
-import { checkValidFraction, splitTrainValid } from '../split.js';
+import { checkSplitSeed, checkValidFraction, splitTrainValid } from '../split.js';
 import { decodeAedat31 } from './aedat.js';
 import { cutGestures } from './gestures.js';
 import { parseGestureMapping, parseLabelsCsv, parseTrialsList, type RecordingName } from './labels.js';
@@ -48,7 +48,7 @@ const NOTES = (validUsers: readonly number[]): string[] => [
 export async function prepareDvs128(o: PrepareDvs128Options): Promise<EventMeta> {
   if (typeof o.dataDir !== 'string' || o.dataDir === '') throw new TypeError('prepareDvs128: dataDir must be a non-empty path');
   checkValidFraction(o.validFraction);
-  if (!Number.isInteger(o.splitSeed)) throw new RangeError(`splitSeed must be an integer, got ${o.splitSeed}`);
+  checkSplitSeed(o.splitSeed);
   if (o.source === 'download') {
     throw new Error('dvs128: there is no download (IBM distributes DvsGesture.tar.gz after a sign-up); give --source the DvsGesture folder or DvsGesture.tar.gz');
   }

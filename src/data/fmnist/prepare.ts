@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { SplitName } from '../dataset-module.js';
 import { MNIST_CLASSES, MNIST_COLS, MNIST_ROWS } from '../idx.js';
 import { IMAGE_SPLIT_FILES, loadImageSplit, writeImageSplits } from '../image-splits.js';
-import { checkValidFraction } from '../split.js';
+import { checkSplitSeed, checkValidFraction } from '../split.js';
 import type { MnistInputName, MnistSplit } from '../types.js';
 import { FMNIST_BASE_URL, FMNIST_CLASSES, fashionMnistPackageDir, MNIST_DEFAULT_SOURCE, NPM_SOURCE } from './files.js';
 import { downloadIdx, readIdxFolder } from './idx-source.js';
@@ -58,7 +58,7 @@ function resolveOptions(o: PrepareFmnistOptions): Resolved {
   const validFraction = o.validFraction ?? FMNIST_DEFAULT_VALID_FRACTION;
   checkValidFraction(validFraction);
   const splitSeed = o.splitSeed ?? FMNIST_DEFAULT_SPLIT_SEED;
-  if (!Number.isInteger(splitSeed)) throw new RangeError(`splitSeed must be an integer, got ${splitSeed}`);
+  checkSplitSeed(splitSeed);
   return { dataDir: o.dataDir, source, validFraction, splitSeed, force: o.force ?? false, log: o.log ?? (() => {}), baseUrl: o.baseUrl ?? FMNIST_BASE_URL };
 }
 

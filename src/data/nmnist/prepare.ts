@@ -4,7 +4,7 @@
 // (event-prepare.ts: reuse, and nothing left behind by a failure).
 import { resolve } from 'node:path';
 import { loopProgress } from '../gscv2/progress.js';
-import { checkValidFraction, splitTrainValid } from '../split.js';
+import { checkSplitSeed, checkValidFraction, validMask } from '../split.js';
 import type { EventSplitWriter } from '../events/event-arrow.js';
 import { prepareEventSplits } from '../events/event-prepare.js';
 import type { EventMeta } from '../events/event-meta.js';
@@ -42,7 +42,7 @@ async function writeSamples(input: AcquiredNmnist, route: (i: number) => EventSp
 export async function prepareNmnist(o: PrepareNmnistOptions): Promise<EventMeta> {
   if (typeof o.dataDir !== 'string' || o.dataDir === '') throw new TypeError('prepareNmnist: dataDir must be a non-empty path');
   checkValidFraction(o.validFraction);
-  if (!Number.isInteger(o.splitSeed)) throw new RangeError(`splitSeed must be an integer, got ${o.splitSeed}`);
+  checkSplitSeed(o.splitSeed);
   const urls = o.urls ?? NMNIST_URLS;
   const source = o.source === 'download'
     ? { kind: 'download' as const, location: `${urls.Train} ${urls.Test}` }
@@ -52,9 +52,7 @@ export async function prepareNmnist(o: PrepareNmnistOptions): Promise<EventMeta>
     async (w: Record<SplitName, EventSplitWriter>) => {
       const inputs = await acquireNmnist(o);
       try {
-        const { valid } = splitTrainValid(inputs.Train.samples.length, o.validFraction, o.splitSeed);
-        const isValid = new Uint8Array(inputs.Train.samples.length);
-        for (const i of valid) isValid[i] = 1;
+        const isValid = validMask(inputs.Train.samples.length, o.validFraction, o.splitSeed);
         await writeSamples(inputs.Train, (i) => (isValid[i] ? w.valid : w.train), 'N-MNIST Train');
         await writeSamples(inputs.Test, () => w.test, 'N-MNIST Test');
         return {

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { loopProgress } from '../gscv2/progress.js';
 import { DatasetError } from '../errors.js';
-import { checkValidFraction, splitTrainValid } from '../split.js';
+import { checkSplitSeed, checkValidFraction, validMask } from '../split.js';
 import type { EventSplitWriter } from '../events/event-arrow.js';
 import { prepareEventSplits } from '../events/event-prepare.js';
 import type { EventMeta } from '../events/event-meta.js';
@@ -79,7 +79,7 @@ function writeFile(input: AcquiredShd, route: (i: number) => EventSplitWriter, l
 export async function prepareShd(o: PrepareShdOptions): Promise<EventMeta> {
   if (typeof o.dataDir !== 'string' || o.dataDir === '') throw new TypeError('prepareShd: dataDir must be a non-empty path');
   checkValidFraction(o.validFraction);
-  if (!Number.isInteger(o.splitSeed)) throw new RangeError(`splitSeed must be an integer, got ${o.splitSeed}`);
+  checkSplitSeed(o.splitSeed);
   const source = o.source === 'download'
     ? { kind: 'download' as const, location: o.downloadBase ?? SHD_DOWNLOAD_BASE }
     : { kind: 'directory' as const, location: resolve(o.source) };
@@ -90,9 +90,7 @@ export async function prepareShd(o: PrepareShdOptions): Promise<EventMeta> {
         const train = await openShdInput(o, 'train');
         let keys: string[] | null;
         try {
-          const { valid } = splitTrainValid(train.file.count, o.validFraction, o.splitSeed);
-          const isValid = new Uint8Array(train.file.count);
-          for (const i of valid) isValid[i] = 1;
+          const isValid = validMask(train.file.count, o.validFraction, o.splitSeed);
           writeFile(train, (i) => (isValid[i] ? w.valid : w.train), 'SHD train');
           keys = train.file.keys;
         } finally {
