@@ -3,26 +3,16 @@
 // grid from data.steps / data.dt_ms, limits, and an unprepared directory named.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpikeEvents } from '../../src/layers/tensor.js';
 import type { DataConfig } from '../../src/data/dataset-module.js';
 import { DatasetError } from '../../src/data/errors.js';
 import { nmnistDataset } from '../../src/data/nmnist-dataset.js';
 import { tempDir } from './fixtures.js';
+import { spikeCells } from './spike-cells.js';
 import { orderedSamples, writeNmnistFixture, type RawEvent } from './nmnist-fixtures.js';
 
 const config = (o: Partial<DataConfig> = {}): DataConfig => ({
   dataset: 'nmnist', source: 'unused', permutation: 'bit-reversal', permutation_seed: 0, valid_fraction: 0, split_seed: 3, ...o,
 });
-
-/** The (step, channel) pairs of sample b in a batch. */
-function cells(ev: SpikeEvents, b: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let t = 0; t < ev.T; t++) {
-    const r = b * ev.T + t;
-    for (let k = ev.offsets[r]; k < ev.offsets[r + 1]; k++) out.push([t, ev.index[k]]);
-  }
-  return out;
-}
 
 // Test sample 2/10000.bin: a pixel firing in both polarities within one step (one spike), the
 // same pixel a step later, and events on both sides of the last step's edge.
@@ -61,7 +51,7 @@ describe('nmnist batches', () => {
     const ev = batch.events!;
     expect([ev.B, ev.T, ev.C]).toEqual([2, 300, 1156]);
     expect(ev.offsets.length).toBe(2 * 300 + 1);
-    expect(cells(ev, 0)).toEqual([[1, 3 + 34 * 2], [2, 3 + 34 * 2], [2, 33 + 34 * 33], [298, 0], [299, 1]]);
+    expect(spikeCells(ev, 0)).toEqual([[1, 3 + 34 * 2], [2, 3 + 34 * 2], [2, 33 + 34 * 33], [298, 0], [299, 1]]);
   });
 
   it('follows data.steps and data.dt_ms', () => {
@@ -69,7 +59,7 @@ describe('nmnist batches', () => {
     expect(ds.steps).toBe(3);
     const ev = ds.split('test').batch(Int32Array.from([edgeIndex])).events!;
     // 1400/1500 → 0.93 → 1; 1499 → 1; 1500/1500 = 1 → 1; 2500/1500 = 1.67 → 2; the rest ≥ 3: dropped.
-    expect(cells(ev, 0)).toEqual([[1, 71], [2, 1155]]);
+    expect(spikeCells(ev, 0)).toEqual([[1, 71], [2, 1155]]);
   });
 
   it('serves train and valid as prepared, and a seeded subset under a limit', () => {

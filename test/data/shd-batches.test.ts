@@ -6,22 +6,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataConfig } from '../../src/data/dataset-module.js';
 import { shdDataset } from '../../src/data/shd-dataset.js';
-import type { SpikeEvents } from '../../src/layers/tensor.js';
 import { tempDir } from './fixtures.js';
+import { spikeCells } from './spike-cells.js';
 import { KEYS, shdContent, writeShdFile, type ShdContent } from './shd-fixtures.js';
 
 const config = (o: Partial<DataConfig> = {}): DataConfig => ({
   dataset: 'shd', source: 'unused', permutation: 'bit-reversal', permutation_seed: 0, valid_fraction: 0, split_seed: 1, ...o,
 });
-
-function cells(ev: SpikeEvents, b: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let t = 0; t < ev.T; t++) {
-    const r = b * ev.T + t;
-    for (let k = ev.offsets[r]; k < ev.offsets[r + 1]; k++) out.push([t, ev.index[k]]);
-  }
-  return out;
-}
 
 // Test sample 0 (float64 times, so the µs are exact): repeats in one bin, half steps, the edge.
 const edge = {
@@ -58,9 +49,9 @@ describe('shd batches', () => {
     expect([ev.B, ev.T, ev.C]).toEqual([2, 500, 700]);
     // 0 → 0; 900 µs → 0.45 → 0; 1000 → 0.5 → 0 (even); 1100 → 1; 3000 → 1.5 → 2 (twice, once);
     // 998999 → 499.4995 → 499; 999000 → 499.5 → 500 (dropped); 1.3 s: dropped.
-    expect(cells(ev, 0)).toEqual([[0, 5], [0, 699], [1, 5], [2, 0], [499, 42]]);
+    expect(spikeCells(ev, 0)).toEqual([[0, 5], [0, 699], [1, 5], [2, 0], [499, 42]]);
     // The second sample's events all lie in the window and on its channels.
-    const second = cells(ev, 1);
+    const second = spikeCells(ev, 1);
     expect(second.length).toBeGreaterThan(0);
     expect(second.every(([t, c]) => t < 500 && test.samples[1].units.includes(c))).toBe(true);
   });
@@ -69,7 +60,7 @@ describe('shd batches', () => {
     const ds = shdDataset.open(dataDir, config({ steps: 2, dt_ms: 1 }));
     const ev = ds.split('test').batch(Int32Array.from([0])).events!;
     // 0 and 0.9 ms → 0 and 1; 1 ms → 1; 1.1 ms → 1; 3 ms → 3: dropped.
-    expect(cells(ev, 0)).toEqual([[0, 5], [1, 5], [1, 699]]);
+    expect(spikeCells(ev, 0)).toEqual([[0, 5], [1, 5], [1, 699]]);
   });
 
   it('names the classes by the files\' extra/keys once prepared', () => {
